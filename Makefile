@@ -1,0 +1,60 @@
+# Newsgraph. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing newsgraph with its dev tools (first run only)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install (skipped when up to date)
+
+.PHONY: run
+run: $(STAMP) ## Serve the API on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)
+	@$(BIN)/newsgraph serve
+
+.PHONY: test
+test: $(STAMP) ## Run the test suite (TEST_DATABASE_URL, or the embedded PostgreSQL)
+	@echo "==> running tests against $${TEST_DATABASE_URL:-the embedded PostgreSQL}"
+	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+.PHONY: check
+check: $(STAMP) ## Lint, check formatting and type-check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: format
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+.PHONY: migrate
+migrate: $(STAMP) ## Upgrade the database to the latest migration
+	$(BIN)/newsgraph migrate upgrade
+
+.PHONY: openapi
+openapi: $(STAMP) ## Regenerate openapi/openapi.json from the app
+	$(BIN)/newsgraph openapi
+
+.PHONY: clean
+clean: ## Remove the virtualenv and caches (keeps .data, the embedded database)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'

@@ -1,0 +1,129 @@
+"""The `newsgraph` command: serve, migrate, openapi, db-url."""
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from api.settings import Settings, get_settings
+
+logger = logging.getLogger("newsgraph")
+
+EMBEDDED_DATABASE = "newsgraph"
+OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+def _say(message: str) -> None:
+    print(f"newsgraph: {message}", file=sys.stderr, flush=True)
+
+
+def resolve_database_url(settings: Settings, *, keep_running: bool = False) -> str:
+    """DATABASE_URL when set; otherwise start (or adopt) the embedded server and its database."""
+    if settings.database_url:
+        return settings.database_url
+    from db import embedded
+    from db.database import ensure_database
+
+    _say(f"no DATABASE_URL: starting embedded PostgreSQL in {settings.data_dir / 'postgres'}")
+    server_url = embedded.start(settings.data_dir, keep_running=keep_running)
+    url = server_url.set(database=EMBEDDED_DATABASE)
+    if asyncio.run(ensure_database(url)):
+        _say(f"created database {EMBEDDED_DATABASE!r}")
+    return url.render_as_string(hide_password=False)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from api.main import create_app
+    from db import migrate
+
+    # Until uvicorn installs its own handlers, SIGTERM must unwind like Ctrl-C so the embedded
+    # database is stopped by its exit hook rather than left behind.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    database_url = resolve_database_url(settings)
+    _say("migrating to head")
+    migrate.upgrade(database_url)
+    app = create_app(settings.model_copy(update={"database_url": database_url}))
+    _say(f"serving on http://{settings.host}:{settings.port} (docs at /docs)")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def write_openapi(path: Path) -> None:
+    from api.main import create_app
+
+    # Building the document needs no database; any URL satisfies create_app.
+    settings = get_settings().model_copy(
+        update={"database_url": "postgresql://openapi@localhost/openapi"}
+    )
+    document = create_app(settings).openapi()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    _say(f"wrote {path}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsgraph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="start the API (and the embedded database if needed)")
+
+    migrate_parser = commands.add_parser("migrate", help="apply or inspect schema migrations")
+    migrate_commands = migrate_parser.add_subparsers(dest="action", required=True)
+    upgrade = migrate_commands.add_parser("upgrade", help="upgrade to a revision (default head)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = migrate_commands.add_parser("downgrade", help="downgrade to a revision")
+    downgrade.add_argument("revision", help="e.g. -1 or base")
+    migrate_commands.add_parser("current", help="show the database's revision")
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
+    commands.add_parser(
+        "db-url",
+        help="print the database URL in use (starts the embedded server and leaves it running)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    settings = get_settings()
+    if arguments.command == "serve":
+        try:
+            serve(settings)
+        except KeyboardInterrupt:
+            _say("stopped")
+    elif arguments.command == "migrate":
+        from db import migrate
+
+        database_url = resolve_database_url(settings)
+        if arguments.action == "upgrade":
+            migrate.upgrade(database_url, arguments.revision)
+        elif arguments.action == "downgrade":
+            migrate.downgrade(database_url, arguments.revision)
+        else:
+            migrate.current(database_url)
+    elif arguments.command == "openapi":
+        write_openapi(arguments.output)
+    elif arguments.command == "db-url":
+        print(resolve_database_url(settings, keep_running=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """From the environment: DATABASE_URL, HOST, PORT, and NEWSGRAPH_* for the rest."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSGRAPH_", extra="ignore")
+
+    # Unset: `newsgraph serve` starts the embedded PostgreSQL under `data_dir`.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    host: str = Field(default="127.0.0.1", validation_alias="HOST")
+    port: int = Field(default=8000, ge=1, le=65535, validation_alias="PORT")
+
+    data_dir: Path = Path(".data")
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for a pooled connection."
+    )
+    db_statement_timeout_ms: int = Field(default=15_000, ge=100)
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "info"
+    # Seconds a client is told to wait after a 503 from an unavailable database.
+    retry_after_seconds: int = Field(default=2, ge=1)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

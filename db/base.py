@@ -1,0 +1,109 @@
+"""Declarative base, the constraint naming convention and the mixins every table shares."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, DateTime, Enum, MetaData, String, func, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from db.enums import TimePrecision
+
+# Stable constraint names, so migrations can refer to them and autogenerate stays quiet.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def enum_column(enum: type[StrEnum], name: str) -> Enum:
+    """A VARCHAR with a CHECK constraint: new values need no ALTER TYPE, only a new constraint."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class UUIDPrimaryKey:
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        primary_key=True,
+        default=uuid.uuid4,
+        server_default=text("gen_random_uuid()"),
+    )
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+class Versioned:
+    """An integer bumped by SQLAlchemy on every UPDATE: the resource's ETag and If-Match token."""
+
+    version: Mapped[int] = mapped_column(nullable=False, server_default=text("1"))
+
+    @declared_attr.directive
+    def __mapper_args__(self) -> dict[str, Any]:
+        return {"version_id_col": self.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Slugged:
+    """A unique, human-readable identifier usable wherever the UUID is."""
+
+    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+
+
+def slug_format() -> CheckConstraint:
+    return CheckConstraint(r"slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'", name="slug_format")
+
+
+class TimeBounds:
+    """A news time: the EDTF text as stated plus its computed bounds and precision.
+
+    `time_earliest`/`time_latest` are inclusive dates; NULL means open ("..") or unknown, so a
+    range query treats it as unbounded on that side.
+    """
+
+    time_edtf: Mapped[str | None] = mapped_column(String(100))
+    time_earliest: Mapped[date | None] = mapped_column(Date)
+    time_latest: Mapped[date | None] = mapped_column(Date)
+    time_precision: Mapped[TimePrecision | None] = mapped_column(
+        enum_column(TimePrecision, "time_precision")
+    )
+
+
+def time_bounds_constraints() -> tuple[CheckConstraint, ...]:
+    return (
+        CheckConstraint(
+            "time_earliest IS NULL OR time_latest IS NULL OR time_earliest <= time_latest",
+            name="time_bounds_ordered",
+        ),
+        CheckConstraint(
+            "time_edtf IS NOT NULL OR (time_earliest IS NULL AND time_latest IS NULL"
+            " AND time_precision IS NULL)",
+            name="time_bounds_need_edtf",
+        ),
+    )
+
+
+def nonblank(column: str) -> CheckConstraint:
+    return CheckConstraint(f"btrim({column}) <> ''", name=f"{column}_not_blank")

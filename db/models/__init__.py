@@ -1,0 +1,29 @@
+"""All ORM models, one module per table family. Importing this registers every table."""
+
+from db.models.article import Article
+from db.models.auth import ApiKey, IdempotencyRecord
+from db.models.dispute import Dispute, DisputeEvent, DisputeParty, DisputeTerritory
+from db.models.entity import Entity, EntityAlias, EntityRelation
+from db.models.event import Event, EventParticipant, Statement
+from db.models.evidence import Evidence
+from db.models.mention import Mention
+from db.models.source import Source
+
+__all__ = [
+    "ApiKey",
+    "Article",
+    "Dispute",
+    "DisputeEvent",
+    "DisputeParty",
+    "DisputeTerritory",
+    "Entity",
+    "EntityAlias",
+    "EntityRelation",
+    "Event",
+    "EventParticipant",
+    "Evidence",
+    "IdempotencyRecord",
+    "Mention",
+    "Source",
+    "Statement",
+]

@@ -1,0 +1,63 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Computed, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import (
+    Base,
+    Slugged,
+    Timestamps,
+    UUIDPrimaryKey,
+    Versioned,
+    enum_column,
+    nonblank,
+    slug_format,
+)
+from db.enums import TimePrecision
+from db.models.source import Source
+
+# Headline outranks summary, which outranks body (DESIGN.md).
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(headline, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(summary, '')), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, body), 'C')"
+)
+
+
+class Article(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
+    __tablename__ = "article"
+    __table_args__ = (
+        slug_format(),
+        nonblank("body"),
+        CheckConstraint("language ~ '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$'", name="language_bcp47"),
+        CheckConstraint(
+            "(published_at IS NULL) = (published_precision IS NULL)", name="published_has_precision"
+        ),
+        CheckConstraint("content_hash ~ '^[0-9a-f]{64}$'", name="content_hash_sha256"),
+        Index("ix_article_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_article_published_at_id", "published_at", "id"),
+        Index("ix_article_source_id", "source_id"),
+    )
+
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("source.id", ondelete="RESTRICT"), nullable=False
+    )
+    headline: Mapped[str | None] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(Text, unique=True)
+    language: Mapped[str] = mapped_column(String(35), nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_precision: Mapped[TimePrecision | None] = mapped_column(
+        enum_column(TimePrecision, "published_precision")
+    )
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    # sha256 of the normalized body: the same story sent twice is found even without a URL.
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), nullable=False
+    )
+
+    source: Mapped[Source] = relationship(lazy="raise")

@@ -1,0 +1,114 @@
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Interval,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import (
+    Base,
+    Slugged,
+    TimeBounds,
+    Timestamps,
+    UUIDPrimaryKey,
+    Versioned,
+    enum_column,
+    nonblank,
+    slug_format,
+    time_bounds_constraints,
+)
+from db.enums import EventType, Modality, ParticipantRole, StatementKind
+
+
+class Event(UUIDPrimaryKey, Slugged, TimeBounds, Versioned, Timestamps, Base):
+    """Who did what to whom, when and where, typed with the PLOVER ontology."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        slug_format(),
+        nonblank("title"),
+        *time_bounds_constraints(),
+        CheckConstraint("duration IS NULL OR duration > interval '0'", name="duration_positive"),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        Index("ix_event_time_sort", "time_earliest", "time_latest", "id"),
+        Index(
+            "ix_event_time_range",
+            text("daterange(time_earliest, time_latest, '[]')"),
+            postgresql_using="gist",
+        ),
+        Index("ix_event_event_type", "event_type"),
+        Index("ix_event_contexts", "contexts", postgresql_using="gin"),
+        Index("ix_event_location_id", "location_id"),
+        Index("ix_event_parent_id", "parent_id"),
+    )
+
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    event_type: Mapped[EventType] = mapped_column(
+        enum_column(EventType, "event_type"), nullable=False
+    )
+    # PLOVER mode within the type, e.g. "phone" or "visit" for CONSULT.
+    mode: Mapped[str | None] = mapped_column(String(50))
+    contexts: Mapped[list[str]] = mapped_column(
+        ARRAY(String(50)), nullable=False, server_default=text("'{}'")
+    )
+    modality: Mapped[Modality] = mapped_column(
+        enum_column(Modality, "modality"), nullable=False, server_default=Modality.ASSERTED.value
+    )
+    duration: Mapped[timedelta | None] = mapped_column(Interval)
+    location_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("entity.id", ondelete="RESTRICT")
+    )
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))
+
+
+class EventParticipant(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "event_participant"
+    __table_args__ = (
+        UniqueConstraint("event_id", "entity_id", "role"),
+        Index("ix_event_participant_entity_id", "entity_id"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), nullable=False
+    )
+    entity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("entity.id", ondelete="RESTRICT"), nullable=False
+    )
+    role: Mapped[ParticipantRole] = mapped_column(
+        enum_column(ParticipantRole, "role"), nullable=False
+    )
+
+
+class Statement(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
+    """Something someone said, as quoted or paraphrased, and who passed it on."""
+
+    __tablename__ = "statement"
+    __table_args__ = (
+        slug_format(),
+        nonblank("text"),
+        Index("ix_statement_speaker_id", "speaker_id"),
+        Index("ix_statement_event_id", "event_id"),
+        Index("ix_statement_conveyed_by_id", "conveyed_by_id"),
+    )
+
+    speaker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("entity.id", ondelete="RESTRICT"), nullable=False
+    )
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[StatementKind] = mapped_column(enum_column(StatementKind, "kind"), nullable=False)
+    conveyed_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("entity.id", ondelete="RESTRICT")
+    )
+    # How the article describes the messenger, e.g. "a ministry official".
+    conveyed_by_description: Mapped[str | None] = mapped_column(String(300))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))

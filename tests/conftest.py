@@ -1,0 +1,114 @@
+"""Fixtures: a real PostgreSQL database, migrated once per session (per xdist worker), and each
+test inside a transaction that is rolled back at its end.
+
+TEST_DATABASE_URL names the database to use (it is dropped and re-created); unset, the
+embedded server under .data/ is started and `newsgraph_test` is used.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from api.deps import get_session
+from api.main import create_app
+from api.settings import Settings
+from db import embedded, migrate
+from db.database import drop_database, ensure_database
+from db.session import async_url, create_engine
+
+
+def _server_url() -> URL:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        return async_url(configured)
+    return async_url(embedded.start(Settings().data_dir)).set(database="newsgraph_test")
+
+
+def _worker_database(url: URL, suffix: str = "") -> URL:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = "_".join(part for part in (url.database, worker, suffix) if part)
+    return url.set(database=name)
+
+
+async def fresh_database(suffix: str = "") -> str:
+    """A newly created, empty database on the test server."""
+    url = _worker_database(_server_url(), suffix)
+    await drop_database(url)
+    await ensure_database(url)
+    return url.render_as_string(hide_password=False)
+
+
+async def run_migration(step: Callable[..., None], *args: str) -> None:
+    """Alembic's env.py runs its own event loop, so it gets a thread without one."""
+    await asyncio.to_thread(step, *args)
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> str:
+    url = await fresh_database()
+    await run_migration(migrate.upgrade, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        # Code under test may commit: with create_savepoint that only releases a savepoint,
+        # and the outer transaction is rolled back below, so no test sees another's rows.
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings.model_validate({"DATABASE_URL": database_url})
+
+
+@asynccontextmanager
+async def client_for(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    """An HTTP client speaking to `app` in process; the app's own pool is closed afterwards."""
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        await app.state.engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, session: AsyncSession) -> FastAPI:
+    app = create_app(settings)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        yield session
+        await session.commit()
+
+    app.dependency_overrides[get_session] = test_session
+    return app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with client_for(app) as client:
+        yield client

@@ -1,0 +1,54 @@
+from httpx import AsyncClient
+
+from api.main import create_app
+from api.settings import Settings
+from db.migrate import head_revision
+from tests.conftest import client_for, fresh_database
+
+# Port 1 on loopback: nothing listens there, so a connection is refused at once.
+UNREACHABLE = Settings.model_validate({"DATABASE_URL": "postgresql://x@127.0.0.1:1/none"})
+
+
+async def test_healthz_answers_without_touching_the_database(client: AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_healthz_stays_up_when_the_database_is_unreachable() -> None:
+    async with client_for(create_app(UNREACHABLE)) as client:
+        response = await client.get("/healthz")
+
+    assert response.status_code == 200
+
+
+async def test_readyz_reports_the_migration_head(client: AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": "ok", "migration": head_revision()}
+
+
+async def test_readyz_is_503_problem_when_the_database_is_unreachable() -> None:
+    async with client_for(create_app(UNREACHABLE)) as client:
+        response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "2"
+    problem = response.json()
+    assert problem["code"] == "database_unavailable"
+    assert problem["status"] == 503
+
+
+async def test_readyz_is_503_when_migrations_are_pending() -> None:
+    unmigrated = await fresh_database("unmigrated")
+    settings = Settings.model_validate({"DATABASE_URL": unmigrated})
+    async with client_for(create_app(settings)) as client:
+        response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    problem = response.json()
+    assert problem["code"] == "migrations_pending"
+    assert head_revision() in problem["detail"]
