@@ -205,3 +205,24 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Replace FastAPI's default 422 `HTTPValidationError` entries with what the API really
+    answers: problem details, 400 for parameters and 422 only for request bodies."""
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            if "422" not in responses:
+                continue
+            del responses["422"]
+            problem = problem_responses(422 if "requestBody" in operation else 400)
+            for status, entry in problem.items():
+                responses.setdefault(
+                    str(status),
+                    {"description": entry["description"], "content": entry["content"]},
+                )
+    schemas = document.get("components", {}).get("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    return document

@@ -1,11 +1,16 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 
 from api import errors
+from api.articles.router import router as articles_router
+from api.entities.router import router as entities_router
 from api.health.router import router as health_router
+from api.query import reject_unknown_parameters
 from api.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from api.settings import Settings, get_settings
 from db.migrate import head_revision
@@ -73,4 +78,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
+    v1.include_router(articles_router)
+    v1.include_router(entities_router)
+    app.include_router(v1)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = errors.document_problems(get_openapi_document(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def get_openapi_document(app: FastAPI) -> dict[str, Any]:
+    return get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )

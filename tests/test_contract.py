@@ -65,3 +65,23 @@ def test_compose_api_waits_for_a_healthy_database() -> None:
     assert "healthcheck" in compose["services"]["db"]
     assert compose["services"]["db"]["image"] == "postgres:18"
     assert compose["services"]["api"]["ports"] == ["8000:8000"]
+
+
+def test_schema_names_are_clean_for_sdk_generators(settings: Settings) -> None:
+    names = list(create_app(settings).openapi()["components"]["schemas"])
+
+    assert [n for n in names if "__" in n or n.endswith(("-Input", "-Output", "_"))] == []
+    assert "HTTPValidationError" not in names
+
+
+def test_every_v1_operation_documents_problem_errors(settings: Settings) -> None:
+    paths = create_app(settings).openapi()["paths"]
+
+    for path, operations in paths.items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            assert operation["summary"], path
+            assert operation["description"], path
+            problem = operation["responses"]["400"]["content"]["application/problem+json"]
+            assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}, path

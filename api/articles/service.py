@@ -1,0 +1,94 @@
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
+
+from api.pagination import Keyset, SortKey
+from db.models import Article, Entity, Mention, Source
+
+NEWEST_FIRST = (
+    SortKey(func.coalesce(Article.published_at, literal(datetime.min)), "datetime", True),
+    SortKey(Article.id, "uuid", True),
+)
+
+
+def search_rank(q: str) -> Any:
+    return func.ts_rank_cd(Article.search_vector, func.websearch_to_tsquery("english", q))
+
+
+def ordering(q: str | None) -> tuple[SortKey, ...]:
+    if q:
+        return (SortKey(search_rank(q), "float", True), SortKey(Article.id, "uuid", True))
+    return NEWEST_FIRST
+
+
+async def list_articles(
+    session: AsyncSession,
+    *,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+    q: str | None = None,
+    source_id: uuid.UUID | None = None,
+    entity_ids: Sequence[uuid.UUID] = (),
+    language: str | None = None,
+    published_after: datetime | None = None,
+    published_before: datetime | None = None,
+) -> tuple[list[Article], list[Any] | None]:
+    """One page of articles and the sort key of its last row when more follow."""
+    keys = [key.expression for key in keyset.keys]
+    query: Select[Any] = (
+        select(Article, *keys)
+        .join(Article.source)
+        .options(contains_eager(Article.source))
+        .order_by(*keyset.order_by())
+        .limit(limit + 1)
+    )
+    if q:
+        query = query.where(Article.search_vector.op("@@")(func.websearch_to_tsquery("english", q)))
+    if source_id is not None:
+        query = query.where(Article.source_id == source_id)
+    for entity_id in entity_ids:
+        # Every named entity must be mentioned: one EXISTS each, served by the
+        # (entity_id, article_id) index.
+        query = query.where(
+            select(Mention.article_id)
+            .where(Mention.article_id == Article.id, Mention.entity_id == entity_id)
+            .exists()
+        )
+    if language is not None:
+        query = query.where(func.lower(Article.language) == language.lower())
+    if published_after is not None:
+        query = query.where(Article.published_at >= published_after)
+    if published_before is not None:
+        query = query.where(Article.published_at < published_before)
+    if after is not None:
+        query = query.where(keyset.after(after))
+    rows = (await session.execute(query)).all()
+    page = rows[:limit]
+    next_key = list(page[-1][1:]) if len(rows) > limit else None
+    return [row[0] for row in page], next_key
+
+
+async def get_mentions(session: AsyncSession, *, article_id: uuid.UUID) -> list[Mention]:
+    rows = await session.execute(
+        select(Mention, Entity)
+        .join(Entity, Entity.id == Mention.entity_id)
+        .where(Mention.article_id == article_id)
+        .order_by(Mention.start_offset, Mention.end_offset)
+    )
+    mentions = []
+    for mention, entity in rows:
+        mention.entity = entity  # type: ignore[attr-defined]
+        mentions.append(mention)
+    return mentions
+
+
+async def get_source(session: AsyncSession, *, source_id: uuid.UUID) -> Source:
+    source = await session.get(Source, source_id)
+    assert source is not None  # article.source_id is a NOT NULL foreign key
+    return source

@@ -1,0 +1,53 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.pagination import Page
+from api.schemas import EntityRef, TimeRead
+from db.enums import AliasKind, EntityKind, RelationKind
+
+
+class EntitySummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    slug: str
+    kind: EntityKind
+    name: str
+    description: str | None
+    external_ids: dict[str, Any] = Field(examples=[{"wikidata": "Q17"}])
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AliasRead(BaseModel):
+    name: str
+    language: str | None
+    kind: AliasKind
+    used_by: EntityRef | None = Field(description="The party whose name this is.")
+
+
+class RelationRead(BaseModel):
+    kind: RelationKind
+    direction: str = Field(description="`outgoing` (this entity is the subject) or `incoming`.")
+    role: str | None = Field(description="The office or capacity, e.g. `prime minister`.")
+    other: EntityRef
+    time: TimeRead | None
+
+
+class EntityCounts(BaseModel):
+    articles: int = Field(description="Articles that mention the entity.")
+    events: int = Field(description="Events the entity takes part in.")
+
+
+class EntityRead(EntitySummary):
+    aliases: list[AliasRead]
+    relations: list[RelationRead]
+    counts: EntityCounts
+
+
+class EntityPage(Page[EntitySummary]):
+    pass

@@ -1,0 +1,131 @@
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Integer, String, cast, func, literal, select, text, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from api.pagination import Keyset, SortKey
+from db.enums import EntityKind
+from db.models import Entity, EntityAlias, EntityRelation, EventParticipant, Mention
+
+
+def _folded(column: Any) -> Any:
+    # The same expression as the trigram indexes on entity.name and entity_alias.name.
+    return func.immutable_unaccent(func.lower(column))
+
+
+# Alphabetical whatever the database collation: "Étorofu" sorts with the Es.
+NAME_ORDER = (SortKey(_folded(Entity.name), "str"), SortKey(Entity.id, "uuid"))
+
+
+WORD_SIMILARITY_THRESHOLD = 0.5
+
+
+def name_matches(q: str) -> Any:
+    """Entities whose name or any alias matches `q`, with their best score.
+
+    A prefix of the folded (lower-cased, unaccented) name scores 1 plus its trigram word
+    similarity; a fuzzy match (typos, word order) scores its similarity alone.
+    """
+    folded_q = _folded(cast(literal(q), String))
+    # LIKE wildcards in the user's text are literal characters.
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    folded_prefix = _folded(cast(literal(escaped), String)).concat("%")
+    labels = union_all(
+        select(Entity.id.label("entity_id"), _folded(Entity.name).label("folded")),
+        select(EntityAlias.entity_id, _folded(EntityAlias.name)),
+    ).subquery("labels")
+    prefix = labels.c.folded.like(folded_prefix, escape="\\")
+    similarity = func.word_similarity(folded_q, labels.c.folded)
+    score = func.max(cast(prefix, Integer) + similarity)
+    return (
+        select(labels.c.entity_id, score.label("score"))
+        .where(prefix | folded_q.op("<%")(labels.c.folded))
+        .group_by(labels.c.entity_id)
+        .subquery("matches")
+    )
+
+
+def ordering(matches: Any | None) -> tuple[SortKey, ...]:
+    if matches is None:
+        return NAME_ORDER
+    return (SortKey(matches.c.score, "float", True), SortKey(Entity.id, "uuid"))
+
+
+async def list_entities(
+    session: AsyncSession,
+    *,
+    keyset: Keyset,
+    matches: Any | None,
+    after: Sequence[Any] | None,
+    limit: int,
+    kind: EntityKind | None = None,
+    wikidata: str | None = None,
+) -> tuple[list[Entity], list[Any] | None]:
+    query = select(Entity, *(key.expression for key in keyset.keys))
+    if matches is not None:
+        # pg_trgm's default (0.6) misses one-letter typos in short names ("Kishda"); the
+        # `<%` operator reads this setting, so the trigram indexes still serve the match.
+        await session.execute(
+            text(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY_THRESHOLD}")
+        )
+        query = query.join(matches, matches.c.entity_id == Entity.id)
+    if kind is not None:
+        query = query.where(Entity.kind == kind)
+    if wikidata is not None:
+        query = query.where(Entity.external_ids.contains({"wikidata": wikidata}))
+    if after is not None:
+        query = query.where(keyset.after(after))
+    rows = (await session.execute(query.order_by(*keyset.order_by()).limit(limit + 1))).all()
+    page = rows[:limit]
+    next_key = list(page[-1][1:]) if len(rows) > limit else None
+    return [row[0] for row in page], next_key
+
+
+async def get_aliases(
+    session: AsyncSession, *, entity_id: uuid.UUID
+) -> list[tuple[EntityAlias, Entity | None]]:
+    used_by = aliased(Entity)
+    rows = await session.execute(
+        select(EntityAlias, used_by)
+        .outerjoin(used_by, used_by.id == EntityAlias.used_by_id)
+        .where(EntityAlias.entity_id == entity_id)
+        .order_by(EntityAlias.name, EntityAlias.language)
+    )
+    return [(alias, party) for alias, party in rows]
+
+
+async def get_relations(
+    session: AsyncSession, *, entity_id: uuid.UUID
+) -> list[tuple[EntityRelation, Entity, bool]]:
+    """Relations in both directions: (relation, the other entity, outgoing?)."""
+    other = aliased(Entity)
+    outgoing = EntityRelation.subject_id == entity_id
+    rows = await session.execute(
+        select(EntityRelation, other, outgoing)
+        .join(
+            other,
+            other.id.in_([EntityRelation.subject_id, EntityRelation.object_id])
+            & (other.id != entity_id),
+        )
+        .where((EntityRelation.subject_id == entity_id) | (EntityRelation.object_id == entity_id))
+        .order_by(EntityRelation.kind, EntityRelation.time_earliest, other.name)
+    )
+    return [(relation, entity, bool(out)) for relation, entity, out in rows]
+
+
+async def get_counts(session: AsyncSession, *, entity_id: uuid.UUID) -> tuple[int, int]:
+    articles = (
+        select(func.count(func.distinct(Mention.article_id)))
+        .where(Mention.entity_id == entity_id)
+        .scalar_subquery()
+    )
+    events = (
+        select(func.count(func.distinct(EventParticipant.event_id)))
+        .where(EventParticipant.entity_id == entity_id)
+        .scalar_subquery()
+    )
+    row = (await session.execute(select(articles, events))).one()
+    return int(row[0]), int(row[1])

@@ -1,0 +1,31 @@
+"""Strong ETags on reads, 304 on a matching If-None-Match, and Cache-Control."""
+
+import hashlib
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+CACHE_CONTROL = "public, max-age=30, must-revalidate"
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    candidates = {tag.strip() for tag in if_none_match.split(",")}
+    # Weak comparison (RFC 9110 13.1.2): W/"x" matches "x" for If-None-Match.
+    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+
+
+def json_with_etag(
+    request: Request,
+    payload: BaseModel,
+    headers: dict[str, str] | None = None,
+    *,
+    exclude_unset: bool = False,
+) -> Response:
+    """`exclude_unset` leaves out optional parts (e.g. `include=` data) that were not asked for."""
+    body = payload.model_dump_json(exclude_unset=exclude_unset).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    all_headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **(headers or {})}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and _matches(if_none_match, etag):
+        return Response(status_code=304, headers=all_headers)
+    return Response(body, media_type="application/json", headers=all_headers)

@@ -1,0 +1,69 @@
+"""Finding rows by the key a client used: a UUID or a slug."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import FieldError, NotFound, ProblemError
+
+Model = TypeVar("Model", bound=Any)
+
+
+def _as_uuid(key: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return None
+
+
+def _key_clause(model: Any, key: str) -> Any:
+    as_uuid = _as_uuid(key)
+    return model.id == as_uuid if as_uuid is not None else model.slug == key
+
+
+async def get_by_key(session: AsyncSession, model: type[Model], key: str, resource: str) -> Model:
+    row: Model | None = await session.scalar(select(model).where(_key_clause(model, key)))
+    if row is None:
+        raise NotFound(resource, key)
+    return row
+
+
+async def ids_for_filter(
+    session: AsyncSession, model: Any, keys: Sequence[str], parameter: str
+) -> list[uuid.UUID]:
+    """The ids of the rows a filter names, in order; a key that names nothing is a 400."""
+    as_uuids = {key: _as_uuid(key) for key in keys}
+    rows = await session.execute(
+        select(model.id, model.slug).where(
+            or_(
+                model.id.in_([u for u in as_uuids.values() if u is not None]),
+                model.slug.in_([k for k, u in as_uuids.items() if u is None]),
+            )
+        )
+    )
+    by_key: dict[str, uuid.UUID] = {}
+    for row_id, slug in rows:
+        by_key[str(row_id)] = row_id
+        by_key[slug] = row_id
+    ids = [
+        by_key[str(u) if u is not None else k]
+        for k, u in as_uuids.items()
+        if (str(u) if u is not None else k) in by_key
+    ]
+    unknown = [k for k, u in as_uuids.items() if (str(u) if u is not None else k) not in by_key]
+    if unknown:
+        raise ProblemError(
+            400,
+            "unknown_reference",
+            f"{parameter}: nothing has the id or slug {', '.join(map(repr, unknown))}.",
+            errors=[
+                FieldError(
+                    location="query", field=parameter, message=f"unknown: {key}", type="unknown"
+                )
+                for key in unknown
+            ],
+        )
+    return ids

@@ -1,0 +1,165 @@
+"""Keyset pagination: opaque cursors, `Page[...]` bodies and the RFC 8288 `Link` header.
+
+A cursor carries the sort key of the last row served and a digest of the query that produced
+it, signed so that a tampered or foreign cursor is a 400, never a 500 or a silently different
+page. Rows inserted while a client pages never shift it: the next page starts strictly after
+the last key seen (no OFFSET).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from fastapi import Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, and_, or_
+
+from api.errors import ProblemError
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+KeyKind = Literal["uuid", "datetime", "date", "float", "str", "int"]
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """A page of a list. Each resource subclasses it (`class ArticlePage(Page[ArticleSummary])`)
+    so the OpenAPI document names it plainly for generated SDKs."""
+
+    items: list[ItemT]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One column of a keyset ordering. `expression` must never be NULL (coalesce it)."""
+
+    expression: Any  # a column or SQL expression that is never NULL (coalesce it)
+    kind: KeyKind
+    descending: bool = False
+
+    def order_by(self) -> ColumnElement[Any]:
+        ordered: ColumnElement[Any] = (
+            self.expression.desc() if self.descending else self.expression.asc()
+        )
+        return ordered
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, (uuid.UUID, datetime, date)):
+        return value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
+    return value
+
+
+def _decode_value(value: Any, kind: KeyKind) -> Any:
+    match kind:
+        case "uuid":
+            return uuid.UUID(value)
+        case "datetime":
+            return datetime.fromisoformat(value)
+        case "date":
+            return date.fromisoformat(value)
+        case "float":
+            return float(value)
+        case "int":
+            return int(value)
+        case "str":
+            if not isinstance(value, str):
+                raise TypeError("expected a string")
+            return value
+
+
+def _invalid_cursor(detail: str) -> ProblemError:
+    return ProblemError(400, "invalid_cursor", detail)
+
+
+class Keyset:
+    """The ordering of one list endpoint and the cursors that walk it."""
+
+    def __init__(self, keys: Sequence[SortKey], *, secret: bytes, query_digest: str) -> None:
+        self.keys = tuple(keys)
+        self._secret = secret
+        self._query_digest = query_digest
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        return [key.order_by() for key in self.keys]
+
+    def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows strictly after `values` in this ordering (directions may be mixed)."""
+        clauses = []
+        for position, key in enumerate(self.keys):
+            equal_prefix = [
+                k.expression == v for k, v in zip(self.keys, values[:position], strict=False)
+            ]
+            value = values[position]
+            beyond = key.expression < value if key.descending else key.expression > value
+            clauses.append(and_(*equal_prefix, beyond))
+        return or_(*clauses)
+
+    def _signature(self, payload: bytes) -> str:
+        digest = hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def encode(self, values: Sequence[Any]) -> str:
+        payload = json.dumps(
+            {"k": [_encode_value(v) for v in values], "q": self._query_digest},
+            separators=(",", ":"),
+        ).encode()
+        body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+        return f"{body}.{self._signature(payload)}"
+
+    def decode(self, cursor: str) -> list[Any]:
+        try:
+            body, signature = cursor.split(".")
+            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        except ValueError as error:
+            raise _invalid_cursor("The cursor is malformed.") from error
+        if not hmac.compare_digest(signature, self._signature(payload)):
+            raise _invalid_cursor("The cursor is not one this API issued, or it was altered.")
+        try:
+            data = json.loads(payload)
+        except ValueError as error:  # cannot happen for a signed cursor; kept for safety
+            raise _invalid_cursor("The cursor is malformed.") from error
+        if not isinstance(data, dict) or data.get("q") != self._query_digest:
+            raise _invalid_cursor(
+                "The cursor belongs to a different query; "
+                "repeat the same filters, or start again without a cursor."
+            )
+        raw = data.get("k")
+        if not isinstance(raw, list) or len(raw) != len(self.keys):
+            raise _invalid_cursor("The cursor is malformed.")
+        try:
+            return [_decode_value(v, k.kind) for v, k in zip(raw, self.keys, strict=True)]
+        except (TypeError, ValueError) as error:
+            raise _invalid_cursor("The cursor is malformed.") from error
+
+
+def query_digest(request: Request) -> str:
+    """What a cursor is bound to: the path and every query parameter but cursor and limit."""
+    params = sorted(
+        (k, v) for k, v in request.query_params.multi_items() if k not in {"cursor", "limit"}
+    )
+    return hashlib.sha256(json.dumps([request.url.path, params]).encode()).hexdigest()[:16]
+
+
+def keyset_for(request: Request, keys: Sequence[SortKey]) -> Keyset:
+    secret: bytes = request.app.state.settings.cursor_secret.encode()
+    return Keyset(keys, secret=secret, query_digest=query_digest(request))
+
+
+def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:
+    if next_cursor is None:
+        return
+    url = request.url.include_query_params(cursor=next_cursor)
+    response.headers["Link"] = f'<{url}>; rel="next"'

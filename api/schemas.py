@@ -1,0 +1,42 @@
+"""Schemas shared by several resources."""
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from db.enums import EntityKind, TimePrecision
+
+
+class TimeRead(BaseModel):
+    """A news time: as stated (EDTF) and as bounds that range queries use."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    edtf: str = Field(examples=["2021-10-07", "197X/198X", "2021-10-04/.."])
+    earliest: date | None = Field(description="First day it may cover; null when open.")
+    latest: date | None = Field(description="Last day it may cover; null when open.")
+    precision: TimePrecision | None
+
+
+class EntityRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    slug: str
+    kind: EntityKind
+    name: str
+
+
+class EvidenceRead(BaseModel):
+    """The words of an article that support a fact, or an editorial note where there are none."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    article_id: uuid.UUID
+    start: int | None = Field(validation_alias="start_offset")
+    end: int | None = Field(validation_alias="end_offset")
+    quote: str | None
+    editorial: bool
+    note: str | None
+    field: str | None = Field(description="The attribute supported, when not the whole fact.")
