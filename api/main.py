@@ -13,6 +13,7 @@ from api.health.router import router as health_router
 from api.query import reject_unknown_parameters
 from api.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from api.settings import Settings, get_settings
+from api.sources.router import router as sources_router
 from db.migrate import head_revision
 from db.session import create_engine, create_sessionmaker
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
     v1.include_router(articles_router)
     v1.include_router(entities_router)
+    v1.include_router(sources_router)
     app.include_router(v1)
 
     def openapi() -> dict[str, Any]:

@@ -18,7 +18,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ProblemError
 
@@ -29,6 +30,7 @@ KeyKind = Literal["uuid", "datetime", "date", "float", "str", "int"]
 
 
 ItemT = TypeVar("ItemT")
+PageT = TypeVar("PageT", bound="Page[Any]")
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -163,3 +165,39 @@ def set_next_link(request: Request, response: Response, next_cursor: str | None)
         return
     url = request.url.include_query_params(cursor=next_cursor)
     response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+async def fetch_page(
+    session: AsyncSession,
+    query: Select[Any],
+    *,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[Any], list[Any] | None]:
+    """Run `query` (selecting one entity) for one page: its rows, and the sort key of the last
+    row when more follow. One extra row is fetched to know whether they do."""
+    query = query.add_columns(*(key.expression for key in keyset.keys))
+    if after is not None:
+        query = query.where(keyset.after(after))
+    rows = (await session.execute(query.order_by(*keyset.order_by()).limit(limit + 1))).all()
+    page = rows[:limit]
+    next_key = list(page[-1][1:]) if len(rows) > limit else None
+    return [row[0] for row in page], next_key
+
+
+def page_response(
+    request: Request,
+    page_type: type[PageT],
+    items: Sequence[Any],
+    keyset: Keyset,
+    next_key: Sequence[Any] | None,
+) -> Response:
+    """The list response: body with `next_cursor`, ETag, and the `Link` header."""
+    from api.http_cache import json_with_etag
+
+    next_cursor = keyset.encode(next_key) if next_key is not None else None
+    page = page_type(items=list(items), next_cursor=next_cursor)
+    response = json_with_etag(request, page)
+    set_next_link(request, response, next_cursor)
+    return response

@@ -10,7 +10,7 @@ from api.deps import SessionDep
 from api.errors import problem_responses
 from api.http_cache import json_with_etag
 from api.lookup import get_by_key, ids_for_filter
-from api.pagination import DEFAULT_LIMIT, keyset_for, set_next_link
+from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
 from db.models import Article, Entity, Source
 
@@ -65,13 +65,8 @@ async def list_articles(
         published_after=published_after,
         published_before=published_before,
     )
-    next_cursor = keyset.encode(next_key) if next_key is not None else None
-    page = ArticlePage(
-        items=[ArticleSummary.model_validate(a) for a in articles], next_cursor=next_cursor
-    )
-    response = json_with_etag(request, page)
-    set_next_link(request, response, next_cursor)
-    return response
+    items = [ArticleSummary.model_validate(a) for a in articles]
+    return page_response(request, ArticlePage, items, keyset, next_key)
 
 
 @router.get(

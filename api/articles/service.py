@@ -7,7 +7,7 @@ from sqlalchemy import Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from api.pagination import Keyset, SortKey
+from api.pagination import Keyset, SortKey, fetch_page
 from db.models import Article, Entity, Mention, Source
 
 NEWEST_FIRST = (
@@ -40,13 +40,8 @@ async def list_articles(
     published_before: datetime | None = None,
 ) -> tuple[list[Article], list[Any] | None]:
     """One page of articles and the sort key of its last row when more follow."""
-    keys = [key.expression for key in keyset.keys]
     query: Select[Any] = (
-        select(Article, *keys)
-        .join(Article.source)
-        .options(contains_eager(Article.source))
-        .order_by(*keyset.order_by())
-        .limit(limit + 1)
+        select(Article).join(Article.source).options(contains_eager(Article.source))
     )
     if q:
         query = query.where(Article.search_vector.op("@@")(func.websearch_to_tsquery("english", q)))
@@ -66,12 +61,7 @@ async def list_articles(
         query = query.where(Article.published_at >= published_after)
     if published_before is not None:
         query = query.where(Article.published_at < published_before)
-    if after is not None:
-        query = query.where(keyset.after(after))
-    rows = (await session.execute(query)).all()
-    page = rows[:limit]
-    next_key = list(page[-1][1:]) if len(rows) > limit else None
-    return [row[0] for row in page], next_key
+    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
 
 
 async def get_mentions(session: AsyncSession, *, article_id: uuid.UUID) -> list[Mention]:

@@ -15,7 +15,7 @@ from api.entities.schemas import (
 from api.errors import problem_responses
 from api.http_cache import json_with_etag
 from api.lookup import get_by_key
-from api.pagination import keyset_for, set_next_link
+from api.pagination import keyset_for, page_response
 from api.params import Cursor, Limit
 from api.schemas import EntityRef, TimeRead
 from db.enums import EntityKind
@@ -62,13 +62,8 @@ async def list_entities(
         kind=kind,
         wikidata=wikidata,
     )
-    next_cursor = keyset.encode(next_key) if next_key is not None else None
-    page = EntityPage(
-        items=[EntitySummary.model_validate(e) for e in entities], next_cursor=next_cursor
-    )
-    response = json_with_etag(request, page)
-    set_next_link(request, response, next_cursor)
-    return response
+    items = [EntitySummary.model_validate(e) for e in entities]
+    return page_response(request, EntityPage, items, keyset, next_key)
 
 
 @router.get(

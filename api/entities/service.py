@@ -6,7 +6,7 @@ from sqlalchemy import Integer, String, cast, func, literal, select, text, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from api.pagination import Keyset, SortKey
+from api.pagination import Keyset, SortKey, fetch_page
 from db.enums import EntityKind
 from db.models import Entity, EntityAlias, EntityRelation, EventParticipant, Mention
 
@@ -64,7 +64,7 @@ async def list_entities(
     kind: EntityKind | None = None,
     wikidata: str | None = None,
 ) -> tuple[list[Entity], list[Any] | None]:
-    query = select(Entity, *(key.expression for key in keyset.keys))
+    query = select(Entity)
     if matches is not None:
         # pg_trgm's default (0.6) misses one-letter typos in short names ("Kishda"); the
         # `<%` operator reads this setting, so the trigram indexes still serve the match.
@@ -76,12 +76,7 @@ async def list_entities(
         query = query.where(Entity.kind == kind)
     if wikidata is not None:
         query = query.where(Entity.external_ids.contains({"wikidata": wikidata}))
-    if after is not None:
-        query = query.where(keyset.after(after))
-    rows = (await session.execute(query.order_by(*keyset.order_by()).limit(limit + 1))).all()
-    page = rows[:limit]
-    next_key = list(page[-1][1:]) if len(rows) > limit else None
-    return [row[0] for row in page], next_key
+    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
 
 
 async def get_aliases(
