@@ -18,6 +18,19 @@ class TimeRead(BaseModel):
     latest: date | None = Field(description="Last day it may cover; null when open.")
     precision: TimePrecision | None
 
+    @classmethod
+    def of(cls, row: object) -> "TimeRead | None":
+        """The time of any row with the TimeBounds columns; None when it has no time."""
+        edtf = getattr(row, "time_edtf", None)
+        if edtf is None:
+            return None
+        return cls(
+            edtf=edtf,
+            earliest=getattr(row, "time_earliest", None),
+            latest=getattr(row, "time_latest", None),
+            precision=getattr(row, "time_precision", None),
+        )
+
 
 class EntityRef(BaseModel):
     model_config = ConfigDict(from_attributes=True)

@@ -96,22 +96,10 @@ async def get_entity(request: Request, session: SessionDep, entity: str) -> Resp
                 direction="outgoing" if outgoing else "incoming",
                 role=relation.role,
                 other=EntityRef.model_validate(other),
-                time=time_of(relation),
+                time=TimeRead.of(relation),
             )
             for relation, other, outgoing in relations
         ],
         counts=EntityCounts(articles=articles, events=events),
     )
     return json_with_etag(request, read)
-
-
-def time_of(row: object) -> TimeRead | None:
-    edtf = getattr(row, "time_edtf", None)
-    if edtf is None:
-        return None
-    return TimeRead(
-        edtf=edtf,
-        earliest=getattr(row, "time_earliest", None),
-        latest=getattr(row, "time_latest", None),
-        precision=getattr(row, "time_precision", None),
-    )
