@@ -46,6 +46,10 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 migrate: $(STAMP) ## Upgrade the database to the latest migration
 	$(BIN)/newsgraph migrate upgrade
 
+.PHONY: seed
+seed: $(STAMP) ## Load the seed data (seeds/data/*.yaml); SEED_ARGS="--dry-run" to preview
+	$(BIN)/newsgraph seed $(SEED_ARGS)
+
 .PHONY: openapi
 openapi: $(STAMP) ## Regenerate openapi/openapi.json from the app
 	$(BIN)/newsgraph openapi

@@ -1,4 +1,4 @@
-"""The `newsgraph` command: serve, migrate, openapi, db-url."""
+"""The `newsgraph` command: serve, migrate, seed, openapi, db-url."""
 
 import argparse
 import asyncio
@@ -7,9 +7,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from api.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from seeds.report import SeedReport
 
 logger = logging.getLogger("newsgraph")
 
@@ -36,6 +39,60 @@ def resolve_database_url(settings: Settings, *, keep_running: bool = False) -> s
     return url.render_as_string(hide_password=False)
 
 
+async def _load_seeds(
+    database_url: str, paths: list[Path], *, dry_run: bool, force: bool
+) -> "SeedReport":
+    from db.migrate import current_revision, head_revision
+    from db.session import create_engine, create_sessionmaker
+    from seeds.loader import load_seeds
+    from seeds.problems import SeedError, SeedProblem
+
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as connection:
+            revision = await current_revision(connection)
+        if revision != head_revision():
+            raise SeedError(
+                [
+                    SeedProblem(
+                        "(database)",
+                        "",
+                        f"the schema is at {revision or 'no revision'}, not at the latest "
+                        "migration; run `newsgraph migrate upgrade` first",
+                    )
+                ]
+            )
+        async with create_sessionmaker(engine)() as session:
+            # One transaction for the whole run: a bad file leaves the database as it was.
+            report = await load_seeds(session, paths, dry_run=dry_run, force=force)
+            await session.commit()
+            return report
+    finally:
+        await engine.dispose()
+
+
+def seed(
+    database_url: str,
+    paths: list[Path] | None = None,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+) -> None:
+    """Load the seed files (default: those shipped in seeds/data); exit 1 listing every
+    problem when any file is wrong."""
+    from seeds.files import default_seed_paths
+    from seeds.problems import SeedError
+
+    try:
+        report = asyncio.run(
+            _load_seeds(database_url, paths or default_seed_paths(), dry_run=dry_run, force=force)
+        )
+    except SeedError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(1) from error
+    print(report.summary(), file=sys.stderr, flush=True)
+
+
 def _raise_keyboard_interrupt(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
@@ -52,6 +109,8 @@ def serve(settings: Settings) -> None:
     database_url = resolve_database_url(settings)
     _say("migrating to head")
     migrate.upgrade(database_url)
+    if settings.seed_on_start:
+        seed(database_url)
     app = create_app(settings.model_copy(update={"database_url": database_url}))
     _say(f"serving on http://{settings.host}:{settings.port} (docs at /docs)")
     uvicorn.run(
@@ -90,6 +149,17 @@ def _parser() -> argparse.ArgumentParser:
     downgrade.add_argument("revision", help="e.g. -1 or base")
     migrate_commands.add_parser("current", help="show the database's revision")
 
+    seed_parser = commands.add_parser(
+        "seed", help="load seed files (default: seeds/data) in one transaction"
+    )
+    seed_parser.add_argument("paths", nargs="*", type=Path, help="YAML files to load")
+    seed_parser.add_argument(
+        "--dry-run", action="store_true", help="validate and report changes without writing"
+    )
+    seed_parser.add_argument(
+        "--force", action="store_true", help="re-check every row even if no file changed"
+    )
+
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     commands.add_parser(
@@ -119,6 +189,13 @@ def main(argv: list[str] | None = None) -> None:
             migrate.downgrade(database_url, arguments.revision)
         else:
             migrate.current(database_url)
+    elif arguments.command == "seed":
+        seed(
+            resolve_database_url(settings),
+            arguments.paths or None,
+            dry_run=arguments.dry_run,
+            force=arguments.force,
+        )
     elif arguments.command == "openapi":
         write_openapi(arguments.output)
     elif arguments.command == "db-url":

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=15_000, ge=100)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
+    # `newsgraph serve` loads the shipped seed files after migrating (a no-op when unchanged).
+    seed_on_start: bool = True
     # Signs pagination cursors so an altered one is refused. Set it in production; every
     # worker behind one load balancer needs the same value.
     cursor_secret: str = "newsgraph-development-cursor-secret"  # noqa: S105 (not a credential)

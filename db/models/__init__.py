@@ -7,6 +7,7 @@ from db.models.entity import Entity, EntityAlias, EntityRelation
 from db.models.event import Event, EventParticipant, Statement
 from db.models.evidence import Evidence
 from db.models.mention import Mention
+from db.models.seed import SeedFile
 from db.models.source import Source
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Evidence",
     "IdempotencyRecord",
     "Mention",
+    "SeedFile",
     "Source",
     "Statement",
 ]

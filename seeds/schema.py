@@ -1,0 +1,275 @@
+"""The YAML seed format, as pydantic models. Every key is checked: a typo is an error.
+
+Cross-references (slugs), spans and everything that needs other files or the database are
+checked later, in seeds.plan; these models only check each file on its own.
+"""
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from db.checks import parse_duration, parse_time
+from db.enums import (
+    AliasKind,
+    DisputeEventRole,
+    DisputeKind,
+    DisputePartyRole,
+    DisputeStatus,
+    EntityKind,
+    EventType,
+    MentionMethod,
+    Modality,
+    ParticipantRole,
+    RelationKind,
+    SourceKind,
+    StatementKind,
+)
+
+
+def _scalar_to_str(value: Any) -> Any:
+    # YAML reads `time: 1945` as an int; an EDTF year is still text.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _edtf(value: str) -> str:
+    parse_time(value)
+    return value
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+def _event_type(value: Any) -> Any:
+    if isinstance(value, str) and value not in EventType.__members__.values():
+        known = ", ".join(EventType)
+        raise ValueError(f"unknown PLOVER event type {value!r}; expected one of {known}")
+    return value
+
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
+Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+EdtfText = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_edtf)]
+Duration = Annotated[str, AfterValidator(_duration)]
+Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=50)]
+Context = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=50)]
+Mode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=50)]
+_WIKIDATA_ID = re.compile(r"Q[1-9][0-9]*")
+PloverType = Annotated[EventType, BeforeValidator(_event_type)]
+
+
+class SeedModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EvidenceSeed(SeedModel):
+    """Words of an article supporting a fact (`quote`, located or checked), or an editorial note."""
+
+    quote: Text | None = None
+    occurrence: int | None = Field(default=None, ge=1)
+    start: int | None = Field(default=None, ge=0)
+    end: int | None = Field(default=None, ge=1)
+    editorial: bool = False
+    note: Text | None = None
+    field: FieldName | None = None
+    # Defaults to the file's `cites:` or to the one article the file defines.
+    article: Slug | None = None
+
+    @model_validator(mode="after")
+    def _cited_or_editorial(self) -> Self:
+        spanned = self.quote is not None or self.start is not None or self.end is not None
+        if self.editorial:
+            if spanned or self.occurrence is not None:
+                raise ValueError("editorial evidence cites no span: drop quote/start/end")
+            if self.note is None:
+                raise ValueError("editorial evidence needs a `note` saying how it was derived")
+            return self
+        if self.quote is None:
+            raise ValueError("evidence needs a `quote` from the article, or `editorial: true`")
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both `start` and `end`, or neither")
+        if self.start is not None and self.occurrence is not None:
+            raise ValueError("give `occurrence` or `start`/`end`, not both")
+        return self
+
+
+Evidence = list[EvidenceSeed]
+
+
+class SourceSeed(SeedModel):
+    slug: Slug
+    name: Text
+    kind: SourceKind
+    homepage_url: Text | None = None
+
+
+class MentionSeed(SeedModel):
+    entity: Slug
+    surface: Text
+    start: int | None = Field(default=None, ge=0)
+    end: int | None = Field(default=None, ge=1)
+    occurrence: int | None = Field(default=None, ge=1)
+    method: MentionMethod = MentionMethod.CURATED
+    confidence: Decimal = Field(default=Decimal(1), ge=0, le=1, max_digits=4, decimal_places=3)
+
+    @model_validator(mode="after")
+    def _one_locator(self) -> Self:
+        if self.start is not None and self.occurrence is not None:
+            raise ValueError("give `occurrence` or `start`/`end`, not both")
+        if self.end is not None and self.start is None:
+            raise ValueError("`end` needs `start`")
+        return self
+
+
+class ArticleSeed(SeedModel):
+    slug: Slug
+    source: Slug
+    headline: Text | None = None
+    byline: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    url: Text | None = None
+    language: Language
+    # A single EDTF date (day, month or year); stored as midnight UTC with its precision.
+    published: EdtfText | None = None
+    summary: Text | None = None
+    body: Text
+    mentions: list[MentionSeed] = []
+    evidence: Evidence = []
+
+    @model_validator(mode="after")
+    def _published_is_a_date(self) -> Self:
+        if self.published is not None and "/" in self.published:
+            raise ValueError("`published` is one date, not an interval")
+        return self
+
+
+class AliasSeed(SeedModel):
+    name: Text
+    language: Language | None = "en"
+    kind: AliasKind
+    used_by: Slug | None = None
+    evidence: Evidence = []
+
+
+class RelationSeed(SeedModel):
+    kind: RelationKind
+    object: Slug
+    role: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    time: EdtfText | None = None
+    evidence: Evidence = []
+
+
+class EntitySeed(SeedModel):
+    slug: Slug
+    kind: EntityKind
+    name: Text
+    description: Text | None = None
+    external_ids: dict[str, str] = {}
+    aliases: list[AliasSeed] = []
+    # Relations whose subject is this entity.
+    relations: list[RelationSeed] = []
+    evidence: Evidence = []
+
+    @field_validator("external_ids")
+    @classmethod
+    def _wikidata_format(cls, external_ids: dict[str, str]) -> dict[str, str]:
+        qid = external_ids.get("wikidata")
+        if qid is not None and not _WIKIDATA_ID.fullmatch(qid):
+            raise ValueError(f"{qid!r} is not a Wikidata item id such as 'Q17'")
+        return external_ids
+
+
+class ParticipantSeed(SeedModel):
+    entity: Slug
+    role: ParticipantRole
+    evidence: Evidence = []
+
+
+class EventSeed(SeedModel):
+    slug: Slug
+    title: Text
+    summary: Text | None = None
+    type: PloverType
+    mode: Mode | None = None
+    modality: Modality = Modality.ASSERTED
+    contexts: list[Context] = []
+    time: EdtfText | None = None
+    duration: Duration | None = None
+    location: Slug | None = None
+    parent: Slug | None = None
+    participants: list[ParticipantSeed] = []
+    evidence: Evidence = []
+
+
+class StatementSeed(SeedModel):
+    slug: Slug
+    speaker: Slug
+    kind: StatementKind
+    text: Text
+    conveyed_by: Slug | None = None
+    conveyed_by_description: (
+        Annotated[str, StringConstraints(min_length=1, max_length=300)] | None
+    ) = None
+    event: Slug | None = None
+    evidence: Evidence = []
+
+
+class PartySeed(SeedModel):
+    entity: Slug
+    role: DisputePartyRole
+    position: Text | None = None
+    evidence: Evidence = []
+
+
+class TerritorySeed(SeedModel):
+    entity: Slug
+    administered_by: Slug | None = None
+    claimed_by: Slug | None = None
+    evidence: Evidence = []
+
+
+class DisputeEventSeed(SeedModel):
+    event: Slug
+    role: DisputeEventRole
+    significance: Text | None = None
+    evidence: Evidence = []
+
+
+class DisputeSeed(SeedModel):
+    slug: Slug
+    title: Text
+    kind: DisputeKind
+    status: DisputeStatus
+    time: EdtfText | None = None
+    summary: Text | None = None
+    parties: list[PartySeed] = []
+    territories: list[TerritorySeed] = []
+    events: list[DisputeEventSeed] = []
+    evidence: Evidence = []
+
+
+class SeedDocument(SeedModel):
+    """One YAML file. Every section is optional; slugs may refer to other files of the run."""
+
+    # The article that evidence in this file cites unless an item names its own `article:`.
+    cites: Slug | None = None
+    sources: list[SourceSeed] = []
+    articles: list[ArticleSeed] = []
+    entities: list[EntitySeed] = []
+    events: list[EventSeed] = []
+    statements: list[StatementSeed] = []
+    disputes: list[DisputeSeed] = []

@@ -1,0 +1,88 @@
+"""`newsgraph seed` as a user runs it: one transaction, every problem listed, exit status."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from api.cli import seed
+from db import migrate
+from db.session import create_engine
+from tests.conftest import fresh_database
+
+
+async def _count(url: str, table: str) -> int:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            count = await connection.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+            return int(count or 0)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def migrated_database() -> str:
+    url = asyncio.run(fresh_database("cli"))
+    migrate.upgrade(url)
+    return url
+
+
+def test_seed_loads_everything_then_is_a_no_op(
+    migrated_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(migrated_database)
+    first = capsys.readouterr().err
+    seed(migrated_database)
+    second = capsys.readouterr().err
+
+    assert "total                  379        0        0          0" in first
+    assert "seeds unchanged since the last load: nothing to do" in second
+    assert asyncio.run(_count(migrated_database, "evidence")) == 194
+
+
+def test_dry_run_writes_nothing(migrated_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    seed(migrated_database, dry_run=True)
+
+    assert "(dry run, nothing written)" in capsys.readouterr().err
+    assert asyncio.run(_count(migrated_database, "entity")) == 0
+
+
+def test_a_bad_file_exits_1_listing_its_problems_and_changes_nothing(
+    migrated_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "entities:\n"
+        "  - slug: atlantis\n"
+        "    kind: continent\n"
+        "    name: Atlantis\n"
+        "events:\n"
+        "  - slug: sinking\n"
+        "    title: Atlantis sinks\n"
+        "    type: SINK\n"
+        "    time: sometime\n"
+    )
+
+    with pytest.raises(SystemExit) as exited:
+        seed(migrated_database, [bad])
+
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("seed data rejected:")
+    assert f"{bad}: entities[0].kind:" in err
+    assert f"{bad}: events[0].type:" in err
+    assert f"{bad}: events[0].time:" in err
+    assert asyncio.run(_count(migrated_database, "entity")) == 0
+
+
+def test_seeding_an_unmigrated_database_says_to_migrate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = asyncio.run(fresh_database("cli_unmigrated"))
+
+    with pytest.raises(SystemExit):
+        seed(url)
+
+    assert "run `newsgraph migrate upgrade` first" in capsys.readouterr().err
