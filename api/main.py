@@ -6,14 +6,18 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import errors
+from api import docs, errors
 from api.articles.router import router as articles_router
+from api.disputes.router import router as disputes_router
 from api.entities.router import router as entities_router
+from api.events.router import router as events_router
 from api.health.router import router as health_router
 from api.query import reject_unknown_parameters
 from api.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
+from api.search.router import router as search_router
 from api.settings import Settings, get_settings
 from api.sources.router import router as sources_router
+from api.statements.router import router as statements_router
 from db.migrate import head_revision
 from db.session import create_engine, create_sessionmaker
 
@@ -54,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=API_DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        docs_url=None,  # replaced by api.docs, which serves its assets itself
+        redoc_url=None,
         # Operation ids are the handler names (`list_articles`), so generated SDKs read well.
         generate_unique_id_function=lambda route: route.name,
     )
@@ -78,11 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Link", REQUEST_ID_HEADER, "Retry-After"],
         )
     app.add_middleware(RequestIdMiddleware)
+    docs.install(app)
     app.include_router(health_router)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
     v1.include_router(articles_router)
+    v1.include_router(disputes_router)
     v1.include_router(entities_router)
+    v1.include_router(events_router)
     v1.include_router(sources_router)
+    v1.include_router(statements_router)
+    v1.include_router(search_router)
     app.include_router(v1)
 
     def openapi() -> dict[str, Any]:

@@ -121,6 +121,10 @@ class Keyset:
         body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{body}.{self._signature(payload)}"
 
+    def start(self, cursor: str | None) -> list[Any] | None:
+        """Where a page starts: after the cursor's key, or at the beginning without one."""
+        return self.decode(cursor) if cursor is not None else None
+
     def decode(self, cursor: str) -> list[Any]:
         try:
             body, signature = cursor.split(".")
@@ -174,15 +178,24 @@ async def fetch_page(
     keyset: Keyset,
     after: Sequence[Any] | None,
     limit: int,
+    whole_rows: bool = False,
 ) -> tuple[list[Any], list[Any] | None]:
-    """Run `query` (selecting one entity) for one page: its rows, and the sort key of the last
-    row when more follow. One extra row is fetched to know whether they do."""
+    """Run `query` for one page: its rows, and the sort key of the last row when more follow.
+    One extra row is fetched to know whether they do.
+
+    The query selects one ORM entity, whose objects are returned, or with `whole_rows` any
+    columns, whose rows are returned."""
+    # One entry per selected entity or expression: an ORM entity is one item of a row however
+    # many columns it maps.
+    width = len(query.column_descriptions)
     query = query.add_columns(*(key.expression for key in keyset.keys))
     if after is not None:
         query = query.where(keyset.after(after))
     rows = (await session.execute(query.order_by(*keyset.order_by()).limit(limit + 1))).all()
     page = rows[:limit]
-    next_key = list(page[-1][1:]) if len(rows) > limit else None
+    next_key = list(page[-1][width:]) if len(rows) > limit else None
+    if whole_rows:
+        return [row[:width] for row in page], next_key
     return [row[0] for row in page], next_key
 
 

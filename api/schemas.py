@@ -2,10 +2,11 @@
 
 import uuid
 from datetime import date
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from db.enums import EntityKind, TimePrecision
+from db.enums import EntityKind, EventType, Modality, ParticipantRole, StatementKind, TimePrecision
 
 
 class TimeRead(BaseModel):
@@ -53,3 +54,38 @@ class EvidenceRead(BaseModel):
     editorial: bool
     note: str | None
     field: str | None = Field(description="The attribute supported, when not the whole fact.")
+
+
+class EventRef(BaseModel):
+    id: uuid.UUID
+    slug: str
+    title: str
+    event_type: EventType
+    modality: Modality
+    time: TimeRead | None
+
+    @classmethod
+    def of(cls, event: Any) -> Self:
+        return cls(
+            id=event.id,
+            slug=event.slug,
+            title=event.title,
+            event_type=event.event_type,
+            modality=event.modality,
+            time=TimeRead.of(event),
+        )
+
+
+class ParticipantRef(BaseModel):
+    """An entity taking part in an event, and how."""
+
+    entity: EntityRef
+    role: ParticipantRole
+
+
+class StatementRef(BaseModel):
+    id: uuid.UUID
+    slug: str
+    speaker: EntityRef
+    text: str
+    kind: StatementKind

@@ -7,6 +7,7 @@ embedded server under .data/ is started and `newsgraph_test` is used.
 
 import asyncio
 import os
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,13 @@ from api.settings import Settings
 from db import embedded, migrate
 from db.database import drop_database, ensure_database
 from db.session import async_url, create_engine
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _server_url() -> URL:

@@ -3,7 +3,6 @@ and a clean stop — or, after a SIGKILL, a server adopted by the next run and n
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,20 +13,15 @@ import httpx
 import psutil
 import pytest
 
+from tests.conftest import free_port
+
 STARTUP_SECONDS = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Serve:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
         env |= {"NEWSGRAPH_DATA_DIR": str(data_dir), "PORT": str(self.port), "HOST": "127.0.0.1"}
         self.log = data_dir.parent / f"serve-{self.port}.log"

@@ -5,7 +5,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.pagination import Page
-from api.schemas import EntityRef
+from api.schemas import EntityRef, EventRef, StatementRef
 from db.enums import MentionMethod, TimePrecision
 
 
@@ -57,6 +57,12 @@ class ArticleRead(ArticleSummary):
     content_hash: str = Field(description="sha256 of the normalized body.")
     mentions: list[MentionRead] | None = Field(
         default=None, description="With `include=mentions`: every entity named, in body order."
+    )
+    events: list[EventRef] | None = Field(
+        default=None, description="With `include=events`: the events it reports, by time."
+    )
+    statements: list[StatementRef] | None = Field(
+        default=None, description="With `include=statements`: what it quotes or paraphrases."
     )
 
 

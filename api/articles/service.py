@@ -7,6 +7,7 @@ from sqlalchemy import Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
+from api.articles import links
 from api.pagination import Keyset, SortKey, fetch_page
 from db.models import Article, Entity, Mention, Source
 
@@ -35,6 +36,8 @@ async def list_articles(
     q: str | None = None,
     source_id: uuid.UUID | None = None,
     entity_ids: Sequence[uuid.UUID] = (),
+    event_id: uuid.UUID | None = None,
+    dispute_id: uuid.UUID | None = None,
     language: str | None = None,
     published_after: datetime | None = None,
     published_before: datetime | None = None,
@@ -55,6 +58,10 @@ async def list_articles(
             .where(Mention.article_id == Article.id, Mention.entity_id == entity_id)
             .exists()
         )
+    if event_id is not None:
+        query = query.where(Article.id.in_(links.articles_reporting_event(event_id)))
+    if dispute_id is not None:
+        query = query.where(Article.id.in_(links.articles_about_dispute(dispute_id)))
     if language is not None:
         query = query.where(func.lower(Article.language) == language.lower())
     if published_after is not None:

@@ -2,6 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from api import pov as point_of_view
+from api.articles import service as article_service
+from api.articles.schemas import ArticlePage, ArticleSummary
 from api.deps import SessionDep
 from api.entities import service as entity_service
 from api.entities.schemas import (
@@ -10,13 +13,19 @@ from api.entities.schemas import (
     EntityPage,
     EntityRead,
     EntitySummary,
+    RelatedEntity,
+    RelatedEntityPage,
     RelationRead,
 )
 from api.errors import problem_responses
+from api.events import service as event_service
+from api.events.router import event_summaries
+from api.events.schemas import EventPage
 from api.http_cache import json_with_etag
 from api.lookup import get_by_key
-from api.pagination import keyset_for, page_response
+from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
+from api.pov import Pov
 from api.schemas import EntityRef, TimeRead
 from db.enums import EntityKind
 from db.models import Entity
@@ -46,13 +55,13 @@ async def list_entities(
     wikidata: Annotated[
         str | None, Query(pattern=r"^Q[1-9][0-9]*$", description="Wikidata QID, e.g. Q17.")
     ] = None,
-    limit: Limit = 20,
+    limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
     """Entities by name, or the best matches for `q` over names and aliases."""
     matches = entity_service.name_matches(q) if q else None
     keyset = keyset_for(request, entity_service.ordering(matches))
-    after = keyset.decode(cursor) if cursor is not None else None
+    after = keyset.start(cursor)
     entities, next_key = await entity_service.list_entities(
         session,
         keyset=keyset,
@@ -72,10 +81,14 @@ async def list_entities(
     summary="Get an entity",
     responses=problem_responses(400, 404),
 )
-async def get_entity(request: Request, session: SessionDep, entity: str) -> Response:
+async def get_entity(
+    request: Request, session: SessionDep, entity: str, pov: Pov = None
+) -> Response:
     """One entity by id or slug, with its aliases (and whose names they are), its relations
-    with their time bounds, and how many articles and events involve it."""
+    with their time bounds, and how many articles and events involve it. With `pov`, the
+    entity and those it refers to go by that party's names."""
     row = await get_by_key(session, Entity, entity, "entity")
+    party = await point_of_view.find_party(session, pov)
     aliases = await entity_service.get_aliases(session, entity_id=row.id)
     relations = await entity_service.get_relations(session, entity_id=row.id)
     articles, events = await entity_service.get_counts(session, entity_id=row.id)
@@ -101,5 +114,82 @@ async def get_entity(request: Request, session: SessionDep, entity: str) -> Resp
             for relation, other, outgoing in relations
         ],
         counts=EntityCounts(articles=articles, events=events),
+        pov=point_of_view.party_ref(party),
     )
+    names = await point_of_view.apply(session, party, read, also=[row.id])
+    read.name = names.get(row.id, read.name)
     return json_with_etag(request, read)
+
+
+@router.get(
+    "/{entity}/articles",
+    response_model=ArticlePage,
+    summary="Articles mentioning an entity",
+    responses=problem_responses(400, 404),
+)
+async def list_entity_articles(
+    request: Request,
+    session: SessionDep,
+    entity: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """The articles that mention the entity, newest first."""
+    row = await get_by_key(session, Entity, entity, "entity")
+    keyset = keyset_for(request, article_service.NEWEST_FIRST)
+    articles, next_key = await article_service.list_articles(
+        session, keyset=keyset, after=keyset.start(cursor), limit=limit, entity_ids=[row.id]
+    )
+    items = [ArticleSummary.model_validate(a) for a in articles]
+    return page_response(request, ArticlePage, items, keyset, next_key)
+
+
+@router.get(
+    "/{entity}/events",
+    response_model=EventPage,
+    summary="Events an entity takes part in",
+    responses=problem_responses(400, 404),
+)
+async def list_entity_events(
+    request: Request,
+    session: SessionDep,
+    entity: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """The events the entity takes part in, in any role, in time order."""
+    row = await get_by_key(session, Entity, entity, "entity")
+    keyset = keyset_for(request, event_service.TIME_ORDER)
+    events, next_key = await event_service.list_events(
+        session, keyset=keyset, after=keyset.start(cursor), limit=limit, participant_ids=[row.id]
+    )
+    items = await event_summaries(session, events)
+    return page_response(request, EventPage, items, keyset, next_key)
+
+
+@router.get(
+    "/{entity}/related",
+    response_model=RelatedEntityPage,
+    summary="Entities mentioned alongside an entity",
+    responses=problem_responses(400, 404),
+)
+async def list_related_entities(
+    request: Request,
+    session: SessionDep,
+    entity: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Entities named in the same articles as this one, most shared articles first, with
+    the number of articles they share."""
+    row = await get_by_key(session, Entity, entity, "entity")
+    co_mentioned = entity_service.co_mentions(row.id)
+    keyset = keyset_for(request, entity_service.related_ordering(co_mentioned))
+    related, next_key = await entity_service.list_related(
+        session, co_mentioned=co_mentioned, keyset=keyset, after=keyset.start(cursor), limit=limit
+    )
+    items = [
+        RelatedEntity(entity=EntityRef.model_validate(other), articles=count)
+        for other, count in related
+    ]
+    return page_response(request, RelatedEntityPage, items, keyset, next_key)

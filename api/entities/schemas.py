@@ -47,7 +47,19 @@ class EntityRead(EntitySummary):
     aliases: list[AliasRead]
     relations: list[RelationRead]
     counts: EntityCounts
+    pov: EntityRef | None = Field(
+        description="Whose names the entity names are (`pov`); null for canonical names."
+    )
 
 
 class EntityPage(Page[EntitySummary]):
+    pass
+
+
+class RelatedEntity(BaseModel):
+    entity: EntityRef
+    articles: int = Field(description="Articles that mention both entities.")
+
+
+class RelatedEntityPage(Page[RelatedEntity]):
     pass

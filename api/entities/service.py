@@ -26,18 +26,21 @@ WORD_SIMILARITY_THRESHOLD = 0.5
 def name_matches(q: str) -> Any:
     """Entities whose name or any alias matches `q`, with their best score.
 
-    A prefix of the folded (lower-cased, unaccented) name scores 1 plus its trigram word
-    similarity; a fuzzy match (typos, word order) scores its similarity alone.
+    A prefix of the folded (lower-cased, unaccented) name or of one of its words scores 1 plus
+    its trigram word similarity; a fuzzy match (typos, word order) scores its similarity alone.
     """
     folded_q = _folded(cast(literal(q), String))
     # LIKE wildcards in the user's text are literal characters.
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    folded_prefix = _folded(cast(literal(escaped), String)).concat("%")
+    folded_escaped = _folded(cast(literal(escaped), String))
     labels = union_all(
         select(Entity.id.label("entity_id"), _folded(Entity.name).label("folded")),
         select(EntityAlias.entity_id, _folded(EntityAlias.name)),
     ).subquery("labels")
-    prefix = labels.c.folded.like(folded_prefix, escape="\\")
+    # A prefix of the name or of any word in it: "kishida" is a prefix of "fumio kishida".
+    prefix = labels.c.folded.like(folded_escaped.concat("%"), escape="\\") | labels.c.folded.like(
+        literal("% ").concat(folded_escaped).concat("%"), escape="\\"
+    )
     similarity = func.word_similarity(folded_q, labels.c.folded)
     score = func.max(cast(prefix, Integer) + similarity)
     return (
@@ -124,3 +127,44 @@ async def get_counts(session: AsyncSession, *, entity_id: uuid.UUID) -> tuple[in
     )
     row = (await session.execute(select(articles, events))).one()
     return int(row[0]), int(row[1])
+
+
+def co_mentions(entity_id: uuid.UUID) -> Any:
+    """Entities named in the same articles as `entity_id`, with how many articles they share."""
+    mine = aliased(Mention)
+    theirs = aliased(Mention)
+    return (
+        select(
+            theirs.entity_id.label("entity_id"),
+            func.count(func.distinct(theirs.article_id)).label("articles"),
+        )
+        .join(mine, mine.article_id == theirs.article_id)
+        .where(mine.entity_id == entity_id, theirs.entity_id != entity_id)
+        .group_by(theirs.entity_id)
+        .subquery("co_mentions")
+    )
+
+
+def related_ordering(co_mentioned: Any) -> tuple[SortKey, ...]:
+    return (
+        SortKey(co_mentioned.c.articles, "int", True),
+        SortKey(_folded(Entity.name), "str"),
+        SortKey(Entity.id, "uuid"),
+    )
+
+
+async def list_related(
+    session: AsyncSession,
+    *,
+    co_mentioned: Any,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[tuple[Entity, int]], list[Any] | None]:
+    query = select(Entity, co_mentioned.c.articles).join(
+        co_mentioned, co_mentioned.c.entity_id == Entity.id
+    )
+    rows, next_key = await fetch_page(
+        session, query, keyset=keyset, after=after, limit=limit, whole_rows=True
+    )
+    return [(entity, int(articles)) for entity, articles in rows], next_key

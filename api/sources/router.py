@@ -24,7 +24,7 @@ async def list_sources(
 ) -> Response:
     """Publishers of articles (news agencies, newspapers, broadcasters, ...), by name."""
     keyset = keyset_for(request, source_service.NAME_ORDER)
-    after = keyset.decode(cursor) if cursor is not None else None
+    after = keyset.start(cursor)
     sources, next_key = await source_service.list_sources(
         session, keyset=keyset, after=after, limit=limit, kind=kind
     )

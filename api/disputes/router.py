@@ -1,0 +1,191 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api import pov as point_of_view
+from api.deps import SessionDep
+from api.disputes import service as dispute_service
+from api.disputes.schemas import (
+    DisputePage,
+    DisputeRead,
+    DisputeSummary,
+    NameRead,
+    PartyRead,
+    TerritoryRead,
+    TimelineEntry,
+    TimelinePage,
+)
+from api.errors import problem_responses
+from api.evidence import evidence_for
+from api.http_cache import json_with_etag
+from api.lookup import get_by_key, ids_for_filter
+from api.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
+from api.params import Cursor, Limit
+from api.pov import Pov
+from api.schemas import EntityRef, EventRef, ParticipantRef
+from db.enums import DisputeKind, DisputeStatus
+from db.models import Dispute, Entity
+
+router = APIRouter(prefix="/disputes", tags=["disputes"])
+
+
+def _ref(entity: Entity | None) -> EntityRef | None:
+    return EntityRef.model_validate(entity) if entity is not None else None
+
+
+@router.get(
+    "",
+    response_model=DisputePage,
+    summary="List disputes",
+    responses=problem_responses(400),
+)
+async def list_disputes(
+    request: Request,
+    session: SessionDep,
+    kind: DisputeKind | None = None,
+    status: DisputeStatus | None = None,
+    party: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
+    ] = None,
+    territory: Annotated[
+        str | None, Query(description="Entity id or slug of a territory in dispute.")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Disputes by title, optionally those of a kind or status, between given parties or
+    over a given territory."""
+    keyset = keyset_for(request, dispute_service.TITLE_ORDER)
+    after = keyset.start(cursor)
+    party_ids = await ids_for_filter(session, Entity, party or [], "party")
+    territory_ids = (
+        await ids_for_filter(session, Entity, [territory], "territory") if territory else []
+    )
+    disputes, next_key = await dispute_service.list_disputes(
+        session,
+        keyset=keyset,
+        after=after,
+        limit=limit,
+        kind=kind,
+        status=status,
+        party_ids=party_ids,
+        territory_id=territory_ids[0] if territory_ids else None,
+    )
+    items = [DisputeSummary.of(d) for d in disputes]
+    return page_response(request, DisputePage, items, keyset, next_key)
+
+
+@router.get(
+    "/{dispute}",
+    response_model=DisputeRead,
+    summary="Get a dispute",
+    responses=problem_responses(400, 404),
+)
+async def get_dispute(
+    request: Request, session: SessionDep, dispute: str, pov: Pov = None
+) -> Response:
+    """One dispute by id or slug: its parties and their positions, the territories at stake
+    with who administers and who claims each, the names each party uses for them, and the
+    article words behind every fact. With `pov`, entities go by that party's names."""
+    row = await get_by_key(session, Dispute, dispute, "dispute")
+    party = await point_of_view.find_party(session, pov)
+    parties = await dispute_service.get_parties(session, dispute_id=row.id)
+    territories = await dispute_service.get_territories(session, dispute_id=row.id)
+    names = await dispute_service.get_names(
+        session, dispute_id=row.id, used_by_id=party.id if party else None
+    )
+    dispute_evidence = await evidence_for(session, "dispute_id", [row.id])
+    party_evidence = await evidence_for(session, "dispute_party_id", [p.id for p, _ in parties])
+    territory_evidence = await evidence_for(
+        session, "dispute_territory_id", [t.id for t, *_ in territories]
+    )
+    read = DisputeRead(
+        **DisputeSummary.of(row).model_dump(),
+        parties=[
+            PartyRead(
+                entity=EntityRef.model_validate(entity),
+                role=dispute_party.role,
+                position=dispute_party.position,
+                evidence=party_evidence[dispute_party.id],
+            )
+            for dispute_party, entity in parties
+        ],
+        territories=[
+            TerritoryRead(
+                entity=EntityRef.model_validate(entity),
+                administered_by=_ref(administrator),
+                claimed_by=_ref(claimant),
+                evidence=territory_evidence[territory.id],
+            )
+            for territory, entity, administrator, claimant in territories
+        ],
+        evidence=dispute_evidence[row.id],
+        names=[
+            NameRead(
+                entity=EntityRef.model_validate(place),
+                name=alias.name,
+                language=alias.language,
+                kind=alias.kind,
+                used_by=EntityRef.model_validate(user),
+            )
+            for alias, place, user in names
+        ],
+        pov=point_of_view.party_ref(party),
+    )
+    await point_of_view.apply(session, party, read)
+    return json_with_etag(request, read)
+
+
+@router.get(
+    "/{dispute}/timeline",
+    response_model=TimelinePage,
+    summary="Get a dispute's timeline",
+    responses=problem_responses(400, 404),
+)
+async def get_dispute_timeline(
+    request: Request,
+    session: SessionDep,
+    dispute: str,
+    pov: Pov = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """The events that make up a dispute's history, earliest first (partial dates such as
+    `1945` or `197X/198X` by their bounds; undated events first), each with what it did to
+    the dispute and the article words behind it. With `pov`, entities go by that party's
+    names."""
+    keyset = keyset_for(request, dispute_service.TIME_ORDER)
+    after = keyset.start(cursor)
+    row = await get_by_key(session, Dispute, dispute, "dispute")
+    party = await point_of_view.find_party(session, pov)
+    timeline, next_key = await dispute_service.get_timeline(
+        session, dispute_id=row.id, keyset=keyset, after=after, limit=limit
+    )
+    event_ids = [event.id for event, _ in timeline]
+    locations = await dispute_service.get_locations(
+        session, location_ids=[e.location_id for e, _ in timeline if e.location_id is not None]
+    )
+    participants = await dispute_service.get_participants(session, event_ids=event_ids)
+    evidence = await evidence_for(session, "event_id", event_ids)
+    items = [
+        TimelineEntry(
+            **EventRef.of(event).model_dump(),
+            location=_ref(locations.get(event.location_id)) if event.location_id else None,
+            participants=[
+                ParticipantRef(entity=EntityRef.model_validate(entity), role=p.role)
+                for p, entity in participants.get(event.id, [])
+            ],
+            role=dispute_event.role,
+            significance=dispute_event.significance,
+            evidence=evidence[event.id],
+        )
+        for event, dispute_event in timeline
+    ]
+    next_cursor = keyset.encode(next_key) if next_key is not None else None
+    # Not page_response: the page also says whose names it uses.
+    page = TimelinePage(items=items, next_cursor=next_cursor, pov=point_of_view.party_ref(party))
+    await point_of_view.apply(session, party, page)
+    response = json_with_etag(request, page)
+    set_next_link(request, response, next_cursor)
+    return response

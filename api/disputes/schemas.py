@@ -1,0 +1,98 @@
+import uuid
+from datetime import datetime
+from typing import Self
+
+from pydantic import BaseModel, Field
+
+from api.pagination import Page
+from api.pov import POV_FIELD_DESCRIPTION
+from api.schemas import EntityRef, EventRef, EvidenceRead, ParticipantRef, TimeRead
+from db.enums import (
+    AliasKind,
+    DisputeEventRole,
+    DisputeKind,
+    DisputePartyRole,
+    DisputeStatus,
+)
+from db.models import Dispute
+
+
+class DisputeSummary(BaseModel):
+    id: uuid.UUID
+    slug: str
+    title: str
+    kind: DisputeKind
+    status: DisputeStatus
+    summary: str | None
+    time: TimeRead | None = Field(description="The dispute's span; open-ended while active.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, dispute: Dispute) -> Self:
+        return cls(
+            id=dispute.id,
+            slug=dispute.slug,
+            title=dispute.title,
+            kind=dispute.kind,
+            status=dispute.status,
+            summary=dispute.summary,
+            time=TimeRead.of(dispute),
+            version=dispute.version,
+            created_at=dispute.created_at,
+            updated_at=dispute.updated_at,
+        )
+
+
+class PartyRead(BaseModel):
+    entity: EntityRef
+    role: DisputePartyRole
+    position: str | None = Field(description="The party's position, in its own terms.")
+    evidence: list[EvidenceRead]
+
+
+class TerritoryRead(BaseModel):
+    entity: EntityRef
+    administered_by: EntityRef | None
+    claimed_by: EntityRef | None
+    evidence: list[EvidenceRead]
+
+
+class NameRead(BaseModel):
+    """What one side calls a disputed place."""
+
+    entity: EntityRef = Field(description="The place named: a territory or the group it is in.")
+    name: str = Field(examples=["Northern Territories"])
+    language: str | None
+    kind: AliasKind
+    used_by: EntityRef = Field(description="The party whose name this is.")
+
+
+class DisputeRead(DisputeSummary):
+    parties: list[PartyRead]
+    territories: list[TerritoryRead]
+    evidence: list[EvidenceRead]
+    names: list[NameRead] = Field(
+        description="The names each party uses for the territories and the groups they are "
+        "part of; with `pov`, only that party's names."
+    )
+    pov: EntityRef | None = Field(description=POV_FIELD_DESCRIPTION)
+
+
+class DisputePage(Page[DisputeSummary]):
+    pass
+
+
+class TimelineEntry(EventRef):
+    """An event of the dispute and what it did to the dispute."""
+
+    location: EntityRef | None
+    participants: list[ParticipantRef]
+    role: DisputeEventRole = Field(description="What the event did to the dispute.")
+    significance: str | None
+    evidence: list[EvidenceRead] = Field(description="The article words behind the event.")
+
+
+class TimelinePage(Page[TimelineEntry]):
+    pov: EntityRef | None = Field(description=POV_FIELD_DESCRIPTION)

@@ -1,0 +1,189 @@
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Date, Select, case, func, literal_column, select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from api.pagination import Keyset, SortKey, fetch_page
+from db.enums import DisputeKind, DisputeStatus, ParticipantRole, RelationKind
+from db.models import (
+    Dispute,
+    DisputeEvent,
+    DisputeParty,
+    DisputeTerritory,
+    Entity,
+    EntityAlias,
+    EntityRelation,
+    Event,
+    EventParticipant,
+)
+
+TITLE_ORDER = (SortKey(Dispute.title, "str"), SortKey(Dispute.id, "uuid"))
+
+# A partial date sorts by its bounds: earliest day first, then the earliest last day, so
+# "1945" (1945-01-01..1945-12-31) comes before "1945/1956". A missing bound sorts as far out
+# as it can, so an undated event comes first. asyncpg reads the infinities as
+# date.min/date.max and writes those back as infinities, so cursors carry them faithfully.
+TIME_ORDER = (
+    SortKey(
+        func.coalesce(Event.time_earliest, literal_column("'-infinity'::date", Date())), "date"
+    ),
+    SortKey(func.coalesce(Event.time_latest, literal_column("'infinity'::date", Date())), "date"),
+    SortKey(Event.id, "uuid"),
+)
+
+_ROLE_ORDER = case(
+    {role: rank for rank, role in enumerate(ParticipantRole)}, value=EventParticipant.role
+)
+
+
+async def list_disputes(
+    session: AsyncSession,
+    *,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+    kind: DisputeKind | None = None,
+    status: DisputeStatus | None = None,
+    party_ids: Sequence[uuid.UUID] = (),
+    territory_id: uuid.UUID | None = None,
+) -> tuple[list[Dispute], list[Any] | None]:
+    query: Select[Any] = select(Dispute)
+    if kind is not None:
+        query = query.where(Dispute.kind == kind)
+    if status is not None:
+        query = query.where(Dispute.status == status)
+    for party_id in party_ids:
+        # Every named entity must be a party: one EXISTS each, served by the unique
+        # (dispute_id, entity_id) index.
+        query = query.where(
+            select(DisputeParty.id)
+            .where(DisputeParty.dispute_id == Dispute.id, DisputeParty.entity_id == party_id)
+            .exists()
+        )
+    if territory_id is not None:
+        query = query.where(
+            select(DisputeTerritory.id)
+            .where(
+                DisputeTerritory.dispute_id == Dispute.id,
+                DisputeTerritory.entity_id == territory_id,
+            )
+            .exists()
+        )
+    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+
+
+async def get_parties(
+    session: AsyncSession, *, dispute_id: uuid.UUID
+) -> list[tuple[DisputeParty, Entity]]:
+    rows = await session.execute(
+        select(DisputeParty, Entity)
+        .join(Entity, Entity.id == DisputeParty.entity_id)
+        .where(DisputeParty.dispute_id == dispute_id)
+        .order_by(Entity.name, Entity.id)
+    )
+    return [(party, entity) for party, entity in rows]
+
+
+async def get_territories(
+    session: AsyncSession, *, dispute_id: uuid.UUID
+) -> list[tuple[DisputeTerritory, Entity, Entity | None, Entity | None]]:
+    """Each territory with its entity, who administers it and who claims it."""
+    place = aliased(Entity)
+    administrator = aliased(Entity)
+    claimant = aliased(Entity)
+    rows = await session.execute(
+        select(DisputeTerritory, place, administrator, claimant)
+        .join(place, place.id == DisputeTerritory.entity_id)
+        .outerjoin(administrator, administrator.id == DisputeTerritory.administered_by_id)
+        .outerjoin(claimant, claimant.id == DisputeTerritory.claimed_by_id)
+        .where(DisputeTerritory.dispute_id == dispute_id)
+        .order_by(place.name, place.id)
+    )
+    return [(territory, entity, admin, claim) for territory, entity, admin, claim in rows]
+
+
+async def get_names(
+    session: AsyncSession, *, dispute_id: uuid.UUID, used_by_id: uuid.UUID | None = None
+) -> list[tuple[EntityAlias, Entity, Entity]]:
+    """The names parties use for the dispute's territories and for the groups those are part
+    of (the islands and "the Northern Territories" they make up): (alias, place, party)."""
+    groups = (
+        select(EntityRelation.object_id)
+        .join(DisputeTerritory, DisputeTerritory.entity_id == EntityRelation.subject_id)
+        .where(
+            DisputeTerritory.dispute_id == dispute_id,
+            EntityRelation.kind == RelationKind.PART_OF,
+        )
+    )
+    territories = select(DisputeTerritory.entity_id).where(
+        DisputeTerritory.dispute_id == dispute_id
+    )
+    places = union(territories, groups).subquery("places")
+    place = aliased(Entity)
+    party = aliased(Entity)
+    query = (
+        select(EntityAlias, place, party)
+        .join(place, place.id == EntityAlias.entity_id)
+        .join(party, party.id == EntityAlias.used_by_id)
+        .where(EntityAlias.entity_id.in_(select(places.c.entity_id)))
+        .order_by(place.name, place.id, party.name, EntityAlias.language, EntityAlias.name)
+    )
+    if used_by_id is not None:
+        query = query.where(EntityAlias.used_by_id == used_by_id)
+    rows = await session.execute(query)
+    return [(alias, named, user) for alias, named, user in rows]
+
+
+async def get_timeline(
+    session: AsyncSession,
+    *,
+    dispute_id: uuid.UUID,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[tuple[Event, DisputeEvent]], list[Any] | None]:
+    """One page of the dispute's events in time order, each with its dispute_event row."""
+    query: Select[Any] = (
+        select(Event)
+        .join(DisputeEvent, DisputeEvent.event_id == Event.id)
+        .where(DisputeEvent.dispute_id == dispute_id)
+    )
+    events, next_key = await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    links = await session.scalars(
+        select(DisputeEvent).where(
+            DisputeEvent.dispute_id == dispute_id,
+            DisputeEvent.event_id.in_([event.id for event in events]),
+        )
+    )
+    by_event = {link.event_id: link for link in links}
+    return [(event, by_event[event.id]) for event in events], next_key
+
+
+async def get_locations(
+    session: AsyncSession, *, location_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Entity]:
+    if not location_ids:
+        return {}
+    rows = await session.scalars(select(Entity).where(Entity.id.in_(location_ids)))
+    return {entity.id: entity for entity in rows}
+
+
+async def get_participants(
+    session: AsyncSession, *, event_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[EventParticipant, Entity]]]:
+    """Participants grouped by event: actors first, then recipients, ... (PLOVER's order)."""
+    grouped: dict[uuid.UUID, list[tuple[EventParticipant, Entity]]] = {}
+    if not event_ids:
+        return grouped
+    rows = await session.execute(
+        select(EventParticipant, Entity)
+        .join(Entity, Entity.id == EventParticipant.entity_id)
+        .where(EventParticipant.event_id.in_(event_ids))
+        .order_by(EventParticipant.event_id, _ROLE_ORDER, Entity.name, Entity.id)
+    )
+    for participant, entity in rows:
+        grouped.setdefault(participant.event_id, []).append((participant, entity))
+    return grouped

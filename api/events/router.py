@@ -1,0 +1,244 @@
+import calendar
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import SessionDep
+from api.errors import FieldError, ProblemError, problem_responses
+from api.events import service as event_service
+from api.events.schemas import (
+    EventDisputeRead,
+    EventPage,
+    EventRead,
+    EventStatementRead,
+    EventSummary,
+    ParticipantRead,
+    iso_duration,
+)
+from api.evidence import evidence_for
+from api.http_cache import json_with_etag
+from api.lookup import get_by_key, ids_for_filter
+from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
+from api.params import Cursor, Limit
+from api.schemas import EntityRef, EventRef, ParticipantRef, TimeRead
+from db.enums import EventType, Modality
+from db.models import Dispute, Entity, Event
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+# A year, a month or a day: a researcher asks for "events in 1956" as often as for a date.
+PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+
+
+def _bad_query_value(parameter: str, message: str) -> ProblemError:
+    return ProblemError(
+        400,
+        "validation_error",
+        f"Invalid request: {parameter}.",
+        errors=[FieldError(location="query", field=parameter, message=message, type="value_error")],
+    )
+
+
+def period_bound(value: str, parameter: str, *, last: bool) -> date:
+    """The first day of the year, month or day `value` names, or its `last` day."""
+    year, *rest = (int(part) for part in value.split("-"))
+    try:
+        if not rest:
+            return date(year, 12, 31) if last else date(year, 1, 1)
+        month = rest[0]
+        first = date(year, month, 1)
+        if len(rest) == 1:
+            return first.replace(day=calendar.monthrange(year, month)[1]) if last else first
+        return date(year, month, rest[1])
+    except ValueError as error:
+        raise _bad_query_value(parameter, f"not a calendar date: {value}") from error
+
+
+def event_fields(event: Event, location: Entity | None) -> dict[str, Any]:
+    """The fields every form of an event shares, from its row and its location."""
+    return {
+        "id": event.id,
+        "slug": event.slug,
+        "title": event.title,
+        "summary": event.summary,
+        "event_type": event.event_type,
+        "mode": event.mode,
+        "contexts": event.contexts,
+        "modality": event.modality,
+        "time": TimeRead.of(event),
+        "duration": iso_duration(event.duration),
+        "location": EntityRef.model_validate(location) if location is not None else None,
+        "version": event.version,
+        "created_at": event.created_at,
+        "updated_at": event.updated_at,
+    }
+
+
+@router.get(
+    "",
+    response_model=EventPage,
+    summary="List events",
+    responses=problem_responses(400),
+)
+async def list_events(
+    request: Request,
+    session: SessionDep,
+    event_type: Annotated[
+        list[EventType] | None,
+        Query(
+            alias="type", max_length=16, description="PLOVER event type; repeat for any of them."
+        ),
+    ] = None,
+    mode: Annotated[
+        str | None, Query(min_length=1, max_length=50, description="PLOVER mode, e.g. `phone`.")
+    ] = None,
+    context: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="Context, e.g. `territory`; repeat to require all."),
+    ] = None,
+    modality: Modality | None = None,
+    participant: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
+    ] = None,
+    dispute: Annotated[
+        str | None, Query(description="Dispute id or slug: events in its timeline.")
+    ] = None,
+    location: Annotated[str | None, Query(description="Entity id or slug of the place.")] = None,
+    time_from: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            pattern=PERIOD_PATTERN,
+            description="`YYYY`, `YYYY-MM` or `YYYY-MM-DD`: events that may have happened on "
+            "or after its first day.",
+            examples=["1945", "2021-10-07"],
+        ),
+    ] = None,
+    time_to: Annotated[
+        str | None,
+        Query(
+            alias="to",
+            pattern=PERIOD_PATTERN,
+            description="`YYYY`, `YYYY-MM` or `YYYY-MM-DD`: events that may have happened on "
+            "or before its last day.",
+            examples=["1956", "2021-10"],
+        ),
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Events by time, earliest first; undated events come last.
+
+    `from` and `to` keep the events whose time overlaps the range: an event dated only "the
+    1970s and 1980s" (`197X/198X`) matches `from=1975&to=1976`, an open bound (`1945/..`)
+    reaches to the end of time, and an event with no time matches no range. Repeated
+    `participant` or `context` values must all hold; repeated `type` values are alternatives.
+    """
+    earliest = period_bound(time_from, "from", last=False) if time_from else None
+    latest = period_bound(time_to, "to", last=True) if time_to else None
+    if earliest is not None and latest is not None and earliest > latest:
+        raise _bad_query_value("from", "must not be after `to`")
+    keyset = keyset_for(request, event_service.TIME_ORDER)
+    after = keyset.start(cursor)
+    participant_ids = await ids_for_filter(session, Entity, participant or [], "participant")
+    dispute_ids = await ids_for_filter(session, Dispute, [dispute], "dispute") if dispute else []
+    location_ids = await ids_for_filter(session, Entity, [location], "location") if location else []
+    events, next_key = await event_service.list_events(
+        session,
+        keyset=keyset,
+        after=after,
+        limit=limit,
+        event_types=event_type or [],
+        mode=mode,
+        contexts=context or [],
+        modality=modality,
+        participant_ids=participant_ids,
+        dispute_id=dispute_ids[0] if dispute_ids else None,
+        location_id=location_ids[0] if location_ids else None,
+        time_from=earliest,
+        time_to=latest,
+    )
+    items = await event_summaries(session, events)
+    return page_response(request, EventPage, items, keyset, next_key)
+
+
+async def event_summaries(session: AsyncSession, events: Sequence[Event]) -> list[EventSummary]:
+    """List items for `events`, with their participants and places in two queries."""
+    participants = await event_service.get_participants(
+        session, event_ids=[event.id for event in events]
+    )
+    places = await event_service.get_entities(
+        session, entity_ids=[event.location_id for event in events]
+    )
+    return [
+        EventSummary(
+            **event_fields(event, places.get(event.location_id) if event.location_id else None),
+            participants=[
+                ParticipantRef(entity=EntityRef.model_validate(entity), role=participant.role)
+                for participant, entity in participants[event.id]
+            ],
+        )
+        for event in events
+    ]
+
+
+@router.get(
+    "/{event}",
+    response_model=EventRead,
+    summary="Get an event",
+    responses=problem_responses(400, 404),
+)
+async def get_event(request: Request, session: SessionDep, event: str) -> Response:
+    """One event by id or slug: who took part and in what role, what was said, the larger
+    event it belongs to, the disputes whose timeline it is part of, and the words of the
+    articles that support the event and each participant."""
+    row = await get_by_key(session, Event, event, "event")
+    participants = (await event_service.get_participants(session, event_ids=[row.id]))[row.id]
+    places = await event_service.get_entities(session, entity_ids=[row.location_id])
+    parent = await event_service.get_parent(session, parent_id=row.parent_id)
+    statements = await event_service.get_statements(session, event_id=row.id)
+    disputes = await event_service.get_disputes(session, event_id=row.id)
+    evidence = await evidence_for(session, "event_id", [row.id])
+    participant_evidence = await evidence_for(
+        session, "event_participant_id", [participant.id for participant, _ in participants]
+    )
+    read = EventRead(
+        **event_fields(row, places.get(row.location_id) if row.location_id else None),
+        participants=[
+            ParticipantRead(
+                entity=EntityRef.model_validate(entity),
+                role=participant.role,
+                evidence=participant_evidence[participant.id],
+            )
+            for participant, entity in participants
+        ],
+        parent=EventRef.of(parent) if parent is not None else None,
+        statements=[
+            EventStatementRead(
+                id=statement.id,
+                slug=statement.slug,
+                speaker=EntityRef.model_validate(speaker),
+                text=statement.text,
+                kind=statement.kind,
+                conveyed_by=EntityRef.model_validate(via) if via is not None else None,
+                conveyed_by_description=statement.conveyed_by_description,
+            )
+            for statement, speaker, via in statements
+        ],
+        disputes=[
+            EventDisputeRead(
+                id=dispute.id,
+                slug=dispute.slug,
+                title=dispute.title,
+                role=link.role,
+                significance=link.significance,
+            )
+            for link, dispute in disputes
+        ],
+        evidence=evidence[row.id],
+    )
+    return json_with_etag(request, read)

@@ -1,0 +1,156 @@
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Select, case, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from api.pagination import Keyset, SortKey, fetch_page
+from db.enums import EventType, Modality, ParticipantRole
+from db.models import Dispute, DisputeEvent, Entity, Event, EventParticipant, Statement
+
+# PostgreSQL's infinities sort around every date; asyncpg reads them back as date.max/min and
+# writes those as the infinities, so cursors round-trip.
+_UNDATED = literal_column("'infinity'::date", Date)
+_OPEN_START = literal_column("'-infinity'::date", Date)
+
+# Undated events come last, while an open start ("../1855-02-07", before a date) comes first.
+TIME_ORDER = (
+    SortKey(
+        case(
+            (Event.time_edtf.is_(None), _UNDATED),
+            else_=func.coalesce(Event.time_earliest, _OPEN_START),
+        ),
+        "date",
+    ),
+    SortKey(func.coalesce(Event.time_latest, _UNDATED), "date"),
+    SortKey(Event.id, "uuid"),
+)
+
+# Written exactly as the GiST index `ix_event_time_range` so the planner can use it; NULL
+# bounds make the range unbounded on that side.
+_EVENT_SPAN = func.daterange(Event.time_earliest, Event.time_latest, literal_column("'[]'"))
+
+# Who acts first, then who is acted upon, then everyone else: the order a sentence names them.
+_ROLE_ORDER = case(
+    {role: position for position, role in enumerate(ParticipantRole)},
+    value=EventParticipant.role,
+)
+
+
+def overlapping(time_from: date | None, time_to: date | None) -> Any:
+    """Events whose time may fall within [time_from, time_to]; an event without a time has
+    nothing to overlap, so it never matches a range."""
+    wanted = func.daterange(time_from, time_to, literal_column("'[]'"))
+    return Event.time_edtf.is_not(None) & _EVENT_SPAN.op("&&")(wanted)
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+    event_types: Sequence[EventType] = (),
+    mode: str | None = None,
+    contexts: Sequence[str] = (),
+    modality: Modality | None = None,
+    participant_ids: Sequence[uuid.UUID] = (),
+    dispute_id: uuid.UUID | None = None,
+    location_id: uuid.UUID | None = None,
+    time_from: date | None = None,
+    time_to: date | None = None,
+) -> tuple[list[Event], list[Any] | None]:
+    """One page of events and the sort key of its last row when more follow."""
+    query: Select[Any] = select(Event)
+    if event_types:
+        query = query.where(Event.event_type.in_(event_types))
+    if mode is not None:
+        query = query.where(Event.mode == mode)
+    if contexts:
+        # `@>` (contains all) is served by the GIN index on contexts.
+        query = query.where(Event.contexts.contains(list(contexts)))
+    if modality is not None:
+        query = query.where(Event.modality == modality)
+    for entity_id in participant_ids:
+        # Every named entity must take part, in any role: one EXISTS each.
+        query = query.where(
+            select(EventParticipant.id)
+            .where(EventParticipant.event_id == Event.id, EventParticipant.entity_id == entity_id)
+            .exists()
+        )
+    if dispute_id is not None:
+        query = query.where(
+            select(DisputeEvent.id)
+            .where(DisputeEvent.event_id == Event.id, DisputeEvent.dispute_id == dispute_id)
+            .exists()
+        )
+    if location_id is not None:
+        query = query.where(Event.location_id == location_id)
+    if time_from is not None or time_to is not None:
+        query = query.where(overlapping(time_from, time_to))
+    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+
+
+async def get_entities(
+    session: AsyncSession, *, entity_ids: Collection[uuid.UUID | None]
+) -> dict[uuid.UUID, Entity]:
+    wanted = {entity_id for entity_id in entity_ids if entity_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Entity).where(Entity.id.in_(wanted)))
+    return {entity.id: entity for entity in rows}
+
+
+async def get_participants(
+    session: AsyncSession, *, event_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[EventParticipant, Entity]]]:
+    """Participants grouped by event, actors first, then by name."""
+    grouped: dict[uuid.UUID, list[tuple[EventParticipant, Entity]]] = defaultdict(list)
+    if not event_ids:
+        return grouped
+    rows = await session.execute(
+        select(EventParticipant, Entity)
+        .join(Entity, Entity.id == EventParticipant.entity_id)
+        .where(EventParticipant.event_id.in_(list(event_ids)))
+        .order_by(EventParticipant.event_id, _ROLE_ORDER, Entity.name, Entity.id)
+    )
+    for participant, entity in rows:
+        grouped[participant.event_id].append((participant, entity))
+    return grouped
+
+
+async def get_parent(session: AsyncSession, *, parent_id: uuid.UUID | None) -> Event | None:
+    return await session.get(Event, parent_id) if parent_id is not None else None
+
+
+async def get_statements(
+    session: AsyncSession, *, event_id: uuid.UUID
+) -> list[tuple[Statement, Entity, Entity | None]]:
+    """(statement, speaker, who conveyed it) for every statement of the event, by slug."""
+    speaker = aliased(Entity)
+    conveyed_by = aliased(Entity)
+    rows = await session.execute(
+        select(Statement, speaker, conveyed_by)
+        .join(speaker, speaker.id == Statement.speaker_id)
+        .outerjoin(conveyed_by, conveyed_by.id == Statement.conveyed_by_id)
+        .where(Statement.event_id == event_id)
+        .order_by(Statement.slug)
+    )
+    return [(statement, who, via) for statement, who, via in rows]
+
+
+async def get_disputes(
+    session: AsyncSession, *, event_id: uuid.UUID
+) -> list[tuple[DisputeEvent, Dispute]]:
+    """The disputes whose timeline includes the event, with the part it plays in each."""
+    rows = await session.execute(
+        select(DisputeEvent, Dispute)
+        .join(Dispute, Dispute.id == DisputeEvent.dispute_id)
+        .where(DisputeEvent.event_id == event_id)
+        .order_by(Dispute.title, Dispute.id)
+    )
+    return [(link, dispute) for link, dispute in rows]

@@ -1,0 +1,47 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import SessionDep
+from api.errors import problem_responses
+from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
+from api.params import Cursor, Limit
+from api.search import service as search_service
+from api.search.schemas import HitType, SearchHit, SearchPage
+
+router = APIRouter(prefix="/search", tags=["search"])
+
+
+@router.get(
+    "", response_model=SearchPage, summary="Search everything", responses=problem_responses(400)
+)
+async def search(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for.")],
+    type: Annotated[
+        list[HitType] | None, Query(description="Only these kinds of hit (repeatable).")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """One ranked list across entities (names and aliases, typo-tolerant), events, disputes
+    and articles (full text). Each hit says its type, its score and a highlighted snippet."""
+    hits = search_service.hits(q, type or list(HitType))
+    keyset = keyset_for(request, search_service.ordering(hits))
+    after = keyset.start(cursor)
+    rows, next_key = await search_service.search(
+        session, hits=hits, keyset=keyset, after=after, limit=limit
+    )
+    items = [
+        SearchHit(
+            type=HitType(hit_type),
+            id=hit_id,
+            slug=slug,
+            title=title,
+            score=round(score, 6),
+            snippet=search_service.mark(snippet),
+        )
+        for hit_type, hit_id, slug, title, score, snippet in rows
+    ]
+    return page_response(request, SearchPage, items, keyset, next_key)

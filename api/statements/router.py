@@ -1,0 +1,104 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import SessionDep
+from api.errors import problem_responses
+from api.events import service as event_service
+from api.evidence import evidence_for
+from api.http_cache import json_with_etag
+from api.lookup import get_by_key, ids_for_filter
+from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
+from api.params import Cursor, Limit
+from api.schemas import EntityRef, EventRef
+from api.statements import service as statement_service
+from api.statements.schemas import StatementPage, StatementRead, StatementSummary
+from db.enums import StatementKind
+from db.models import Article, Entity, Event, Statement
+
+router = APIRouter(prefix="/statements", tags=["statements"])
+
+
+def statement_fields(
+    statement: Statement, entities: dict[Any, Entity], events: dict[Any, Event]
+) -> dict[str, Any]:
+    """A statement's fields, with its speaker, messenger and event from bulk-loaded rows."""
+    conveyed_by = entities.get(statement.conveyed_by_id) if statement.conveyed_by_id else None
+    event = events.get(statement.event_id) if statement.event_id else None
+    return {
+        "id": statement.id,
+        "slug": statement.slug,
+        "speaker": EntityRef.model_validate(entities[statement.speaker_id]),
+        "text": statement.text,
+        "kind": statement.kind,
+        "conveyed_by": EntityRef.model_validate(conveyed_by) if conveyed_by else None,
+        "conveyed_by_description": statement.conveyed_by_description,
+        "event": EventRef.of(event) if event is not None else None,
+        "version": statement.version,
+        "created_at": statement.created_at,
+        "updated_at": statement.updated_at,
+    }
+
+
+@router.get(
+    "",
+    response_model=StatementPage,
+    summary="List statements",
+    responses=problem_responses(400),
+)
+async def list_statements(
+    request: Request,
+    session: SessionDep,
+    speaker: Annotated[str | None, Query(description="Entity id or slug of the speaker.")] = None,
+    event: Annotated[str | None, Query(description="Event id or slug.")] = None,
+    article: Annotated[
+        str | None, Query(description="Article id or slug: statements it reports.")
+    ] = None,
+    kind: StatementKind | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Statements in the order of their events' time, earliest first, then by slug;
+    statements outside any event, or in an undated one, come last. `article` keeps the
+    statements whose evidence cites that article."""
+    keyset = keyset_for(request, statement_service.EVENT_TIME_ORDER)
+    after = keyset.start(cursor)
+    speaker_ids = await ids_for_filter(session, Entity, [speaker], "speaker") if speaker else []
+    event_ids = await ids_for_filter(session, Event, [event], "event") if event else []
+    article_ids = await ids_for_filter(session, Article, [article], "article") if article else []
+    statements, next_key = await statement_service.list_statements(
+        session,
+        keyset=keyset,
+        after=after,
+        limit=limit,
+        speaker_id=speaker_ids[0] if speaker_ids else None,
+        event_id=event_ids[0] if event_ids else None,
+        article_id=article_ids[0] if article_ids else None,
+        kind=kind,
+    )
+    entities = await event_service.get_entities(
+        session,
+        entity_ids=[s.speaker_id for s in statements] + [s.conveyed_by_id for s in statements],
+    )
+    events = await statement_service.get_events(session, event_ids=[s.event_id for s in statements])
+    items = [StatementSummary(**statement_fields(s, entities, events)) for s in statements]
+    return page_response(request, StatementPage, items, keyset, next_key)
+
+
+@router.get(
+    "/{statement}",
+    response_model=StatementRead,
+    summary="Get a statement",
+    responses=problem_responses(400, 404),
+)
+async def get_statement(request: Request, session: SessionDep, statement: str) -> Response:
+    """One statement by id or slug, with its speaker, who conveyed it, its event and the
+    words of the articles that report it."""
+    row = await get_by_key(session, Statement, statement, "statement")
+    entities = await event_service.get_entities(
+        session, entity_ids=[row.speaker_id, row.conveyed_by_id]
+    )
+    events = await statement_service.get_events(session, event_ids=[row.event_id])
+    evidence = await evidence_for(session, "statement_id", [row.id])
+    read = StatementRead(**statement_fields(row, entities, events), evidence=evidence[row.id])
+    return json_with_etag(request, read)

@@ -1,0 +1,200 @@
+"""The read API over the shipped seed data: what a frontend or researcher would ask of it."""
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from seeds.files import default_seed_paths
+from seeds.loader import load_seeds
+
+ARTICLE = "kyodo-2021-10-07-kishida-putin-phone-call"
+
+
+@pytest.fixture
+async def seeded(session: AsyncSession) -> None:
+    await load_seeds(session, default_seed_paths(), force=True)
+
+
+async def _slugs(client: AsyncClient, path: str, **params: object) -> list[str]:
+    response = await client.get(path, params=params)  # type: ignore[arg-type]
+    assert response.status_code == 200, response.text
+    return [item["slug"] for item in response.json()["items"]]
+
+
+@pytest.mark.usefixtures("seeded")
+@pytest.mark.parametrize(
+    ("q", "best"),
+    [
+        ("kurils", "southern-kuril-islands"),
+        ("Northern Territories", "southern-kuril-islands"),
+        ("habomai", "habomai-islands"),
+        ("Putin", "vladimir-putin"),
+        ("Kishida Fumio", "fumio-kishida"),
+        ("Kishda", "fumio-kishida"),
+        ("etorofu", "iturup"),
+    ],
+)
+async def test_entity_search_examples_of_the_design(client: AsyncClient, q: str, best: str) -> None:
+    assert (await _slugs(client, "/v1/entities", q=q))[0] == best
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_article_includes_the_events_it_reports_in_time_order(client: AsyncClient) -> None:
+    response = await client.get(f"/v1/articles/{ARTICLE}", params={"include": "events"})
+
+    events = [
+        (e["slug"], e["time"]["edtf"] if e["time"] else None) for e in response.json()["events"]
+    ]
+    assert events[:3] == [
+        ("end-of-world-war-ii", "1945"),
+        ("japan-surrenders-1945", "1945"),
+        ("soviet-seizure-of-southern-kuril-islands", "1945"),
+    ]
+    assert ("north-korean-abductions-of-japanese-nationals", "197X/198X") in events
+    assert ("kishida-putin-phone-call-2021-10-07", "2021-10-07") in events
+    assert events[-1] == ("putin-hopes-for-in-person-talks-with-kishida", None)
+    assert len(events) == 13
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_article_includes_its_statements_with_speakers(client: AsyncClient) -> None:
+    response = await client.get(
+        f"/v1/articles/{ARTICLE}", params={"include": ["statements", "mentions"]}
+    )
+
+    body = response.json()
+    quoted = [s for s in body["statements"] if s["kind"] == "direct_quote"]
+    assert [(s["speaker"]["slug"], s["text"]) for s in quoted] == [
+        (
+            "vladimir-putin",
+            "I am looking forward to working with Prime Minister Kishida, who knows bilateral "
+            "relations well.",
+        )
+    ]
+    assert len(body["statements"]) == 8
+    assert len(body["mentions"]) == 42
+    assert all(body["body"][m["start"] : m["end"]] == m["surface"] for m in body["mentions"])
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_articles_filtered_by_event_dispute_and_entities(client: AsyncClient) -> None:
+    assert await _slugs(client, "/v1/articles", event="kishida-putin-phone-call-2021-10-07") == [
+        ARTICLE
+    ]
+    assert await _slugs(client, "/v1/articles", dispute="kuril-islands-dispute") == [ARTICLE]
+    assert await _slugs(client, "/v1/articles", entity=["japan", "north-korea"]) == [ARTICLE]
+    assert await _slugs(client, "/v1/articles", entity=["iturup"]) == []
+    assert await _slugs(client, "/v1/articles", q="peace treaty") == [ARTICLE]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_entity_articles_events_and_related(client: AsyncClient) -> None:
+    articles = await _slugs(client, "/v1/entities/fumio-kishida/articles")
+    events = await _slugs(client, "/v1/entities/fumio-kishida/events")
+    related = (await client.get("/v1/entities/fumio-kishida/related")).json()["items"]
+
+    assert articles == [ARTICLE]
+    assert events[0] == "kishida-takes-office-2021-10-04"
+    # Events of the same day are in no particular order among themselves (then by id).
+    assert set(events[1:5]) == {
+        "kishida-putin-phone-call-2021-10-07",
+        "kishida-putin-agree-to-advance-peace-treaty-talks",
+        "kishida-putin-discuss-north-korea-programs",
+        "kishida-asks-russia-to-help-resolve-abductions",
+    }
+    assert events[-1] == "putin-hopes-for-in-person-talks-with-kishida"  # undated: last
+    # Every entity named in the article comes along once, alphabetically for equal counts.
+    assert [(r["entity"]["name"], r["articles"]) for r in related][:3] == [
+        ("Habomai Islands", 1),
+        ("Hokkaido", 1),
+        ("Japan", 1),
+    ]
+    assert "fumio-kishida" not in [r["entity"]["slug"] for r in related]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_related_pages_without_gaps(client: AsyncClient) -> None:
+    everything = [
+        r["entity"]["slug"]
+        for r in (await client.get("/v1/entities/japan/related", params={"limit": 100})).json()[
+            "items"
+        ]
+    ]
+    paged: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "4"} | ({"cursor": cursor} if cursor else {})
+        body = (await client.get("/v1/entities/japan/related", params=params)).json()
+        paged += [r["entity"]["slug"] for r in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+
+    assert paged == everything
+    # 15 entities, less Japan itself and the three the body never names (Kyodo News, Iturup,
+    # Kunashir).
+    assert len(everything) == 11
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_the_dispute_timeline_runs_from_seizure_to_the_call(client: AsyncClient) -> None:
+    timeline = await _slugs(client, "/v1/disputes/kuril-islands-dispute/timeline")
+
+    assert timeline.index("soviet-seizure-of-southern-kuril-islands") < timeline.index(
+        "soviet-japanese-joint-declaration-1956"
+    )
+    assert timeline.index("soviet-japanese-joint-declaration-1956") < timeline.index(
+        "kishida-putin-phone-call-2021-10-07"
+    )
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_point_of_view_names_the_islands(client: AsyncClient) -> None:
+    japan = (
+        await client.get("/v1/entities/southern-kuril-islands", params={"pov": "japan"})
+    ).json()
+    russia = (
+        await client.get("/v1/entities/southern-kuril-islands", params={"pov": "russia"})
+    ).json()
+
+    assert japan["name"] == "Northern Territories"
+    assert russia["name"] == "Southern Kurils"
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_researcher_questions(client: AsyncClient) -> None:
+    consultations = await _slugs(
+        client, "/v1/events", type="CONSULT", participant=["japan", "russia"], **{"from": "2000"}
+    )
+    putin_statements = await _slugs(client, "/v1/statements", speaker="vladimir-putin")
+    japan_disputes = await _slugs(client, "/v1/disputes", party="japan")
+
+    # "All diplomatic consultations between Japan and Russia since 2000"
+    assert consultations == ["kishida-putin-phone-call-2021-10-07"]
+    # "Every statement Putin made", in the order of the events they belong to
+    assert putin_statements == [
+        "putin-hopes-for-talks-in-person",
+        "putin-looking-forward-to-working-with-kishida",
+        "putin-wants-to-continue-dialogue",
+    ]
+    # "Which disputes involve Japan"
+    assert japan_disputes == ["kuril-islands-dispute", "north-korean-abductions"]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_the_phone_call_as_an_event(client: AsyncClient) -> None:
+    call = (await client.get("/v1/events/kishida-putin-phone-call-2021-10-07")).json()
+
+    assert (call["event_type"], call["mode"], call["duration"]) == ("CONSULT", "phone", "PT25M")
+    assert call["time"] == {
+        "edtf": "2021-10-07",
+        "earliest": "2021-10-07",
+        "latest": "2021-10-07",
+        "precision": "day",
+    }
+    assert [(p["entity"]["slug"], p["role"]) for p in call["participants"]] == [
+        ("fumio-kishida", "actor"),
+        ("japan", "actor"),
+        ("russia", "actor"),
+        ("vladimir-putin", "actor"),
+    ]
