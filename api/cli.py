@@ -6,10 +6,13 @@ import json
 import logging
 import signal
 import sys
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from api.settings import Settings, get_settings
+from db.enums import ApiKeyScope
 
 if TYPE_CHECKING:
     from seeds.report import SeedReport
@@ -93,6 +96,61 @@ def seed(
     print(report.summary(), file=sys.stderr, flush=True)
 
 
+async def _manage_keys(database_url: str, arguments: argparse.Namespace) -> None:
+    from sqlalchemy import or_, select
+
+    from api.auth import create_key
+    from db.models import ApiKey
+    from db.session import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            if arguments.action == "create":
+                scopes = [ApiKeyScope(scope) for scope in arguments.scope]
+                row, key = await create_key(session, name=arguments.name, scopes=scopes)
+                await session.commit()
+                print(key)
+                _say(f"created key {row.id} ({row.prefix}...) with scopes {', '.join(row.scopes)}")
+                _say("this is the only time the key is shown: store it now")
+            elif arguments.action == "list":
+                for row in await session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+                    state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                    used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+                    print(
+                        f"{row.id}  {row.prefix}...  {','.join(row.scopes):<16} {state:<18} "
+                        f"last used {used}  {row.name}"
+                    )
+            else:
+                as_uuid = _uuid_or_none(arguments.key)
+                found = await session.scalar(
+                    select(ApiKey).where(
+                        or_(ApiKey.id == as_uuid, ApiKey.prefix == arguments.key)
+                        if as_uuid
+                        else ApiKey.prefix == arguments.key
+                    )
+                )
+                if found is None:
+                    _say(f"no key with id or prefix {arguments.key!r}")
+                    raise SystemExit(1)
+                found.revoked_at = found.revoked_at or datetime.now(UTC)
+                await session.commit()
+                _say(f"revoked key {found.id} ({found.prefix}...)")
+    finally:
+        await engine.dispose()
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def manage_keys(database_url: str, arguments: argparse.Namespace) -> None:
+    asyncio.run(_manage_keys(database_url, arguments))
+
+
 def _raise_keyboard_interrupt(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
@@ -160,6 +218,21 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="re-check every row even if no file changed"
     )
 
+    apikey = commands.add_parser("apikey", help="create, list and revoke API keys")
+    apikey_commands = apikey.add_subparsers(dest="action", required=True)
+    create = apikey_commands.add_parser("create", help="create a key and print it (once)")
+    create.add_argument("--name", required=True, help="who or what the key is for")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=[scope.value for scope in ApiKeyScope],
+        required=True,
+        help="read, write or admin (repeatable); admin includes write, write includes read",
+    )
+    apikey_commands.add_parser("list", help="list keys (never the keys themselves)")
+    revoke = apikey_commands.add_parser("revoke", help="revoke a key by id or prefix")
+    revoke.add_argument("key", help="the key's id or its prefix as `list` shows it")
+
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     commands.add_parser(
@@ -196,6 +269,8 @@ def main(argv: list[str] | None = None) -> None:
             dry_run=arguments.dry_run,
             force=arguments.force,
         )
+    elif arguments.command == "apikey":
+        manage_keys(resolve_database_url(settings), arguments)
     elif arguments.command == "openapi":
         write_openapi(arguments.output)
     elif arguments.command == "db-url":

@@ -20,12 +20,18 @@ def json_with_etag(
     headers: dict[str, str] | None = None,
     *,
     exclude_unset: bool = False,
+    version: int | None = None,
+    status_code: int = 200,
 ) -> Response:
-    """`exclude_unset` leaves out optional parts (e.g. `include=` data) that were not asked for."""
+    """`exclude_unset` leaves out optional parts (e.g. `include=` data) that were not asked for.
+    With the resource's `version`, the ETag carries it for If-Match (api/concurrency.py)."""
     body = payload.model_dump_json(exclude_unset=exclude_unset).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    digest = hashlib.sha256(body).hexdigest()
+    etag = f'"v{version}-{digest[:16]}"' if version is not None else f'"{digest[:32]}"'
     all_headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **(headers or {})}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and _matches(if_none_match, etag):
         return Response(status_code=304, headers=all_headers)
-    return Response(body, media_type="application/json", headers=all_headers)
+    return Response(
+        body, status_code=status_code, media_type="application/json", headers=all_headers
+    )

@@ -8,10 +8,12 @@ from fastapi.openapi.utils import get_openapi
 
 from api import docs, errors
 from api.articles.router import router as articles_router
+from api.auth import read_access
 from api.disputes.router import router as disputes_router
 from api.entities.router import router as entities_router
 from api.events.router import router as events_router
 from api.health.router import router as health_router
+from api.limits import BodyLimitMiddleware
 from api.query import reject_unknown_parameters
 from api.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from api.search.router import router as search_router
@@ -83,10 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
             expose_headers=["ETag", "Link", REQUEST_ID_HEADER, "Retry-After"],
         )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: every response, even a 413, carries the request id.
     app.add_middleware(RequestIdMiddleware)
     docs.install(app)
     app.include_router(health_router)
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
+    v1 = APIRouter(
+        prefix="/v1",
+        dependencies=[Depends(reject_unknown_parameters), Depends(read_access)],
+    )
     v1.include_router(articles_router)
     v1.include_router(disputes_router)
     v1.include_router(entities_router)

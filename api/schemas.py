@@ -2,9 +2,9 @@
 
 import uuid
 from datetime import date
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from db.enums import EntityKind, EventType, Modality, ParticipantRole, StatementKind, TimePrecision
 
@@ -89,3 +89,26 @@ class StatementRef(BaseModel):
     speaker: EntityRef
     text: str
     kind: StatementKind
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it as a client error rather than fail later.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Bounded, NUL-free text for request bodies.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_no_nul)]
+Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=500_000), AfterValidator(_no_nul)]
+Slug = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=1, max_length=120)
+]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2048)]
+
+
+class WriteModel(BaseModel):
+    """Request bodies: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")

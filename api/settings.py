@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # Signs pagination cursors so an altered one is refused. Set it in production; every
     # worker behind one load balancer needs the same value.
     cursor_secret: str = "newsgraph-development-cursor-secret"  # noqa: S105 (not a credential)
+    # Largest request body accepted; larger ones get 413 before they are read in full.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Reads are public unless this is set; then every request needs an API key.
+    require_key_for_reads: bool = False
     # Seconds a client is told to wait after a 503 from an unavailable database.
     retry_after_seconds: int = Field(default=2, ge=1)
 

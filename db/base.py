@@ -24,6 +24,17 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (called with the class)
+        # eager_defaults: values the database computes (updated_at, version) come back with
+        # the INSERT/UPDATE (RETURNING), since an async session cannot lazy-load them later.
+        args: dict[str, Any] = {"eager_defaults": True}
+        table = cls.__table__
+        if "version" in table.c:
+            # Versioned rows: SQLAlchemy bumps `version` on every UPDATE and checks it.
+            args["version_id_col"] = table.c.version
+        return args
+
 
 def enum_column(enum: type[StrEnum], name: str) -> Enum:
     """A VARCHAR with a CHECK constraint: new values need no ALTER TYPE, only a new constraint."""
@@ -57,13 +68,10 @@ class Timestamps:
 
 
 class Versioned:
-    """An integer bumped by SQLAlchemy on every UPDATE: the resource's ETag and If-Match token."""
+    """An integer bumped by SQLAlchemy on every UPDATE (see Base.__mapper_args__): the
+    resource's ETag and If-Match token."""
 
     version: Mapped[int] = mapped_column(nullable=False, server_default=text("1"))
-
-    @declared_attr.directive
-    def __mapper_args__(self) -> dict[str, Any]:
-        return {"version_id_col": self.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class Slugged:

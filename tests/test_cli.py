@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from api.cli import seed
+from api.auth import hash_key
+from api.cli import main, seed
+from api.settings import get_settings
 from db import migrate
 from db.session import create_engine
 from tests.conftest import fresh_database
@@ -86,3 +88,41 @@ def test_seeding_an_unmigrated_database_says_to_migrate(
         seed(url)
 
     assert "run `newsgraph migrate upgrade` first" in capsys.readouterr().err
+
+
+def test_api_keys_are_shown_once_listed_without_secret_and_revocable(
+    migrated_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", migrated_database)
+    get_settings.cache_clear()
+    try:
+        main(["apikey", "create", "--name", "editor desk", "--scope", "write"])
+        key = capsys.readouterr().out.strip()
+        main(["apikey", "list"])
+        listed = capsys.readouterr().out
+        main(["apikey", "revoke", key[:9]])
+        main(["apikey", "list"])
+        after = capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+
+    assert key.startswith("ng_")
+    assert len(key) > 40
+    assert key not in listed
+    assert f"{key[:9]}..." in listed
+    assert "write" in listed
+    assert "editor desk" in listed
+    assert "active" in listed
+    assert "revoked" in after
+    stored = asyncio.run(_scalar(migrated_database, "SELECT key_hash FROM api_key"))
+    assert stored == hash_key(key)
+    assert key not in str(stored)
+
+
+async def _scalar(url: str, sql: str) -> object:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            return await connection.scalar(text(sql))
+    finally:
+        await engine.dispose()

@@ -109,4 +109,4 @@ async def get_article(
         read.events = await links.events_of_article(session, article_id=row.id)
     if include and ArticleInclude.STATEMENTS in include:
         read.statements = await links.statements_of_article(session, article_id=row.id)
-    return json_with_etag(request, read, exclude_unset=True)
+    return json_with_etag(request, read, exclude_unset=True, version=row.version)

@@ -134,7 +134,7 @@ async def get_dispute(
         pov=point_of_view.party_ref(party),
     )
     await point_of_view.apply(session, party, read)
-    return json_with_etag(request, read)
+    return json_with_etag(request, read, version=row.version)
 
 
 @router.get(

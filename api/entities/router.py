@@ -118,7 +118,7 @@ async def get_entity(
     )
     names = await point_of_view.apply(session, party, read, also=[row.id])
     read.name = names.get(row.id, read.name)
-    return json_with_etag(request, read)
+    return json_with_etag(request, read, version=row.version)
 
 
 @router.get(

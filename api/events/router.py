@@ -241,4 +241,4 @@ async def get_event(request: Request, session: SessionDep, event: str) -> Respon
         ],
         evidence=evidence[row.id],
     )
-    return json_with_etag(request, read)
+    return json_with_etag(request, read, version=row.version)

@@ -1,5 +1,10 @@
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Request, Response
+
+from api import idempotency
+from api.auth import WriteKey
+from api.concurrency import require_if_match
 from api.deps import SessionDep
 from api.errors import problem_responses
 from api.http_cache import json_with_etag
@@ -7,7 +12,7 @@ from api.lookup import get_by_key
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
 from api.sources import service as source_service
-from api.sources.schemas import SourcePage, SourceRead
+from api.sources.schemas import SourceCreate, SourcePage, SourceRead, SourceUpdate
 from db.enums import SourceKind
 from db.models import Source
 
@@ -41,4 +46,68 @@ async def list_sources(
 async def get_source(request: Request, session: SessionDep, source: str) -> Response:
     """One source by id or slug."""
     row = await get_by_key(session, Source, source, "source")
-    return json_with_etag(request, SourceRead.model_validate(row))
+    return json_with_etag(request, SourceRead.model_validate(row), version=row.version)
+
+
+@router.post(
+    "",
+    response_model=SourceRead,
+    status_code=201,
+    summary="Create a source",
+    responses=problem_responses(400, 401, 403, 409, 413, 422),
+)
+async def create_source(
+    request: Request, session: SessionDep, api_key: WriteKey, source: SourceCreate
+) -> Response:
+    """A new publisher. Send `Idempotency-Key` to make retries safe."""
+    claim = await idempotency.begin(session, request, api_key, source)
+    if isinstance(claim, Response):
+        return claim
+    row = await source_service.create_source(session, data=source)
+    response = json_with_etag(
+        request,
+        SourceRead.model_validate(row),
+        version=row.version,
+        status_code=201,
+        headers={"Location": f"/v1/sources/{row.id}"},
+    )
+    return await idempotency.finish(session, claim, response)
+
+
+@router.patch(
+    "/{source}",
+    response_model=SourceRead,
+    summary="Update a source",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+)
+async def update_source(
+    request: Request, session: SessionDep, api_key: WriteKey, source: str, changes: SourceUpdate
+) -> Response:
+    """Change the fields sent. `If-Match` with the ETag you read is required."""
+    row = await get_by_key(session, Source, source, "source")
+    require_if_match(request, resource="source", version=row.version)
+    row = await source_service.update_source(session, source=row, data=changes)
+    return json_with_etag(request, SourceRead.model_validate(row), version=row.version)
+
+
+@router.delete(
+    "/{source}",
+    status_code=204,
+    summary="Delete a source",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 428),
+)
+async def delete_source(
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    source: str,
+    cascade: Annotated[
+        bool, Query(description="Also delete the source's articles (and what cites them).")
+    ] = False,
+) -> Response:
+    """Delete a source. Refused with 409 while articles refer to it, unless `cascade=true`.
+    `If-Match` with the ETag you read is required."""
+    row = await get_by_key(session, Source, source, "source")
+    require_if_match(request, resource="source", version=row.version)
+    await source_service.delete_source(session, source=row, cascade=cascade)
+    return Response(status_code=204)

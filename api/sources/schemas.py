@@ -4,6 +4,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from api.pagination import Page
+from api.schemas import Name, Slug, Url, WriteModel
 from db.enums import SourceKind
 
 
@@ -22,3 +23,19 @@ class SourceRead(BaseModel):
 
 class SourcePage(Page[SourceRead]):
     pass
+
+
+class SourceCreate(WriteModel):
+    slug: Slug
+    name: Name
+    kind: SourceKind
+    homepage_url: Url | None = None
+
+
+class SourceUpdate(WriteModel):
+    """Only the fields sent change; `null` clears an optional one."""
+
+    slug: Slug | None = None
+    name: Name | None = None
+    kind: SourceKind | None = None
+    homepage_url: Url | None = None

@@ -1,12 +1,18 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.errors import ProblemError
 from api.pagination import Keyset, SortKey, fetch_page
+from api.sources.schemas import SourceCreate, SourceUpdate
+from api.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import SourceKind
-from db.models import Source
+from db.models import Article, Source
+
+REQUIRED_FIELDS = {"slug", "name", "kind"}
 
 NAME_ORDER = (SortKey(Source.name, "str"), SortKey(Source.id, "uuid"))
 
@@ -23,3 +29,30 @@ async def list_sources(
     if kind is not None:
         query = query.where(Source.kind == kind)
     return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+
+
+async def create_source(session: AsyncSession, *, data: SourceCreate) -> Source:
+    source = Source(**data.model_dump())
+    session.add(source)
+    await flush_or_conflict(session, resource="source")
+    return source
+
+
+async def update_source(session: AsyncSession, *, source: Source, data: SourceUpdate) -> Source:
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None and field in REQUIRED_FIELDS:
+            raise ProblemError(422, "validation_error", f"`{field}` cannot be null.")
+        setattr(source, field, value)
+    await flush_or_conflict(session, resource="source")
+    return source
+
+
+async def delete_source(session: AsyncSession, *, source: Source, cascade: bool) -> None:
+    articles = await session.scalar(
+        select(func.count()).select_from(Article).where(Article.source_id == source.id)
+    )
+    if not cascade:
+        refuse_if_referenced("source", {"articles": articles or 0})
+    await session.execute(sa_delete(Article).where(Article.source_id == source.id))
+    await session.delete(source)
+    await session.flush()

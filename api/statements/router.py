@@ -101,4 +101,4 @@ async def get_statement(request: Request, session: SessionDep, statement: str) -
     events = await statement_service.get_events(session, event_ids=[row.event_id])
     evidence = await evidence_for(session, "statement_id", [row.id])
     read = StatementRead(**statement_fields(row, entities, events), evidence=evidence[row.id])
-    return json_with_etag(request, read)
+    return json_with_etag(request, read, version=row.version)

@@ -1,0 +1,117 @@
+"""API keys: `Authorization: Bearer <key>`, stored hashed, with scopes.
+
+Scopes nest: `admin` can do what `write` can, and `write` what `read` can. Reads are public
+unless NEWSGRAPH_REQUIRE_KEY_FOR_READS is set.
+"""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import SessionDep
+from api.errors import ProblemError
+from db.enums import ApiKeyScope
+from db.models import ApiKey
+
+KEY_PREFIX = "ng_"
+_SCOPE_RANK = {ApiKeyScope.READ: 0, ApiKeyScope.WRITE: 1, ApiKeyScope.ADMIN: 2}
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key from `newsgraph apikey create`, sent as `Authorization: Bearer <key>`.",
+)
+
+
+def hash_key(key: str) -> str:
+    # Keys are 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def create_key(
+    session: AsyncSession, *, name: str, scopes: list[ApiKeyScope]
+) -> tuple[ApiKey, str]:
+    """A new key row and the key itself, which is not stored and cannot be shown again."""
+    key = new_key()
+    row = ApiKey(
+        name=name,
+        prefix=key[: len(KEY_PREFIX) + 6],
+        key_hash=hash_key(key),
+        scopes=[scope.value for scope in scopes],
+    )
+    session.add(row)
+    await session.flush()
+    return row, key
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(
+        401, "unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="newsgraph"'}
+    )
+
+
+async def _authenticate(
+    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
+) -> ApiKey:
+    if credentials is None:
+        raise _unauthorized("This endpoint needs an API key: `Authorization: Bearer <key>`.")
+    row = await session.scalar(
+        select(ApiKey).where(
+            ApiKey.key_hash == hash_key(credentials.credentials), ApiKey.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        raise _unauthorized("The API key is not valid or has been revoked.")
+    await session.execute(
+        update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=datetime.now(UTC))
+    )
+    return row
+
+
+def _has_scope(key: ApiKey, needed: ApiKeyScope) -> bool:
+    return any(_SCOPE_RANK[ApiKeyScope(scope)] >= _SCOPE_RANK[needed] for scope in key.scopes)
+
+
+def require(scope: ApiKeyScope) -> object:
+    async def dependency(
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> ApiKey:
+        key = await _authenticate(session, credentials)
+        if not _has_scope(key, scope):
+            raise ProblemError(
+                403,
+                "insufficient_scope",
+                f"This API key lacks the `{scope.value}` scope.",
+            )
+        return key
+
+    return Depends(dependency)
+
+
+WriteKey = Annotated[ApiKey, require(ApiKeyScope.WRITE)]
+AdminKey = Annotated[ApiKey, require(ApiKeyScope.ADMIN)]
+
+
+async def read_access(request: Request, session: SessionDep) -> None:
+    """Reads are public unless the deployment asks for a key on every request. The header is
+    read here directly so that public reads do not advertise a security requirement."""
+    if not request.app.state.settings.require_key_for_reads:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    credentials = (
+        HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+        if scheme.lower() == "bearer" and token.strip()
+        else None
+    )
+    await _authenticate(session, credentials)

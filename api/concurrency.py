@@ -1,0 +1,35 @@
+"""Optimistic concurrency: a resource's ETag carries its version, and PATCH and DELETE must
+send it back in If-Match.
+
+The ETag of a single resource is `"v<version>-<digest of the body>"`: strong (it changes
+with every representation, e.g. with `pov`) while the version part lets If-Match accept the
+ETag of any representation of the current version.
+"""
+
+import re
+
+from fastapi import Request
+
+from api.errors import ProblemError
+
+_VERSION = re.compile(r'"v(\d+)-')
+
+
+def require_if_match(request: Request, *, resource: str, version: int) -> None:
+    header = request.headers.get("if-match")
+    if header is None:
+        raise ProblemError(
+            428,
+            "precondition_required",
+            f"Send If-Match with the ETag of the {resource} you read, so a concurrent change "
+            "is not overwritten.",
+        )
+    if header.strip() == "*":
+        return
+    if version not in {int(v) for v in _VERSION.findall(header)}:
+        raise ProblemError(
+            412,
+            "precondition_failed",
+            f"The {resource} has changed since you read it (it is now at version {version}); "
+            "read it again and reapply your change.",
+        )

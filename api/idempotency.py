@@ -1,0 +1,124 @@
+"""Idempotency-Key on creates: a retried request gets the first response and creates nothing.
+
+    1. INSERT a claim on (api key, Idempotency-Key) ... ON CONFLICT DO NOTHING, inside the
+       request's transaction. A concurrent request with the same key blocks on that INSERT
+       until the first transaction ends.
+    2. First request: do the write, then store its status, body and headers on the claim,
+       still in the same transaction, so the record exists exactly when the write does.
+    3. A retry (or the request that waited): finds the record and replays it, or answers 422
+       when the same key came with a different request.
+
+Records expire after 24 hours; an expired record is replaced by a new claim.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import ProblemError
+from db.models import ApiKey, IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+# Response headers worth replaying; the rest (date, request id) belong to each response.
+_REPLAYED_HEADERS = ("location", "etag")
+_CLAIMED = 102  # a placeholder status never visible outside the claiming transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    api_key_id: Any
+    key: str
+
+
+def _request_hash(request: Request, payload: BaseModel) -> str:
+    canonical = json.dumps(
+        [request.method, request.url.path, payload.model_dump(mode="json")], sort_keys=True
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def begin(
+    session: AsyncSession, request: Request, api_key: ApiKey, payload: BaseModel
+) -> Claim | Response | None:
+    """None without an Idempotency-Key; a Response to replay; or a Claim to finish."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ProblemError(
+            400,
+            "invalid_idempotency_key",
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.",
+        )
+    now = datetime.now(UTC)
+    request_hash = _request_hash(request, payload)
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.api_key_id == api_key.id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.expires_at <= now,
+        )
+    )
+    claimed = await session.scalar(
+        insert(IdempotencyRecord)
+        .values(
+            api_key_id=api_key.id,
+            key=key,
+            method=request.method,
+            path=request.url.path,
+            request_hash=request_hash,
+            status_code=_CLAIMED,
+            response_body=None,
+            response_headers={},
+            expires_at=now + TTL,
+        )
+        .on_conflict_do_nothing()
+        .returning(IdempotencyRecord.key)
+    )
+    if claimed is not None:
+        return Claim(api_key.id, key)
+    record = await session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.key == key
+        )
+    )
+    assert record is not None  # the conflicting row is committed: we waited for it
+    if record.request_hash != request_hash:
+        raise ProblemError(
+            422,
+            "idempotency_key_reused",
+            f"This {HEADER} was used for a different request "
+            f"({record.method} {record.path}); use a new key for a new request.",
+        )
+    return Response(
+        json.dumps(record.response_body).encode(),
+        status_code=record.status_code,
+        media_type="application/json",
+        headers={**record.response_headers, "Idempotent-Replayed": "true"},
+    )
+
+
+async def finish(session: AsyncSession, claim: Claim | None, response: Response) -> Response:
+    if claim is None:
+        return response
+    headers = {name: value for name, value in response.headers.items() if name in _REPLAYED_HEADERS}
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.api_key_id == claim.api_key_id, IdempotencyRecord.key == claim.key)
+        .values(
+            status_code=response.status_code,
+            response_body=json.loads(bytes(response.body)),
+            response_headers=headers,
+        )
+    )
+    return response
