@@ -48,6 +48,9 @@ class Problem(BaseModel):
     instance: str | None = Field(default=None, description="The request path.")
     request_id: str | None = None
     errors: list[FieldError] | None = None
+    existing: str | None = Field(
+        default=None, description="For a duplicate (409): the path of the resource that exists."
+    )
 
 
 class ProblemError(Exception):
@@ -60,8 +63,10 @@ class ProblemError(Exception):
         title: str | None = None,
         errors: Sequence[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        existing: str | None = None,
     ) -> None:
         super().__init__(detail)
+        self.existing = existing
         self.status = status
         self.code = code
         self.detail = detail
@@ -86,6 +91,7 @@ def problem_response(request: Request, error: ProblemError) -> JSONResponse:
         instance=request.url.path,
         request_id=request_id,
         errors=error.errors,
+        existing=error.existing,
     )
     headers = dict(error.headers)
     if request_id:

@@ -32,9 +32,15 @@ async def get_by_key(session: AsyncSession, model: type[Model], key: str, resour
 
 
 async def ids_for_filter(
-    session: AsyncSession, model: Any, keys: Sequence[str], parameter: str
+    session: AsyncSession,
+    model: Any,
+    keys: Sequence[str],
+    parameter: str,
+    *,
+    location: str = "query",
 ) -> list[uuid.UUID]:
-    """The ids of the rows a filter names, in order; a key that names nothing is a 400."""
+    """The ids of the rows a filter names, in order; a key that names nothing is a 400 (a 422
+    when it came in a request body, `location="body"`)."""
     as_uuids = {key: _as_uuid(key) for key in keys}
     rows = await session.execute(
         select(model.id, model.slug).where(
@@ -56,12 +62,12 @@ async def ids_for_filter(
     unknown = [k for k, u in as_uuids.items() if (str(u) if u is not None else k) not in by_key]
     if unknown:
         raise ProblemError(
-            400,
+            422 if location == "body" else 400,
             "unknown_reference",
             f"{parameter}: nothing has the id or slug {', '.join(map(repr, unknown))}.",
             errors=[
                 FieldError(
-                    location="query", field=parameter, message=f"unknown: {key}", type="unknown"
+                    location=location, field=parameter, message=f"unknown: {key}", type="unknown"
                 )
                 for key in unknown
             ],

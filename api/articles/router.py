@@ -1,12 +1,25 @@
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import idempotency
 from api.articles import links
 from api.articles import service as article_service
-from api.articles.schemas import ArticlePage, ArticleRead, ArticleSummary, MentionRead
+from api.articles import writes as article_writes
+from api.articles.schemas import (
+    ArticleCreate,
+    ArticlePage,
+    ArticleRead,
+    ArticleSummary,
+    ArticleUpdate,
+    MentionRead,
+)
+from api.auth import WriteKey
+from api.concurrency import require_if_match
 from api.deps import SessionDep
 from api.errors import problem_responses
 from api.http_cache import json_with_etag
@@ -100,13 +113,107 @@ async def get_article(
     entities it names, with character offsets), `events` (those it reports) and `statements`
     (those it quotes or paraphrases)."""
     row = await get_by_key(session, Article, article, "article")
+    read = await _article_read(session, row, include or [])
+    return json_with_etag(request, read, exclude_unset=True, version=row.version)
+
+
+async def _article_read(
+    session: AsyncSession, row: Article, include: Sequence[ArticleInclude]
+) -> ArticleRead:
     row.source = await article_service.get_source(session, source_id=row.source_id)
     read = ArticleRead.model_validate(row)
-    if include and ArticleInclude.MENTIONS in include:
+    if ArticleInclude.MENTIONS in include:
         mentions = await article_service.get_mentions(session, article_id=row.id)
         read.mentions = [MentionRead.model_validate(m) for m in mentions]
-    if include and ArticleInclude.EVENTS in include:
+    if ArticleInclude.EVENTS in include:
         read.events = await links.events_of_article(session, article_id=row.id)
-    if include and ArticleInclude.STATEMENTS in include:
+    if ArticleInclude.STATEMENTS in include:
         read.statements = await links.statements_of_article(session, article_id=row.id)
+    return read
+
+
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)
+
+
+@router.post(
+    "",
+    response_model=ArticleRead,
+    status_code=201,
+    summary="Add an article",
+    responses=problem_responses(400, 401, 403, 409, 413, 422),
+)
+async def create_article(
+    request: Request, session: SessionDep, api_key: WriteKey, article: ArticleCreate
+) -> Response:
+    """Store an article and, unless `detect_mentions` is false, every known entity name and
+    alias found in its body (word boundaries respected, longest match first, case and
+    accents ignored), returned as `mentions` with offsets and `method: gazetteer`. The same
+    URL or the same normalized text as a stored article is a 409 naming it in `existing`.
+    Send `Idempotency-Key` to make retries safe."""
+    claim = await idempotency.begin(session, request, api_key, article)
+    if isinstance(claim, Response):
+        return claim
+    row = await article_writes.create_article(session, data=article)
+    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
+    response = json_with_etag(
+        request,
+        read,
+        exclude_unset=True,
+        version=row.version,
+        status_code=201,
+        headers={"Location": f"/v1/articles/{row.id}"},
+    )
+    return await idempotency.finish(session, claim, response)
+
+
+@router.patch(
+    "/{article}", response_model=ArticleRead, summary="Update an article", responses=WRITE_ERRORS
+)
+async def update_article(
+    request: Request, session: SessionDep, api_key: WriteKey, article: str, changes: ArticleUpdate
+) -> Response:
+    """Change the fields sent; `If-Match` is required. A new body re-runs mention detection,
+    and is refused (409 `body_is_cited`) while evidence or curated mentions point into the
+    old one."""
+    row = await get_by_key(session, Article, article, "article")
+    require_if_match(request, resource="article", version=row.version)
+    row = await article_writes.update_article(session, article=row, data=changes)
+    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
+
+
+@router.post(
+    "/{article}/mentions/detect",
+    response_model=ArticleRead,
+    summary="Detect mentions again",
+    responses=problem_responses(400, 401, 403, 404, 412),
+)
+async def detect_article_mentions(
+    request: Request, session: SessionDep, api_key: WriteKey, article: str
+) -> Response:
+    """Scan the body again for every entity name and alias known now (after entities or
+    aliases were added) and replace the article's gazetteer mentions; curated ones stay."""
+    row = await get_by_key(session, Article, article, "article")
+    if request.headers.get("if-match") is not None:
+        require_if_match(request, resource="article", version=row.version)
+    row = await article_writes.redetect_mentions(session, article=row)
+    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
+    return json_with_etag(request, read, exclude_unset=True, version=row.version)
+
+
+@router.delete("/{article}", status_code=204, summary="Delete an article", responses=WRITE_ERRORS)
+async def delete_article(
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    article: str,
+    cascade: Annotated[
+        bool, Query(description="Also delete the evidence that cites the article.")
+    ] = False,
+) -> Response:
+    """Delete an article with its mentions; `If-Match` is required. Refused (409) while
+    evidence for events, statements or other facts cites it, unless `cascade=true`."""
+    row = await get_by_key(session, Article, article, "article")
+    require_if_match(request, resource="article", version=row.version)
+    await article_writes.delete_article(session, article=row, cascade=cascade)
+    return Response(status_code=204)

@@ -1,11 +1,12 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.pagination import Page
-from api.schemas import EntityRef, EventRef, StatementRef
+from api.schemas import Body, EntityRef, EventRef, Name, Slug, StatementRef, Text, Url, WriteModel
 from db.enums import MentionMethod, TimePrecision
 
 
@@ -68,3 +69,46 @@ class ArticleRead(ArticleSummary):
 
 class ArticlePage(Page[ArticleSummary]):
     pass
+
+
+Language = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)
+]
+
+
+class ArticleCreate(WriteModel):
+    source: str = Field(max_length=120, description="Source id or slug.")
+    slug: Slug | None = Field(
+        default=None,
+        description="Made from the source, date and headline when not given.",
+    )
+    headline: Name | None = None
+    byline: Name | None = None
+    url: Url | None = None
+    language: Language = Field(description="BCP 47 language tag.")
+    published_at: AwareDatetime | None = None
+    published_precision: TimePrecision | None = Field(
+        default=None, description="Defaults to `day` when `published_at` is given."
+    )
+    summary: Text | None = None
+    body: Body
+    detect_mentions: bool = Field(
+        default=True,
+        description="Scan the body for every known entity name and alias and store the "
+        "mentions found (`method: gazetteer`).",
+    )
+
+
+class ArticleUpdate(WriteModel):
+    """Only the fields sent change; `null` clears an optional one. Changing `body` is refused
+    while evidence or curated mentions point into it, and re-runs mention detection."""
+
+    slug: Slug | None = None
+    headline: Name | None = None
+    byline: Name | None = None
+    url: Url | None = None
+    language: Language | None = None
+    published_at: AwareDatetime | None = None
+    published_precision: TimePrecision | None = None
+    summary: Text | None = None
+    body: Body | None = None

@@ -1,0 +1,153 @@
+"""Creating, changing and deleting articles: duplicate detection, slugs and mentions."""
+
+import re
+import unicodedata
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.articles.schemas import ArticleCreate, ArticleUpdate
+from api.errors import FieldError, ProblemError
+from api.lookup import ids_for_filter
+from api.writes import flush_or_conflict, refuse_if_referenced
+from db.checks import article_content_hash
+from db.enums import MentionMethod, TimePrecision
+from db.gazetteer import detect_mentions
+from db.models import Article, Evidence, Mention, Source
+
+REQUIRED_FIELDS = {"slug", "language", "body"}
+
+
+def _slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _default_slug(source: Source, data: ArticleCreate, content_hash: str) -> str:
+    day = data.published_at.date().isoformat() if data.published_at else None
+    words = "-".join(_slugify(data.headline or data.body).split("-")[:8])
+    # The hash prefix keeps two stories with the same headline on the same day apart.
+    parts = [source.slug, day, words, content_hash[:6]]
+    return "-".join(part for part in parts if part)[:120].strip("-")
+
+
+async def _refuse_duplicate(
+    session: AsyncSession, *, url: str | None, content_hash: str, exclude: Article | None = None
+) -> None:
+    clauses = [Article.content_hash == content_hash]
+    if url is not None:
+        clauses.append(Article.url == url)
+    query = select(Article).where(or_(*clauses))
+    if exclude is not None:
+        query = query.where(Article.id != exclude.id)
+    existing = await session.scalar(query.limit(1))
+    if existing is not None:
+        same = "URL" if url is not None and existing.url == url else "text"
+        raise ProblemError(
+            409,
+            "duplicate_article",
+            f"An article with the same {same} exists: {existing.slug!r}.",
+            existing=f"/v1/articles/{existing.id}",
+        )
+
+
+async def create_article(session: AsyncSession, *, data: ArticleCreate) -> Article:
+    [source_id] = await ids_for_filter(session, Source, [data.source], "source", location="body")
+    source = await session.get(Source, source_id)
+    assert source is not None
+    content_hash = article_content_hash(data.body)
+    await _refuse_duplicate(session, url=data.url, content_hash=content_hash)
+    precision = data.published_precision or (TimePrecision.DAY if data.published_at else None)
+    article = Article(
+        slug=data.slug or _default_slug(source, data, content_hash),
+        source_id=source.id,
+        headline=data.headline,
+        byline=data.byline,
+        url=data.url,
+        language=data.language,
+        published_at=data.published_at,
+        published_precision=precision,
+        summary=data.summary,
+        body=data.body,
+        content_hash=content_hash,
+    )
+    session.add(article)
+    # Unique slug/url/hash: a concurrent twin that won the race is a 409 too.
+    await flush_or_conflict(session, resource="article")
+    if data.detect_mentions:
+        await detect_mentions(session, article=article)
+    return article
+
+
+async def _body_is_cited(session: AsyncSession, article: Article) -> dict[str, int]:
+    evidence = await session.scalar(
+        select(func.count()).select_from(Evidence).where(Evidence.article_id == article.id)
+    )
+    curated = await session.scalar(
+        select(func.count())
+        .select_from(Mention)
+        .where(Mention.article_id == article.id, Mention.method == MentionMethod.CURATED)
+    )
+    return {"evidence items": evidence or 0, "curated mentions": curated or 0}
+
+
+async def update_article(
+    session: AsyncSession, *, article: Article, data: ArticleUpdate
+) -> Article:
+    changes = data.model_dump(exclude_unset=True)
+    nulled = sorted(
+        field for field in REQUIRED_FIELDS if field in changes and changes[field] is None
+    )
+    if nulled:
+        raise ProblemError(
+            422,
+            "validation_error",
+            "Required fields cannot be null.",
+            errors=[
+                FieldError(location="body", field=f, message="cannot be null", type="null")
+                for f in nulled
+            ],
+        )
+    body_changes = "body" in changes and changes["body"] != article.body
+    if body_changes:
+        cited = await _body_is_cited(session, article)
+        if any(cited.values()):
+            listed = ", ".join(f"{n} {what}" for what, n in cited.items() if n)
+            raise ProblemError(
+                409,
+                "body_is_cited",
+                f"The body cannot change while {listed} point into it by character offsets.",
+            )
+        changes["content_hash"] = article_content_hash(changes["body"])
+    if body_changes or "url" in changes:
+        await _refuse_duplicate(
+            session,
+            url=changes.get("url", article.url),
+            content_hash=changes.get("content_hash", article.content_hash),
+            exclude=article,
+        )
+    for field, value in changes.items():
+        setattr(article, field, value)
+    await flush_or_conflict(session, resource="article")
+    if body_changes:
+        await detect_mentions(session, article=article)
+    return article
+
+
+async def redetect_mentions(session: AsyncSession, *, article: Article) -> Article:
+    await detect_mentions(session, article=article)
+    # The mentions are part of the article's representation: a new version, a new ETag.
+    article.updated_at = func.now()
+    await session.flush()
+    return article
+
+
+async def delete_article(session: AsyncSession, *, article: Article, cascade: bool) -> None:
+    evidence = await session.scalar(
+        select(func.count()).select_from(Evidence).where(Evidence.article_id == article.id)
+    )
+    if not cascade:
+        refuse_if_referenced("article", {"evidence items citing it": evidence or 0})
+    # Mentions and evidence go with it (ON DELETE CASCADE).
+    await session.delete(article)
+    await session.flush()
