@@ -7,8 +7,9 @@ ETag of any representation of the current version.
 """
 
 import re
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Header, Request
 
 from api.errors import ProblemError
 
@@ -33,3 +34,19 @@ def require_if_match(request: Request, *, resource: str, version: int) -> None:
             f"The {resource} has changed since you read it (it is now at version {version}); "
             "read it again and reapply your change.",
         )
+
+
+async def _declare_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="The ETag of the resource as you read it (or `*`). Required.",
+        ),
+    ] = None,
+) -> None:
+    """Declares the header in the OpenAPI document so generated SDKs expose it; the check
+    itself is require_if_match, which needs the row's current version."""
+
+
+IF_MATCH = Depends(_declare_if_match)

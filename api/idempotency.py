@@ -15,9 +15,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -122,3 +122,20 @@ async def finish(session: AsyncSession, claim: Claim | None, response: Response)
         )
     )
     return response
+
+
+async def _declare_idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            max_length=MAX_KEY_LENGTH,
+            description="Any unique string; a retry with the same key and body returns the "
+            "first response and creates nothing (kept 24 hours).",
+        ),
+    ] = None,
+) -> None:
+    """Declares the header in the OpenAPI document so generated SDKs expose it."""
+
+
+IDEMPOTENCY_KEY = Depends(_declare_idempotency_key)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -25,8 +25,26 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+class LiveServer(NamedTuple):
+    url: str
+    database_url: str
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def write_key(live_server: LiveServer) -> str:
+    """A write key made the way an operator makes one: `newsgraph apikey create`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "apikey", "create", "--name", "sdk", "--scope", "write"],
+        env=os.environ | {"DATABASE_URL": live_server.database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`newsgraph serve` on its own migrated and seeded database."""
     url = asyncio.run(fresh_database("client"))
     migrate.upgrade(url)
@@ -49,7 +67,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.2)
         else:
             raise AssertionError("server did not start:\n" + log.read_text())
-        yield base_url
+        yield LiveServer(base_url, url)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -93,10 +111,10 @@ def _operation(sdk: ModuleType, tag: str, operation_id: str) -> Any:
 
 
 def test_sdk_pages_through_every_event_without_gaps_or_duplicates(
-    sdk: ModuleType, live_server: str
+    sdk: ModuleType, live_server: LiveServer
 ) -> None:
     list_events = _operation(sdk, "events", "list_events")
-    with sdk.Client(base_url=live_server) as client:
+    with sdk.Client(base_url=live_server.url) as client:
         everything = list_events.sync(client=client, limit=100)
         seen: list[str] = []
         cursor = None
@@ -112,9 +130,9 @@ def test_sdk_pages_through_every_event_without_gaps_or_duplicates(
     assert seen == [event.slug for event in everything.items]
 
 
-def test_sdk_reads_a_dispute_timeline(sdk: ModuleType, live_server: str) -> None:
+def test_sdk_reads_a_dispute_timeline(sdk: ModuleType, live_server: LiveServer) -> None:
     get_dispute_timeline = _operation(sdk, "disputes", "get_dispute_timeline")
-    with sdk.Client(base_url=live_server) as client:
+    with sdk.Client(base_url=live_server.url) as client:
         timeline = get_dispute_timeline.sync(
             dispute="kuril-islands-dispute", client=client, pov="japan"
         )
@@ -128,10 +146,48 @@ def test_sdk_reads_a_dispute_timeline(sdk: ModuleType, live_server: str) -> None
     assert first.evidence[0].quote
 
 
-def test_sdk_gets_typed_problems(sdk: ModuleType, live_server: str) -> None:
+def test_sdk_gets_typed_problems(sdk: ModuleType, live_server: LiveServer) -> None:
     get_event = _operation(sdk, "events", "get_event")
-    with sdk.Client(base_url=live_server) as client:
+    with sdk.Client(base_url=live_server.url) as client:
         response = get_event.sync_detailed(event="no-such-event", client=client)
 
     assert response.status_code == 404
     assert response.parsed.code == "not_found"
+
+
+def test_sdk_creates_and_updates_a_resource(
+    sdk: ModuleType, live_server: LiveServer, write_key: str
+) -> None:
+    create_source = _operation(sdk, "sources", "create_source")
+    update_source = _operation(sdk, "sources", "update_source")
+    models = importlib.import_module(f"{sdk.__name__}.models")
+    with sdk.AuthenticatedClient(base_url=live_server.url, token=write_key) as client:
+        created = create_source.sync_detailed(
+            client=client,
+            body=models.SourceCreate(slug="nhk", name="NHK", kind=models.SourceKind.BROADCASTER),
+            idempotency_key="sdk-create-nhk",
+        )
+        retried = create_source.sync_detailed(
+            client=client,
+            body=models.SourceCreate(slug="nhk", name="NHK", kind=models.SourceKind.BROADCASTER),
+            idempotency_key="sdk-create-nhk",
+        )
+        etag = created.headers["etag"]
+        updated = update_source.sync_detailed(
+            source="nhk",
+            client=client,
+            body=models.SourceUpdate(name="NHK World"),
+            if_match=etag,
+        )
+        stale = update_source.sync_detailed(
+            source="nhk", client=client, body=models.SourceUpdate(name="Other"), if_match=etag
+        )
+
+    assert created.status_code == 201
+    assert retried.status_code == 201
+    assert retried.parsed.id == created.parsed.id
+    assert updated.status_code == 200
+    assert updated.parsed.name == "NHK World"
+    assert updated.parsed.version == 2
+    assert stale.status_code == 412
+    assert stale.parsed.code == "precondition_failed"

@@ -19,10 +19,11 @@ from api.articles.schemas import (
     MentionRead,
 )
 from api.auth import WriteKey
-from api.concurrency import require_if_match
+from api.concurrency import IF_MATCH, require_if_match
 from api.deps import SessionDep
 from api.errors import problem_responses
 from api.http_cache import json_with_etag
+from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key, ids_for_filter
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
@@ -139,6 +140,7 @@ WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)
     "",
     response_model=ArticleRead,
     status_code=201,
+    dependencies=[IDEMPOTENCY_KEY],
     summary="Add an article",
     responses=problem_responses(400, 401, 403, 409, 413, 422),
 )
@@ -167,7 +169,11 @@ async def create_article(
 
 
 @router.patch(
-    "/{article}", response_model=ArticleRead, summary="Update an article", responses=WRITE_ERRORS
+    "/{article}",
+    response_model=ArticleRead,
+    dependencies=[IF_MATCH],
+    summary="Update an article",
+    responses=WRITE_ERRORS,
 )
 async def update_article(
     request: Request, session: SessionDep, api_key: WriteKey, article: str, changes: ArticleUpdate
@@ -201,7 +207,13 @@ async def detect_article_mentions(
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
 
 
-@router.delete("/{article}", status_code=204, summary="Delete an article", responses=WRITE_ERRORS)
+@router.delete(
+    "/{article}",
+    status_code=204,
+    dependencies=[IF_MATCH],
+    summary="Delete an article",
+    responses=WRITE_ERRORS,
+)
 async def delete_article(
     request: Request,
     session: SessionDep,

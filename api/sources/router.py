@@ -4,10 +4,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api import idempotency
 from api.auth import WriteKey
-from api.concurrency import require_if_match
+from api.concurrency import IF_MATCH, require_if_match
 from api.deps import SessionDep
 from api.errors import problem_responses
 from api.http_cache import json_with_etag
+from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
@@ -53,6 +54,7 @@ async def get_source(request: Request, session: SessionDep, source: str) -> Resp
     "",
     response_model=SourceRead,
     status_code=201,
+    dependencies=[IDEMPOTENCY_KEY],
     summary="Create a source",
     responses=problem_responses(400, 401, 403, 409, 413, 422),
 )
@@ -77,6 +79,7 @@ async def create_source(
 @router.patch(
     "/{source}",
     response_model=SourceRead,
+    dependencies=[IF_MATCH],
     summary="Update a source",
     responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
 )
@@ -93,6 +96,7 @@ async def update_source(
 @router.delete(
     "/{source}",
     status_code=204,
+    dependencies=[IF_MATCH],
     summary="Delete a source",
     responses=problem_responses(400, 401, 403, 404, 409, 412, 428),
 )
