@@ -5,7 +5,11 @@ import hashlib
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-CACHE_CONTROL = "public, max-age=30, must-revalidate"
+# Shared caches may keep public reads briefly; with keys required for reads, only the client;
+# the response to a write, nobody.
+PUBLIC_CACHE_CONTROL = "public, max-age=30, must-revalidate"
+PRIVATE_CACHE_CONTROL = "private, max-age=30, must-revalidate"
+WRITE_CACHE_CONTROL = "no-store"
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -28,7 +32,13 @@ def json_with_etag(
     body = payload.model_dump_json(exclude_unset=exclude_unset).encode()
     digest = hashlib.sha256(body).hexdigest()
     etag = f'"v{version}-{digest[:16]}"' if version is not None else f'"{digest[:32]}"'
-    all_headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **(headers or {})}
+    if request.method not in {"GET", "HEAD"}:
+        cache_control = WRITE_CACHE_CONTROL
+    elif request.app.state.settings.require_key_for_reads:
+        cache_control = PRIVATE_CACHE_CONTROL
+    else:
+        cache_control = PUBLIC_CACHE_CONTROL
+    all_headers = {"ETag": etag, "Cache-Control": cache_control, **(headers or {})}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and _matches(if_none_match, etag):
         return Response(status_code=304, headers=all_headers)

@@ -85,6 +85,7 @@ async def test_create_returns_the_resource_with_location_and_etag(
     assert body["version"] == 1
     assert response.headers["location"] == f"/v1/sources/{body['id']}"
     assert response.headers["etag"].startswith('"v1-')
+    assert response.headers["cache-control"] == "no-store"
     read = await client.get(response.headers["location"])
     assert read.json() == body
 
@@ -277,6 +278,7 @@ async def test_reads_can_require_a_key(session: AsyncSession, database_url: str)
 
     assert anonymous.status_code == 401
     assert with_key.status_code == 200
+    assert with_key.headers["cache-control"].startswith("private")
     assert health.status_code == 200
 
 

@@ -1,3 +1,4 @@
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -37,8 +38,7 @@ async def get_health() -> Health:
 )
 async def get_readiness(request: Request) -> Readiness:
     """Ready when the database answers and its schema is at the migration head; else 503."""
-    import asyncio
-
+    retry_after = {"Retry-After": str(request.app.state.settings.retry_after_seconds)}
     engine: AsyncEngine = request.app.state.engine
     head: str | None = request.app.state.migration_head
     try:
@@ -50,7 +50,7 @@ async def get_readiness(request: Request) -> Readiness:
             503,
             "database_unavailable",
             f"The database is not reachable ({type(error).__name__}).",
-            headers={"Retry-After": "2"},
+            headers=retry_after,
         ) from error
     if revision != head:
         raise ProblemError(
@@ -58,6 +58,6 @@ async def get_readiness(request: Request) -> Readiness:
             "migrations_pending",
             f"The database schema is at {revision or 'no revision'}, not at head {head}; "
             "run `newsgraph migrate upgrade`.",
-            headers={"Retry-After": "2"},
+            headers=retry_after,
         )
     return Readiness(migration=revision or "")
