@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.request_id import REQUEST_ID_HEADER, request_id_of
@@ -178,6 +179,17 @@ async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
     return problem_response(request, problem)
 
 
+async def _on_stale_version(request: Request, error: Exception) -> JSONResponse:
+    # Two writers passed If-Match with the same version; the version check in the UPDATE
+    # let only the first through.
+    problem = ProblemError(
+        412,
+        "precondition_failed",
+        "The resource was changed by a concurrent request; read it again and reapply.",
+    )
+    return problem_response(request, problem)
+
+
 def _is_connection_error(error: DBAPIError) -> bool:
     return bool(error.connection_invalidated) or isinstance(error.orig, (OSError, ConnectionError))
 
@@ -198,6 +210,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ConnectionError, _on_database_unavailable)
     app.add_exception_handler(TimeoutError, _on_database_unavailable)
     app.add_exception_handler(DBAPIError, _on_dbapi_error)
+    app.add_exception_handler(StaleDataError, _on_stale_version)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

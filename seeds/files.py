@@ -107,6 +107,14 @@ def _error_message(error: ErrorDetails) -> tuple[Sequence[int | str], str]:
     return location, message
 
 
+def add_validation_problems(problems: Problems, display: str, error: ValidationError) -> None:
+    """One problem per schema error, with its path and the loader's wording (also used by the
+    write API, which validates request bodies with the same models)."""
+    for detail in error.errors(include_url=False):
+        location, message = _error_message(detail)
+        problems.add(display, _error_path(location), message)
+
+
 def read_seed_file(path: Path, problems: Problems) -> SeedFileInput:
     """Read the bytes and hash them; parsing waits until a changed file makes it necessary."""
     display = str(path)
@@ -140,8 +148,6 @@ def parse_seed_file(seed_file: SeedFileInput, problems: Problems) -> SeedFileInp
     try:
         document = SeedDocument.model_validate(data)
     except ValidationError as error:
-        for detail in error.errors(include_url=False):
-            location, message = _error_message(detail)
-            problems.add(display, _error_path(location), message)
+        add_validation_problems(problems, display, error)
         return seed_file
     return replace(seed_file, document=document)

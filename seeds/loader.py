@@ -81,7 +81,7 @@ def _vanished_files(
     ]
 
 
-async def _known_rows(
+async def known_rows(
     session: AsyncSession, files: Sequence[SeedFileInput], owned_by_run: dict[str, set[uuid.UUID]]
 ) -> KnownRows:
     """Rows the files refer to without defining them: from the database, in one query a table."""
@@ -205,7 +205,7 @@ async def load_seeds(
 
     files = [parse_seed_file(seed_file, problems) for seed_file in files]
     problems.raise_if_any()
-    known = await _known_rows(session, files, owned_by_run)
+    known = await known_rows(session, files, owned_by_run)
     plan = build_plan([*files, *vanished], known, problems)
     problems.raise_if_any()
 

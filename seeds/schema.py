@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from db.checks import parse_duration, parse_time
 from db.enums import (
@@ -44,28 +45,54 @@ def _scalar_to_str(value: Any) -> Any:
     return value
 
 
+# These raise PydanticCustomError rather than ValueError so that the message is the check's own,
+# word for word, wherever the model is validated: in a seed file or in a write API request body
+# (pydantic would prefix a ValueError's message with "Value error, ").
+
+
 def _edtf(value: str) -> str:
-    parse_time(value)
+    try:
+        parse_time(value)
+    except ValueError as error:
+        raise PydanticCustomError("edtf", str(error)) from error
     return value
 
 
 def _duration(value: str) -> str:
-    parse_duration(value)
+    try:
+        parse_duration(value)
+    except ValueError as error:
+        raise PydanticCustomError("duration", str(error)) from error
     return value
 
 
 def _event_type(value: Any) -> Any:
     if isinstance(value, str) and value not in EventType.__members__.values():
         known = ", ".join(EventType)
-        raise ValueError(f"unknown PLOVER event type {value!r}; expected one of {known}")
+        raise PydanticCustomError(
+            "event_type", f"unknown PLOVER event type {value!r}; expected one of {known}"
+        )
+    return value
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: refuse it here rather than have the database fail.
+    if "\x00" in value:
+        raise PydanticCustomError("nul", "must not contain NUL characters")
     return value
 
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
-Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S"), AfterValidator(_no_nul)]
+# Names and titles: their columns hold 300 characters.
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=300, pattern=r"\S"), AfterValidator(_no_nul)
+]
 EdtfText = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_edtf)]
 Duration = Annotated[str, AfterValidator(_duration)]
-Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+Language = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)
+]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=50)]
 Context = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=50)]
 Mode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=50)]
@@ -87,8 +114,11 @@ class EvidenceSeed(SeedModel):
     editorial: bool = False
     note: Text | None = None
     field: FieldName | None = None
-    # Defaults to the file's `cites:` or to the one article the file defines.
-    article: Slug | None = None
+    article: Slug | None = Field(
+        default=None,
+        description="The slug of the article cited. A seed file may leave it out: it defaults "
+        "to the file's `cites:` or to the one article the file defines.",
+    )
 
     @model_validator(mode="after")
     def _cited_or_editorial(self) -> Self:
@@ -158,7 +188,7 @@ class ArticleSeed(SeedModel):
 
 
 class AliasSeed(SeedModel):
-    name: Text
+    name: Name
     language: Language | None = "en"
     kind: AliasKind
     used_by: Slug | None = None
@@ -168,7 +198,10 @@ class AliasSeed(SeedModel):
 class RelationSeed(SeedModel):
     kind: RelationKind
     object: Slug
-    role: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    role: (
+        Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul)]
+        | None
+    ) = None
     time: EdtfText | None = None
     evidence: Evidence = []
 
@@ -176,9 +209,12 @@ class RelationSeed(SeedModel):
 class EntitySeed(SeedModel):
     slug: Slug
     kind: EntityKind
-    name: Text
+    name: Name
     description: Text | None = None
-    external_ids: dict[str, str] = {}
+    external_ids: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_no_nul)],
+        Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)],
+    ] = {}
     aliases: list[AliasSeed] = []
     # Relations whose subject is this entity.
     relations: list[RelationSeed] = []
@@ -201,7 +237,7 @@ class ParticipantSeed(SeedModel):
 
 class EventSeed(SeedModel):
     slug: Slug
-    title: Text
+    title: Name
     summary: Text | None = None
     type: PloverType
     mode: Mode | None = None
@@ -221,9 +257,7 @@ class StatementSeed(SeedModel):
     kind: StatementKind
     text: Text
     conveyed_by: Slug | None = None
-    conveyed_by_description: (
-        Annotated[str, StringConstraints(min_length=1, max_length=300)] | None
-    ) = None
+    conveyed_by_description: Name | None = None
     event: Slug | None = None
     evidence: Evidence = []
 
@@ -251,7 +285,7 @@ class DisputeEventSeed(SeedModel):
 
 class DisputeSeed(SeedModel):
     slug: Slug
-    title: Text
+    title: Name
     kind: DisputeKind
     status: DisputeStatus
     time: EdtfText | None = None

@@ -322,3 +322,28 @@ async def test_writes_are_declared_with_the_security_scheme(settings: Settings) 
     assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     assert document["paths"]["/v1/sources"]["post"]["security"] == [{"ApiKey": []}]
     assert "security" not in document["paths"]["/v1/sources"]["get"]
+
+
+async def test_concurrent_updates_with_the_same_if_match_let_one_through(
+    committed_app: tuple[Any, str, str],
+) -> None:
+    app, key, _ = committed_app
+    async with client_for(app) as client:
+        created = await client.post("/v1/sources", json=KYODO, headers=bearer(key))
+        etag = created.headers["etag"]
+        results = await asyncio.gather(
+            *(
+                client.patch(
+                    "/v1/sources/kyodo",
+                    json={"name": f"Kyodo {n}"},
+                    headers=bearer(key) | {"If-Match": etag},
+                )
+                for n in range(4)
+            )
+        )
+        final = (await client.get("/v1/sources/kyodo")).json()
+
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [200, 412, 412, 412]
+    assert final["version"] == 2
+    assert {r.json()["code"] for r in results if r.status_code == 412} == {"precondition_failed"}

@@ -1,14 +1,20 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import idempotency
 from api import pov as point_of_view
+from api.auth import WriteKey
+from api.concurrency import IF_MATCH, require_if_match
 from api.deps import SessionDep
 from api.disputes import service as dispute_service
 from api.disputes.schemas import (
+    DisputeCreate,
     DisputePage,
     DisputeRead,
     DisputeSummary,
+    DisputeUpdate,
     NameRead,
     PartyRead,
     TerritoryRead,
@@ -18,6 +24,7 @@ from api.disputes.schemas import (
 from api.errors import problem_responses
 from api.evidence import evidence_for
 from api.http_cache import json_with_etag
+from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key, ids_for_filter
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
 from api.params import Cursor, Limit
@@ -76,20 +83,8 @@ async def list_disputes(
     return page_response(request, DisputePage, items, keyset, next_key)
 
 
-@router.get(
-    "/{dispute}",
-    response_model=DisputeRead,
-    summary="Get a dispute",
-    responses=problem_responses(400, 404),
-)
-async def get_dispute(
-    request: Request, session: SessionDep, dispute: str, pov: Pov = None
-) -> Response:
-    """One dispute by id or slug: its parties and their positions, the territories at stake
-    with who administers and who claims each, the names each party uses for them, and the
-    article words behind every fact. With `pov`, entities go by that party's names."""
-    row = await get_by_key(session, Dispute, dispute, "dispute")
-    party = await point_of_view.find_party(session, pov)
+async def dispute_read(session: AsyncSession, row: Dispute, party: Entity | None) -> DisputeRead:
+    """The full dispute, as GET returns it and writes answer, in `party`'s names if given."""
     parties = await dispute_service.get_parties(session, dispute_id=row.id)
     territories = await dispute_service.get_territories(session, dispute_id=row.id)
     names = await dispute_service.get_names(
@@ -134,6 +129,24 @@ async def get_dispute(
         pov=point_of_view.party_ref(party),
     )
     await point_of_view.apply(session, party, read)
+    return read
+
+
+@router.get(
+    "/{dispute}",
+    response_model=DisputeRead,
+    summary="Get a dispute",
+    responses=problem_responses(400, 404),
+)
+async def get_dispute(
+    request: Request, session: SessionDep, dispute: str, pov: Pov = None
+) -> Response:
+    """One dispute by id or slug: its parties and their positions, the territories at stake
+    with who administers and who claims each, the names each party uses for them, and the
+    article words behind every fact. With `pov`, entities go by that party's names."""
+    row = await get_by_key(session, Dispute, dispute, "dispute")
+    party = await point_of_view.find_party(session, pov)
+    read = await dispute_read(session, row, party)
     return json_with_etag(request, read, version=row.version)
 
 
@@ -189,3 +202,70 @@ async def get_dispute_timeline(
     response = json_with_etag(request, page)
     set_next_link(request, response, next_cursor)
     return response
+
+
+@router.post(
+    "",
+    response_model=DisputeRead,
+    status_code=201,
+    dependencies=[IDEMPOTENCY_KEY],
+    summary="Create a dispute",
+    responses=problem_responses(400, 401, 403, 409, 413, 422),
+)
+async def create_dispute(
+    request: Request, session: SessionDep, api_key: WriteKey, dispute: DisputeCreate
+) -> Response:
+    """A new dispute with its parties and their positions, its territories and its timeline,
+    in the seed file format and checked by the seed loader's code: every slug must name an
+    entity or event, `time` is EDTF, quotes must be found in their `article`. Send
+    `Idempotency-Key` to make retries safe."""
+    claim = await idempotency.begin(session, request, api_key, dispute)
+    if isinstance(claim, Response):
+        return claim
+    row = await dispute_service.create_dispute(session, data=dispute)
+    response = json_with_etag(
+        request,
+        await dispute_read(session, row, None),
+        version=row.version,
+        status_code=201,
+        headers={"Location": f"/v1/disputes/{row.id}"},
+    )
+    return await idempotency.finish(session, claim, response)
+
+
+@router.patch(
+    "/{dispute}",
+    response_model=DisputeRead,
+    dependencies=[IF_MATCH],
+    summary="Update a dispute",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+)
+async def update_dispute(
+    request: Request, session: SessionDep, api_key: WriteKey, dispute: str, changes: DisputeUpdate
+) -> Response:
+    """Change the fields sent; `parties`, `territories`, `events` or `evidence`, when sent,
+    replace the dispute's set (checked as on create). `If-Match` with the ETag you read is
+    required."""
+    row = await get_by_key(session, Dispute, dispute, "dispute")
+    require_if_match(request, resource="dispute", version=row.version)
+    row = await dispute_service.update_dispute(session, dispute=row, data=changes)
+    return json_with_etag(request, await dispute_read(session, row, None), version=row.version)
+
+
+@router.delete(
+    "/{dispute}",
+    status_code=204,
+    dependencies=[IF_MATCH],
+    summary="Delete a dispute",
+    responses=problem_responses(400, 401, 403, 404, 412, 428),
+)
+async def delete_dispute(
+    request: Request, session: SessionDep, api_key: WriteKey, dispute: str
+) -> Response:
+    """Delete a dispute with its parties, territories, timeline links and evidence (the
+    entities and events they name stay); nothing else refers to a dispute. `If-Match` with
+    the ETag you read is required."""
+    row = await get_by_key(session, Dispute, dispute, "dispute")
+    require_if_match(request, resource="dispute", version=row.version)
+    await dispute_service.delete_dispute(session, dispute=row)
+    return Response(status_code=204)

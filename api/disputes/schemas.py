@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from api.pagination import Page
 from api.pov import POV_FIELD_DESCRIPTION
-from api.schemas import EntityRef, EventRef, EvidenceRead, ParticipantRef, TimeRead
+from api.schemas import EntityRef, EventRef, EvidenceRead, ParticipantRef, TimeRead, WriteModel
 from db.enums import (
     AliasKind,
     DisputeEventRole,
@@ -15,6 +15,7 @@ from db.enums import (
     DisputeStatus,
 )
 from db.models import Dispute
+from seeds import schema as seed
 
 
 class DisputeSummary(BaseModel):
@@ -96,3 +97,27 @@ class TimelineEntry(EventRef):
 
 class TimelinePage(Page[TimelineEntry]):
     pov: EntityRef | None = Field(description=POV_FIELD_DESCRIPTION)
+
+
+class DisputeCreate(seed.DisputeSeed):
+    """A new dispute, in the seed file format and checked by the same code: parties,
+    territories (with who administers and who claims each) and timeline `events` must name
+    existing entities and events, `time` is EDTF, evidence must quote its `article`."""
+
+
+class DisputeUpdate(WriteModel):
+    """Only the fields sent change (`null` clears an optional one); `parties`, `territories`,
+    `events` or `evidence`, when sent, replace the dispute's whole set."""
+
+    slug: seed.Slug | None = None
+    title: seed.Name | None = None
+    kind: DisputeKind | None = None
+    status: DisputeStatus | None = None
+    time: seed.EdtfText | None = None
+    summary: seed.Text | None = None
+    parties: list[seed.PartySeed] | None = None
+    territories: list[seed.TerritorySeed] | None = None
+    events: list[seed.DisputeEventSeed] | None = Field(
+        default=None, description="The dispute's timeline: events and what each did to it."
+    )
+    evidence: list[seed.EvidenceSeed] | None = None

@@ -3,10 +3,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Date, Select, case, func, literal_column, select, union
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from api import seed_writes
+from api.disputes.schemas import DisputeCreate, DisputeUpdate
 from api.pagination import Keyset, SortKey, fetch_page
+from api.writes import flush_or_conflict
 from db.enums import DisputeKind, DisputeStatus, ParticipantRole, RelationKind
 from db.models import (
     Dispute,
@@ -18,7 +22,10 @@ from db.models import (
     EntityRelation,
     Event,
     EventParticipant,
+    Evidence,
 )
+from seeds import apply as seed_apply
+from seeds.schema import DisputeSeed, SeedDocument
 
 TITLE_ORDER = (SortKey(Dispute.title, "str"), SortKey(Dispute.id, "uuid"))
 
@@ -187,3 +194,73 @@ async def get_participants(
     for participant, entity in rows:
         grouped.setdefault(participant.event_id, []).append((participant, entity))
     return grouped
+
+
+# -- writes: through the seed planner, as api.entities.service explains ---------------------
+
+# The parts a PATCH can replace: (field, table, parent column, evidence column).
+_PARTS = (
+    ("parties", "dispute_party", DisputeParty.dispute_id, Evidence.dispute_party_id),
+    (
+        "territories",
+        "dispute_territory",
+        DisputeTerritory.dispute_id,
+        Evidence.dispute_territory_id,
+    ),
+    ("events", "dispute_event", DisputeEvent.dispute_id, Evidence.dispute_event_id),
+)
+
+
+async def create_dispute(session: AsyncSession, *, data: DisputeCreate) -> Dispute:
+    await seed_writes.refuse_taken_slug(
+        session, Dispute, data.slug, resource="dispute", collection="disputes"
+    )
+    await seed_writes.apply_seed(session, SeedDocument(disputes=[data]), resource="dispute")
+    return (await session.scalars(select(Dispute).where(Dispute.slug == data.slug))).one()
+
+
+async def update_dispute(
+    session: AsyncSession, *, dispute: Dispute, data: DisputeUpdate
+) -> Dispute:
+    changes = data.model_dump(exclude_unset=True)
+    evidence, replacing_evidence = await seed_apply.evidence_seeds(
+        session, "dispute_id", dispute.id
+    )
+    values = {
+        "slug": dispute.slug,
+        "title": dispute.title,
+        "kind": dispute.kind,
+        "status": dispute.status,
+        "time": dispute.time_edtf,
+        "summary": dispute.summary,
+        "evidence": evidence,
+    } | changes
+    seed = seed_writes.validate_seed(DisputeSeed, values)
+    replacing: dict[str, set[uuid.UUID]] = {"evidence": replacing_evidence}
+    for field, table, parent, evidence_column in _PARTS:
+        if field in changes:
+            ids = await seed_writes.ids_where(session, parent, dispute.id)
+            replacing[table] = ids
+            replacing["evidence"] |= await seed_writes.evidence_of(session, evidence_column, ids)
+    if seed.slug != dispute.slug:
+        # The planner matches rows by slug: rename first, so the dispute is updated in place.
+        await seed_writes.refuse_taken_slug(
+            session, Dispute, seed.slug, resource="dispute", collection="disputes"
+        )
+        dispute.slug = seed.slug
+        await flush_or_conflict(session, resource="dispute")
+    version = dispute.version
+    result = await seed_writes.apply_seed(
+        session, SeedDocument(disputes=[seed]), resource="dispute", replacing=replacing
+    )
+    await session.refresh(dispute)
+    if dispute.version == version and seed_writes.changed(result):
+        await seed_writes.touch(session, dispute)
+    return dispute
+
+
+async def delete_dispute(session: AsyncSession, *, dispute: Dispute) -> None:
+    # Nothing else refers to a dispute: its parties, territories, timeline links and evidence
+    # go by ON DELETE CASCADE; the entities and events they name stay.
+    await session.execute(sa_delete(Dispute).where(Dispute.id == dispute.id))
+    session.expunge(dispute)

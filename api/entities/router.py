@@ -1,18 +1,24 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import idempotency
 from api import pov as point_of_view
 from api.articles import service as article_service
 from api.articles.schemas import ArticlePage, ArticleSummary
+from api.auth import WriteKey
+from api.concurrency import IF_MATCH, require_if_match
 from api.deps import SessionDep
 from api.entities import service as entity_service
 from api.entities.schemas import (
     AliasRead,
     EntityCounts,
+    EntityCreate,
     EntityPage,
     EntityRead,
     EntitySummary,
+    EntityUpdate,
     RelatedEntity,
     RelatedEntityPage,
     RelationRead,
@@ -22,6 +28,7 @@ from api.events import service as event_service
 from api.events.router import event_summaries
 from api.events.schemas import EventPage
 from api.http_cache import json_with_etag
+from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
@@ -75,20 +82,8 @@ async def list_entities(
     return page_response(request, EntityPage, items, keyset, next_key)
 
 
-@router.get(
-    "/{entity}",
-    response_model=EntityRead,
-    summary="Get an entity",
-    responses=problem_responses(400, 404),
-)
-async def get_entity(
-    request: Request, session: SessionDep, entity: str, pov: Pov = None
-) -> Response:
-    """One entity by id or slug, with its aliases (and whose names they are), its relations
-    with their time bounds, and how many articles and events involve it. With `pov`, the
-    entity and those it refers to go by that party's names."""
-    row = await get_by_key(session, Entity, entity, "entity")
-    party = await point_of_view.find_party(session, pov)
+async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) -> EntityRead:
+    """The full entity, as GET returns it and writes answer, in `party`'s names if given."""
     aliases = await entity_service.get_aliases(session, entity_id=row.id)
     relations = await entity_service.get_relations(session, entity_id=row.id)
     articles, events = await entity_service.get_counts(session, entity_id=row.id)
@@ -99,9 +94,9 @@ async def get_entity(
                 name=alias.name,
                 language=alias.language,
                 kind=alias.kind,
-                used_by=EntityRef.model_validate(party) if party else None,
+                used_by=EntityRef.model_validate(user) if user else None,
             )
-            for alias, party in aliases
+            for alias, user in aliases
         ],
         relations=[
             RelationRead(
@@ -118,6 +113,24 @@ async def get_entity(
     )
     names = await point_of_view.apply(session, party, read, also=[row.id])
     read.name = names.get(row.id, read.name)
+    return read
+
+
+@router.get(
+    "/{entity}",
+    response_model=EntityRead,
+    summary="Get an entity",
+    responses=problem_responses(400, 404),
+)
+async def get_entity(
+    request: Request, session: SessionDep, entity: str, pov: Pov = None
+) -> Response:
+    """One entity by id or slug, with its aliases (and whose names they are), its relations
+    with their time bounds, and how many articles and events involve it. With `pov`, the
+    entity and those it refers to go by that party's names."""
+    row = await get_by_key(session, Entity, entity, "entity")
+    party = await point_of_view.find_party(session, pov)
+    read = await entity_read(session, row, party)
     return json_with_etag(request, read, version=row.version)
 
 
@@ -193,3 +206,82 @@ async def list_related_entities(
         for other, count in related
     ]
     return page_response(request, RelatedEntityPage, items, keyset, next_key)
+
+
+@router.post(
+    "",
+    response_model=EntityRead,
+    status_code=201,
+    dependencies=[IDEMPOTENCY_KEY],
+    summary="Create an entity",
+    responses=problem_responses(400, 401, 403, 409, 413, 422),
+)
+async def create_entity(
+    request: Request, session: SessionDep, api_key: WriteKey, entity: EntityCreate
+) -> Response:
+    """A new entity with its aliases (and whose names they are) and the relations whose
+    subject it is, in the seed file format and checked by the seed loader's code: every slug
+    must name an entity, every quote must be found in its `article`, times must be EDTF.
+    Send `Idempotency-Key` to make retries safe."""
+    claim = await idempotency.begin(session, request, api_key, entity)
+    if isinstance(claim, Response):
+        return claim
+    row = await entity_service.create_entity(session, data=entity)
+    response = json_with_etag(
+        request,
+        await entity_read(session, row, None),
+        version=row.version,
+        status_code=201,
+        headers={"Location": f"/v1/entities/{row.id}"},
+    )
+    return await idempotency.finish(session, claim, response)
+
+
+@router.patch(
+    "/{entity}",
+    response_model=EntityRead,
+    dependencies=[IF_MATCH],
+    summary="Update an entity",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+)
+async def update_entity(
+    request: Request, session: SessionDep, api_key: WriteKey, entity: str, changes: EntityUpdate
+) -> Response:
+    """Change the fields sent; `aliases`, `relations` or `evidence`, when sent, replace the
+    entity's set (checked as on create). `If-Match` with the ETag you read is required."""
+    row = await get_by_key(session, Entity, entity, "entity")
+    require_if_match(request, resource="entity", version=row.version)
+    row = await entity_service.update_entity(session, entity=row, data=changes)
+    return json_with_etag(request, await entity_read(session, row, None), version=row.version)
+
+
+@router.delete(
+    "/{entity}",
+    status_code=204,
+    dependencies=[IF_MATCH],
+    summary="Delete an entity",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 428),
+)
+async def delete_entity(
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    entity: str,
+    cascade: Annotated[
+        bool,
+        Query(
+            description="Also delete what cannot exist without the entity (its mentions, event "
+            "participations, statements it made, its parties and territories in disputes, "
+            "relations to it) and clear optional references to it (event locations, who "
+            "conveyed a statement, who administers or claims a territory, whose name an "
+            "alias is)."
+        ),
+    ] = False,
+) -> Response:
+    """Delete an entity with its own aliases, relations and evidence. Refused with 409 while
+    anything else refers to it, unless `cascade=true`. `If-Match` with the ETag you read is
+    required."""
+    row = await get_by_key(session, Entity, entity, "entity")
+    require_if_match(request, resource="entity", version=row.version)
+    await entity_service.delete_entity(session, entity=row, cascade=cascade)
+    return Response(status_code=204)

@@ -5,8 +5,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.pagination import Page
-from api.schemas import EntityRef, TimeRead
+from api.schemas import EntityRef, TimeRead, WriteModel
 from db.enums import AliasKind, EntityKind, RelationKind
+from seeds import schema as seed
 
 
 class EntitySummary(BaseModel):
@@ -63,3 +64,24 @@ class RelatedEntity(BaseModel):
 
 class RelatedEntityPage(Page[RelatedEntity]):
     pass
+
+
+class EntityCreate(seed.EntitySeed):
+    """A new entity, in the seed file format and checked by the same code: `used_by` and
+    relation `object` slugs must name entities, evidence must quote its `article`."""
+
+
+class EntityUpdate(WriteModel):
+    """Only the fields sent change (`null` clears `description`); `aliases`, `relations` or
+    `evidence`, when sent, replace the entity's whole set."""
+
+    slug: seed.Slug | None = None
+    kind: EntityKind | None = None
+    name: seed.Name | None = None
+    description: seed.Text | None = None
+    external_ids: dict[str, str] | None = None
+    aliases: list[seed.AliasSeed] | None = None
+    relations: list[seed.RelationSeed] | None = Field(
+        default=None, description="Relations whose subject is this entity."
+    )
+    evidence: list[seed.EvidenceSeed] | None = None

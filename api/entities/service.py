@@ -2,13 +2,30 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, literal, select, text, union_all
+from sqlalchemy import Integer, String, cast, func, literal, select, text, union_all, update
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from api import seed_writes
+from api.entities.schemas import EntityCreate, EntityUpdate
 from api.pagination import Keyset, SortKey, fetch_page
+from api.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import EntityKind
-from db.models import Entity, EntityAlias, EntityRelation, EventParticipant, Mention
+from db.models import (
+    DisputeParty,
+    DisputeTerritory,
+    Entity,
+    EntityAlias,
+    EntityRelation,
+    Event,
+    EventParticipant,
+    Evidence,
+    Mention,
+    Statement,
+)
+from seeds import apply as seed_apply
+from seeds.schema import EntitySeed, SeedDocument
 
 
 def _folded(column: Any) -> Any:
@@ -168,3 +185,121 @@ async def list_related(
         session, query, keyset=keyset, after=after, limit=limit, whole_rows=True
     )
     return [(entity, int(articles)) for entity, articles in rows], next_key
+
+
+# -- writes ---------------------------------------------------------------------------------
+# Request bodies are seed models, planned and written by the seed loader's code (seeds.apply):
+# the API checks exactly what the loader checks. The other resources' writes use these too.
+
+
+def _entity_seed_values(entity: Entity) -> dict[str, Any]:
+    return {
+        "slug": entity.slug,
+        "kind": entity.kind,
+        "name": entity.name,
+        "description": entity.description,
+        "external_ids": entity.external_ids,
+    }
+
+
+async def create_entity(session: AsyncSession, *, data: EntityCreate) -> Entity:
+    await seed_writes.refuse_taken_slug(
+        session, Entity, data.slug, resource="entity", collection="entities"
+    )
+    await seed_writes.apply_seed(session, SeedDocument(entities=[data]), resource="entity")
+    return (await session.scalars(select(Entity).where(Entity.slug == data.slug))).one()
+
+
+async def update_entity(session: AsyncSession, *, entity: Entity, data: EntityUpdate) -> Entity:
+    changes = data.model_dump(exclude_unset=True)
+    evidence, replacing_evidence = await seed_apply.evidence_seeds(session, "entity_id", entity.id)
+    values = _entity_seed_values(entity) | {"evidence": evidence} | changes
+    seed = seed_writes.validate_seed(EntitySeed, values)
+    replacing: dict[str, set[uuid.UUID]] = {"evidence": replacing_evidence}
+    if "aliases" in changes:
+        aliases = await seed_writes.ids_where(session, EntityAlias.entity_id, entity.id)
+        replacing["entity_alias"] = aliases
+        replacing["evidence"] |= await seed_writes.evidence_of(
+            session, Evidence.entity_alias_id, aliases
+        )
+    if "relations" in changes:
+        relations = await seed_writes.ids_where(session, EntityRelation.subject_id, entity.id)
+        replacing["entity_relation"] = relations
+        replacing["evidence"] |= await seed_writes.evidence_of(
+            session, Evidence.entity_relation_id, relations
+        )
+    if seed.slug != entity.slug:
+        # The planner matches rows by slug: rename first, so the entity is updated in place.
+        await seed_writes.refuse_taken_slug(
+            session, Entity, seed.slug, resource="entity", collection="entities"
+        )
+        entity.slug = seed.slug
+        await flush_or_conflict(session, resource="entity")
+    version = entity.version
+    result = await seed_writes.apply_seed(
+        session, SeedDocument(entities=[seed]), resource="entity", replacing=replacing
+    )
+    await session.refresh(entity)
+    if entity.version == version and seed_writes.changed(result):
+        await seed_writes.touch(session, entity)
+    return entity
+
+
+async def delete_entity(session: AsyncSession, *, entity: Entity, cascade: bool) -> None:
+    """With `cascade`, rows that cannot exist without the entity go with it (mentions,
+    participations, statements it made, its parties and territories in disputes, relations);
+    optional references to it are cleared (an event's location, who conveyed a statement, who
+    administers or claims a territory, whose name another entity's alias is)."""
+    entity_id = entity.id
+    required: dict[str, tuple[Any, Any]] = {
+        "mentions": (Mention, Mention.entity_id == entity_id),
+        "event participants": (EventParticipant, EventParticipant.entity_id == entity_id),
+        "statements it made": (Statement, Statement.speaker_id == entity_id),
+        "dispute parties": (DisputeParty, DisputeParty.entity_id == entity_id),
+        "dispute territories": (DisputeTerritory, DisputeTerritory.entity_id == entity_id),
+        "relations of other entities": (EntityRelation, EntityRelation.object_id == entity_id),
+    }
+    optional: dict[str, tuple[Any, Any, str]] = {
+        "event locations": (Event, Event.location_id == entity_id, "location_id"),
+        "statements it conveyed": (
+            Statement,
+            Statement.conveyed_by_id == entity_id,
+            "conveyed_by_id",
+        ),
+        "territories it administers": (
+            DisputeTerritory,
+            DisputeTerritory.administered_by_id == entity_id,
+            "administered_by_id",
+        ),
+        "territories it claims": (
+            DisputeTerritory,
+            DisputeTerritory.claimed_by_id == entity_id,
+            "claimed_by_id",
+        ),
+        "aliases of other entities": (
+            EntityAlias,
+            (EntityAlias.used_by_id == entity_id) & (EntityAlias.entity_id != entity_id),
+            "used_by_id",
+        ),
+    }
+    if not cascade:
+        counts = {
+            what: await seed_writes.count(session, model, where)
+            for what, (model, where) in required.items()
+        }
+        for what, (model, where, _) in optional.items():
+            counts[what] = await seed_writes.count(session, model, where)
+        refuse_if_referenced("entity", counts)
+    for model, where, column in optional.values():
+        await session.execute(
+            update(model).where(where).values({column: None}),
+            execution_options={"synchronize_session": False},
+        )
+    for model, where in required.values():
+        await session.execute(
+            sa_delete(model).where(where), execution_options={"synchronize_session": False}
+        )
+    # Its own aliases, relations and evidence go by ON DELETE CASCADE (a core DELETE: the ORM
+    # would first try to detach the aliases by nulling their entity_id).
+    await session.execute(sa_delete(Entity).where(Entity.id == entity_id))
+    session.expunge(entity)

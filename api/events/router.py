@@ -6,20 +6,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import idempotency
+from api.auth import WriteKey
+from api.concurrency import IF_MATCH, require_if_match
 from api.deps import SessionDep
 from api.errors import FieldError, ProblemError, problem_responses
 from api.events import service as event_service
 from api.events.schemas import (
+    EventCreate,
     EventDisputeRead,
     EventPage,
     EventRead,
     EventStatementRead,
     EventSummary,
+    EventUpdate,
     ParticipantRead,
     iso_duration,
 )
 from api.evidence import evidence_for
 from api.http_cache import json_with_etag
+from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key, ids_for_filter
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
@@ -186,17 +192,8 @@ async def event_summaries(session: AsyncSession, events: Sequence[Event]) -> lis
     ]
 
 
-@router.get(
-    "/{event}",
-    response_model=EventRead,
-    summary="Get an event",
-    responses=problem_responses(400, 404),
-)
-async def get_event(request: Request, session: SessionDep, event: str) -> Response:
-    """One event by id or slug: who took part and in what role, what was said, the larger
-    event it belongs to, the disputes whose timeline it is part of, and the words of the
-    articles that support the event and each participant."""
-    row = await get_by_key(session, Event, event, "event")
+async def event_read(session: AsyncSession, row: Event) -> EventRead:
+    """The full event, as GET returns it and writes answer."""
     participants = (await event_service.get_participants(session, event_ids=[row.id]))[row.id]
     places = await event_service.get_entities(session, entity_ids=[row.location_id])
     parent = await event_service.get_parent(session, parent_id=row.parent_id)
@@ -206,7 +203,7 @@ async def get_event(request: Request, session: SessionDep, event: str) -> Respon
     participant_evidence = await evidence_for(
         session, "event_participant_id", [participant.id for participant, _ in participants]
     )
-    read = EventRead(
+    return EventRead(
         **event_fields(row, places.get(row.location_id) if row.location_id else None),
         participants=[
             ParticipantRead(
@@ -241,4 +238,93 @@ async def get_event(request: Request, session: SessionDep, event: str) -> Respon
         ],
         evidence=evidence[row.id],
     )
-    return json_with_etag(request, read, version=row.version)
+
+
+@router.get(
+    "/{event}",
+    response_model=EventRead,
+    summary="Get an event",
+    responses=problem_responses(400, 404),
+)
+async def get_event(request: Request, session: SessionDep, event: str) -> Response:
+    """One event by id or slug: who took part and in what role, what was said, the larger
+    event it belongs to, the disputes whose timeline it is part of, and the words of the
+    articles that support the event and each participant."""
+    row = await get_by_key(session, Event, event, "event")
+    return json_with_etag(request, await event_read(session, row), version=row.version)
+
+
+@router.post(
+    "",
+    response_model=EventRead,
+    status_code=201,
+    dependencies=[IDEMPOTENCY_KEY],
+    summary="Create an event",
+    responses=problem_responses(400, 401, 403, 409, 413, 422),
+)
+async def create_event(
+    request: Request, session: SessionDep, api_key: WriteKey, event: EventCreate
+) -> Response:
+    """A new event with its participants and evidence, in the seed file format and checked by
+    the seed loader's code: a PLOVER `type`, EDTF `time`, ISO 8601 `duration`, slugs that name
+    entities and events, quotes found in their `article`. Send `Idempotency-Key` to make
+    retries safe."""
+    claim = await idempotency.begin(session, request, api_key, event)
+    if isinstance(claim, Response):
+        return claim
+    row = await event_service.create_event(session, data=event)
+    response = json_with_etag(
+        request,
+        await event_read(session, row),
+        version=row.version,
+        status_code=201,
+        headers={"Location": f"/v1/events/{row.id}"},
+    )
+    return await idempotency.finish(session, claim, response)
+
+
+@router.patch(
+    "/{event}",
+    response_model=EventRead,
+    dependencies=[IF_MATCH],
+    summary="Update an event",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+)
+async def update_event(
+    request: Request, session: SessionDep, api_key: WriteKey, event: str, changes: EventUpdate
+) -> Response:
+    """Change the fields sent; `participants` or `evidence`, when sent, replace the event's
+    set (checked as on create). `If-Match` with the ETag you read is required."""
+    row = await get_by_key(session, Event, event, "event")
+    require_if_match(request, resource="event", version=row.version)
+    row = await event_service.update_event(session, event=row, data=changes)
+    return json_with_etag(request, await event_read(session, row), version=row.version)
+
+
+@router.delete(
+    "/{event}",
+    status_code=204,
+    dependencies=[IF_MATCH],
+    summary="Delete an event",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 428),
+)
+async def delete_event(
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    event: str,
+    cascade: Annotated[
+        bool,
+        Query(
+            description="Also remove the event from the dispute timelines it is in, and unlink "
+            "(but keep) the statements made in it and the events that are part of it."
+        ),
+    ] = False,
+) -> Response:
+    """Delete an event with its participants and evidence. Refused with 409 while dispute
+    timelines, statements or other events refer to it, unless `cascade=true`. `If-Match`
+    with the ETag you read is required."""
+    row = await get_by_key(session, Event, event, "event")
+    require_if_match(request, resource="event", version=row.version)
+    await event_service.delete_event(session, event=row, cascade=cascade)
+    return Response(status_code=204)

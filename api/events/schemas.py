@@ -4,8 +4,17 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from api.pagination import Page
-from api.schemas import EntityRef, EventRef, EvidenceRead, ParticipantRef, StatementRef, TimeRead
+from api.schemas import (
+    EntityRef,
+    EventRef,
+    EvidenceRead,
+    ParticipantRef,
+    StatementRef,
+    TimeRead,
+    WriteModel,
+)
 from db.enums import DisputeEventRole, EventType, Modality
+from seeds import schema as seed
 
 
 def iso_duration(duration: timedelta | None) -> str | None:
@@ -84,3 +93,28 @@ class EventRead(EventBase):
 
 class EventPage(Page[EventSummary]):
     pass
+
+
+class EventCreate(seed.EventSeed):
+    """A new event, in the seed file format and checked by the same code: `type` is a PLOVER
+    event type, `time` EDTF, `duration` ISO 8601; `location`, `parent` and participants'
+    `entity` must name existing rows; evidence must quote its `article`."""
+
+
+class EventUpdate(WriteModel):
+    """Only the fields sent change (`null` clears an optional one); `participants` or
+    `evidence`, when sent, replace the event's whole set."""
+
+    slug: seed.Slug | None = None
+    title: seed.Name | None = None
+    summary: seed.Text | None = None
+    type: seed.PloverType | None = None
+    mode: seed.Mode | None = None
+    modality: Modality | None = None
+    contexts: list[seed.Context] | None = None
+    time: seed.EdtfText | None = None
+    duration: seed.Duration | None = None
+    location: seed.Slug | None = None
+    parent: seed.Slug | None = None
+    participants: list[seed.ParticipantSeed] | None = None
+    evidence: list[seed.EvidenceSeed] | None = None

@@ -4,13 +4,28 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, case, func, literal_column, select
+from sqlalchemy import Date, Select, case, func, literal_column, select, update
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from api import seed_writes
+from api.events.schemas import EventCreate, EventUpdate, iso_duration
 from api.pagination import Keyset, SortKey, fetch_page
+from api.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import EventType, Modality, ParticipantRole
-from db.models import Dispute, DisputeEvent, Entity, Event, EventParticipant, Statement
+from db.models import (
+    Dispute,
+    DisputeEvent,
+    Entity,
+    Event,
+    EventParticipant,
+    Evidence,
+    Statement,
+)
+from seeds import apply as seed_apply
+from seeds.problems import SeedError, SeedProblem
+from seeds.schema import EventSeed, SeedDocument
 
 # PostgreSQL's infinities sort around every date; asyncpg reads them back as date.max/min and
 # writes those as the infinities, so cursors round-trip.
@@ -154,3 +169,103 @@ async def get_disputes(
         .order_by(Dispute.title, Dispute.id)
     )
     return [(link, dispute) for link, dispute in rows]
+
+
+# -- writes: through the seed planner, as api.entities.service explains ---------------------
+
+
+async def create_event(session: AsyncSession, *, data: EventCreate) -> Event:
+    await seed_writes.refuse_taken_slug(
+        session, Event, data.slug, resource="event", collection="events"
+    )
+    await seed_writes.apply_seed(session, SeedDocument(events=[data]), resource="event")
+    return (await session.scalars(select(Event).where(Event.slug == data.slug))).one()
+
+
+async def _seed_values(session: AsyncSession, event: Event) -> dict[str, Any]:
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "summary": event.summary,
+        "type": event.event_type,
+        "mode": event.mode,
+        "modality": event.modality,
+        "contexts": event.contexts,
+        "time": event.time_edtf,
+        "duration": iso_duration(event.duration),
+        "location": await seed_writes.slug_of(session, Entity, event.location_id),
+        "parent": await seed_writes.slug_of(session, Event, event.parent_id),
+    }
+
+
+async def update_event(session: AsyncSession, *, event: Event, data: EventUpdate) -> Event:
+    changes = data.model_dump(exclude_unset=True)
+    evidence, replacing_evidence = await seed_apply.evidence_seeds(session, "event_id", event.id)
+    values = await _seed_values(session, event) | {"evidence": evidence} | changes
+    seed = seed_writes.validate_seed(EventSeed, values)
+    replacing: dict[str, set[uuid.UUID]] = {"evidence": replacing_evidence}
+    if "participants" in changes:
+        participants = await seed_writes.ids_where(session, EventParticipant.event_id, event.id)
+        replacing["event_participant"] = participants
+        replacing["evidence"] |= await seed_writes.evidence_of(
+            session, Evidence.event_participant_id, participants
+        )
+    if seed.parent is not None and seed.parent != seed.slug:
+        await _refuse_parent_loop(session, event, slug=seed.slug, parent=seed.parent)
+    if seed.slug != event.slug:
+        # The planner matches rows by slug: rename first, so the event is updated in place.
+        await seed_writes.refuse_taken_slug(
+            session, Event, seed.slug, resource="event", collection="events"
+        )
+        event.slug = seed.slug
+        await flush_or_conflict(session, resource="event")
+    version = event.version
+    result = await seed_writes.apply_seed(
+        session, SeedDocument(events=[seed]), resource="event", replacing=replacing
+    )
+    await session.refresh(event)
+    if event.version == version and seed_writes.changed(result):
+        await seed_writes.touch(session, event)
+    return event
+
+
+async def _refuse_parent_loop(
+    session: AsyncSession, event: Event, *, slug: str, parent: str
+) -> None:
+    """The planner sees only the event planned; a loop through parents already in the database
+    (the new parent descends from this event) is refused here, in the planner's words."""
+    chain = [slug]
+    ancestor = await session.scalar(select(Event).where(Event.slug == parent))
+    while ancestor is not None and ancestor.slug not in chain[1:]:
+        if ancestor.id == event.id:
+            message = "event parents form a loop: " + " -> ".join([*chain, slug])
+            raise seed_writes.seed_problem(
+                SeedError([SeedProblem(seed_apply.REQUEST, "parent", message)])
+            )
+        chain.append(ancestor.slug)
+        ancestor = await get_parent(session, parent_id=ancestor.parent_id)
+
+
+async def delete_event(session: AsyncSession, *, event: Event, cascade: bool) -> None:
+    """With `cascade`, the event leaves the disputes' timelines it is in, and statements made
+    in it and events that were part of it lose that link (they are kept)."""
+    event_id = event.id
+    links = DisputeEvent.event_id == event_id
+    optional: dict[str, tuple[Any, Any, str]] = {
+        "statements": (Statement, Statement.event_id == event_id, "event_id"),
+        "events that are part of it": (Event, Event.parent_id == event_id, "parent_id"),
+    }
+    if not cascade:
+        counts = {"dispute timelines": await seed_writes.count(session, DisputeEvent, links)}
+        for what, (model, where, _) in optional.items():
+            counts[what] = await seed_writes.count(session, model, where)
+        refuse_if_referenced("event", counts)
+    for model, where, column in optional.values():
+        await session.execute(
+            update(model).where(where).values({column: None}),
+            execution_options={"synchronize_session": False},
+        )
+    await session.execute(sa_delete(DisputeEvent).where(links))
+    # Its participants and evidence go by ON DELETE CASCADE.
+    await session.execute(sa_delete(Event).where(Event.id == event_id))
+    session.expunge(event)

@@ -1,18 +1,29 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import idempotency
+from api.auth import WriteKey
+from api.concurrency import IF_MATCH, require_if_match
 from api.deps import SessionDep
 from api.errors import problem_responses
 from api.events import service as event_service
 from api.evidence import evidence_for
 from api.http_cache import json_with_etag
+from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key, ids_for_filter
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
 from api.schemas import EntityRef, EventRef
 from api.statements import service as statement_service
-from api.statements.schemas import StatementPage, StatementRead, StatementSummary
+from api.statements.schemas import (
+    StatementCreate,
+    StatementPage,
+    StatementRead,
+    StatementSummary,
+    StatementUpdate,
+)
 from db.enums import StatementKind
 from db.models import Article, Entity, Event, Statement
 
@@ -38,6 +49,16 @@ def statement_fields(
         "created_at": statement.created_at,
         "updated_at": statement.updated_at,
     }
+
+
+async def statement_read(session: AsyncSession, row: Statement) -> StatementRead:
+    """The full statement, as GET returns it and writes answer."""
+    entities = await event_service.get_entities(
+        session, entity_ids=[row.speaker_id, row.conveyed_by_id]
+    )
+    events = await statement_service.get_events(session, event_ids=[row.event_id])
+    evidence = await evidence_for(session, "statement_id", [row.id])
+    return StatementRead(**statement_fields(row, entities, events), evidence=evidence[row.id])
 
 
 @router.get(
@@ -95,10 +116,73 @@ async def get_statement(request: Request, session: SessionDep, statement: str) -
     """One statement by id or slug, with its speaker, who conveyed it, its event and the
     words of the articles that report it."""
     row = await get_by_key(session, Statement, statement, "statement")
-    entities = await event_service.get_entities(
-        session, entity_ids=[row.speaker_id, row.conveyed_by_id]
+    return json_with_etag(request, await statement_read(session, row), version=row.version)
+
+
+@router.post(
+    "",
+    response_model=StatementRead,
+    status_code=201,
+    dependencies=[IDEMPOTENCY_KEY],
+    summary="Create a statement",
+    responses=problem_responses(400, 401, 403, 409, 413, 422),
+)
+async def create_statement(
+    request: Request, session: SessionDep, api_key: WriteKey, statement: StatementCreate
+) -> Response:
+    """A new statement, in the seed file format and checked by the seed loader's code: the
+    speaker, messenger and event must exist, quotes must be found in their `article`, and a
+    `direct_quote` must appear word for word in a cited article. Send `Idempotency-Key` to
+    make retries safe."""
+    claim = await idempotency.begin(session, request, api_key, statement)
+    if isinstance(claim, Response):
+        return claim
+    row = await statement_service.create_statement(session, data=statement)
+    response = json_with_etag(
+        request,
+        await statement_read(session, row),
+        version=row.version,
+        status_code=201,
+        headers={"Location": f"/v1/statements/{row.id}"},
     )
-    events = await statement_service.get_events(session, event_ids=[row.event_id])
-    evidence = await evidence_for(session, "statement_id", [row.id])
-    read = StatementRead(**statement_fields(row, entities, events), evidence=evidence[row.id])
-    return json_with_etag(request, read, version=row.version)
+    return await idempotency.finish(session, claim, response)
+
+
+@router.patch(
+    "/{statement}",
+    response_model=StatementRead,
+    dependencies=[IF_MATCH],
+    summary="Update a statement",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+)
+async def update_statement(
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    statement: str,
+    changes: StatementUpdate,
+) -> Response:
+    """Change the fields sent; `evidence`, when sent, replaces the statement's set (checked
+    as on create). `If-Match` with the ETag you read is required."""
+    row = await get_by_key(session, Statement, statement, "statement")
+    require_if_match(request, resource="statement", version=row.version)
+    row = await statement_service.update_statement(session, statement=row, data=changes)
+    return json_with_etag(request, await statement_read(session, row), version=row.version)
+
+
+@router.delete(
+    "/{statement}",
+    status_code=204,
+    dependencies=[IF_MATCH],
+    summary="Delete a statement",
+    responses=problem_responses(400, 401, 403, 404, 412, 428),
+)
+async def delete_statement(
+    request: Request, session: SessionDep, api_key: WriteKey, statement: str
+) -> Response:
+    """Delete a statement and its evidence; nothing else refers to a statement. `If-Match`
+    with the ETag you read is required."""
+    row = await get_by_key(session, Statement, statement, "statement")
+    require_if_match(request, resource="statement", version=row.version)
+    await statement_service.delete_statement(session, statement=row)
+    return Response(status_code=204)

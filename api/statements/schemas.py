@@ -3,7 +3,9 @@ from datetime import datetime
 from pydantic import Field
 
 from api.pagination import Page
-from api.schemas import EntityRef, EventRef, EvidenceRead, StatementRef
+from api.schemas import EntityRef, EventRef, EvidenceRead, StatementRef, WriteModel
+from db.enums import StatementKind
+from seeds import schema as seed
 
 
 class StatementSummary(StatementRef):
@@ -25,3 +27,23 @@ class StatementRead(StatementSummary):
 
 class StatementPage(Page[StatementSummary]):
     pass
+
+
+class StatementCreate(seed.StatementSeed):
+    """A new statement, in the seed file format and checked by the same code: `speaker`,
+    `conveyed_by` and `event` must name existing rows, evidence must quote its `article`, and
+    a `direct_quote` must appear word for word in an article its evidence cites."""
+
+
+class StatementUpdate(WriteModel):
+    """Only the fields sent change (`null` clears an optional one); `evidence`, when sent,
+    replaces the statement's whole set."""
+
+    slug: seed.Slug | None = None
+    speaker: seed.Slug | None = None
+    kind: StatementKind | None = None
+    text: seed.Text | None = None
+    conveyed_by: seed.Slug | None = None
+    conveyed_by_description: seed.Name | None = None
+    event: seed.Slug | None = None
+    evidence: list[seed.EvidenceSeed] | None = None

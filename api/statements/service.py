@@ -3,12 +3,18 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import seed_writes
 from api.events.service import TIME_ORDER
 from api.pagination import Keyset, SortKey, fetch_page
+from api.statements.schemas import StatementCreate, StatementUpdate
+from api.writes import flush_or_conflict
 from db.enums import StatementKind
-from db.models import Event, Evidence, Statement
+from db.models import Entity, Event, Evidence, Statement
+from seeds import apply as seed_apply
+from seeds.schema import SeedDocument, StatementSeed
 
 # A statement has no time of its own: it is placed at the time of its event (the events list's
 # time keys over the outer-joined event), so a speaker's statements read as a chronology.
@@ -54,3 +60,61 @@ async def get_events(
         return {}
     rows = await session.scalars(select(Event).where(Event.id.in_(wanted)))
     return {event.id: event for event in rows}
+
+
+# -- writes: through the seed planner, as api.entities.service explains ---------------------
+
+
+async def create_statement(session: AsyncSession, *, data: StatementCreate) -> Statement:
+    await seed_writes.refuse_taken_slug(
+        session, Statement, data.slug, resource="statement", collection="statements"
+    )
+    await seed_writes.apply_seed(session, SeedDocument(statements=[data]), resource="statement")
+    return (await session.scalars(select(Statement).where(Statement.slug == data.slug))).one()
+
+
+async def _seed_values(session: AsyncSession, statement: Statement) -> dict[str, Any]:
+    return {
+        "slug": statement.slug,
+        "speaker": await seed_writes.slug_of(session, Entity, statement.speaker_id),
+        "kind": statement.kind,
+        "text": statement.text,
+        "conveyed_by": await seed_writes.slug_of(session, Entity, statement.conveyed_by_id),
+        "conveyed_by_description": statement.conveyed_by_description,
+        "event": await seed_writes.slug_of(session, Event, statement.event_id),
+    }
+
+
+async def update_statement(
+    session: AsyncSession, *, statement: Statement, data: StatementUpdate
+) -> Statement:
+    changes = data.model_dump(exclude_unset=True)
+    # The current evidence is planned again when not replaced: a direct quote is checked
+    # against the articles its evidence cites.
+    evidence, replacing = await seed_apply.evidence_seeds(session, "statement_id", statement.id)
+    values = await _seed_values(session, statement) | {"evidence": evidence} | changes
+    seed = seed_writes.validate_seed(StatementSeed, values)
+    if seed.slug != statement.slug:
+        # The planner matches rows by slug: rename first, so the statement is updated in place.
+        await seed_writes.refuse_taken_slug(
+            session, Statement, seed.slug, resource="statement", collection="statements"
+        )
+        statement.slug = seed.slug
+        await flush_or_conflict(session, resource="statement")
+    version = statement.version
+    result = await seed_writes.apply_seed(
+        session,
+        SeedDocument(statements=[seed]),
+        resource="statement",
+        replacing={"evidence": replacing},
+    )
+    await session.refresh(statement)
+    if statement.version == version and seed_writes.changed(result):
+        await seed_writes.touch(session, statement)
+    return statement
+
+
+async def delete_statement(session: AsyncSession, *, statement: Statement) -> None:
+    # Nothing refers to a statement; its evidence goes by ON DELETE CASCADE.
+    await session.execute(sa_delete(Statement).where(Statement.id == statement.id))
+    session.expunge(statement)
