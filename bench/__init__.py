@@ -1,0 +1,1 @@
+"""Benchmarks: the synthetic corpus generator (`python -m bench.corpus`)."""
