@@ -83,7 +83,16 @@ def _no_nul(value: str) -> str:
 
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
-Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S"), AfterValidator(_no_nul)]
+# Bounded so a request body cannot smuggle a huge field past the body limit's intent; an
+# article's body has its own, larger bound.
+Text = Annotated[
+    str, StringConstraints(min_length=1, max_length=20_000, pattern=r"\S"), AfterValidator(_no_nul)
+]
+ArticleBody = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=500_000, pattern=r"\S"),
+    AfterValidator(_no_nul),
+]
 # Names and titles: their columns hold 300 characters.
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=300, pattern=r"\S"), AfterValidator(_no_nul)
@@ -138,7 +147,7 @@ class EvidenceSeed(SeedModel):
         return self
 
 
-Evidence = list[EvidenceSeed]
+Evidence = Annotated[list[EvidenceSeed], Field(max_length=200)]
 
 
 class SourceSeed(SeedModel):
@@ -176,8 +185,8 @@ class ArticleSeed(SeedModel):
     # A single EDTF date (day, month or year); stored as midnight UTC with its precision.
     published: EdtfText | None = None
     summary: Text | None = None
-    body: Text
-    mentions: list[MentionSeed] = []
+    body: ArticleBody
+    mentions: Annotated[list[MentionSeed], Field(max_length=10000)] = []
     evidence: Evidence = []
 
     @model_validator(mode="after")
@@ -215,9 +224,9 @@ class EntitySeed(SeedModel):
         Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_no_nul)],
         Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)],
     ] = {}
-    aliases: list[AliasSeed] = []
+    aliases: Annotated[list[AliasSeed], Field(max_length=200)] = []
     # Relations whose subject is this entity.
-    relations: list[RelationSeed] = []
+    relations: Annotated[list[RelationSeed], Field(max_length=200)] = []
     evidence: Evidence = []
 
     @field_validator("external_ids")
@@ -242,12 +251,12 @@ class EventSeed(SeedModel):
     type: PloverType
     mode: Mode | None = None
     modality: Modality = Modality.ASSERTED
-    contexts: list[Context] = []
+    contexts: Annotated[list[Context], Field(max_length=20)] = []
     time: EdtfText | None = None
     duration: Duration | None = None
     location: Slug | None = None
     parent: Slug | None = None
-    participants: list[ParticipantSeed] = []
+    participants: Annotated[list[ParticipantSeed], Field(max_length=100)] = []
     evidence: Evidence = []
 
 
@@ -290,9 +299,9 @@ class DisputeSeed(SeedModel):
     status: DisputeStatus
     time: EdtfText | None = None
     summary: Text | None = None
-    parties: list[PartySeed] = []
-    territories: list[TerritorySeed] = []
-    events: list[DisputeEventSeed] = []
+    parties: Annotated[list[PartySeed], Field(max_length=50)] = []
+    territories: Annotated[list[TerritorySeed], Field(max_length=200)] = []
+    events: Annotated[list[DisputeEventSeed], Field(max_length=1000)] = []
     evidence: Evidence = []
 
 

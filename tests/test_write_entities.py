@@ -504,3 +504,24 @@ async def test_patch_replaces_the_evidence_when_sent(
         select(Evidence.quote).where(Evidence.entity_id.is_not(None)).order_by(Evidence.quote)
     )
     assert list(quotes) == ["Southern Kurils"]
+
+
+async def test_arrays_and_long_texts_are_bounded(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    _, key = await create_key(session, name="bounds", scopes=[ApiKeyScope.WRITE])
+    headers = {"Authorization": f"Bearer {key}"}
+    many_aliases = [{"name": f"Alias {n}", "kind": "common"} for n in range(201)]
+    base = {"slug": "bounded", "kind": "country", "name": "Bounded"}
+
+    too_many = await client.post(
+        "/v1/entities", json=base | {"aliases": many_aliases}, headers=headers
+    )
+    too_long = await client.post(
+        "/v1/entities", json=base | {"description": "x" * 20_001}, headers=headers
+    )
+
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["field"] == "aliases"
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["field"] == "description"
