@@ -1,15 +1,14 @@
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from httpx import AsyncClient, Response
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.events.schemas import iso_duration
 from db.enums import DisputeEventRole, EntityKind, EventType, Modality, ParticipantRole
 from db.models import Entity
+from tests.conftest import counting_statements
 from tests.factories import (
     add_participant,
     add_to_timeline,
@@ -548,34 +547,18 @@ async def test_missing_event_is_a_404_problem(client: AsyncClient) -> None:
     assert response.json()["detail"] == "No event with id or slug 'no-such-event'."
 
 
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, *args: object) -> None:
-        self.count += 1
-
-
-@pytest.fixture
-def queries(engine: AsyncEngine) -> Iterator[QueryCounter]:
-    counter = QueryCounter()
-    sa_event.listen(engine.sync_engine, "before_cursor_execute", counter)
-    yield counter
-    sa_event.remove(engine.sync_engine, "before_cursor_execute", counter)
-
-
-async def _count(queries: QueryCounter, client: AsyncClient, url: str) -> int:
-    before = queries.count
-    response: Response = await client.get(url)
+async def _count(engine: AsyncEngine, client: AsyncClient, url: str) -> int:
+    with counting_statements(engine) as statements:
+        response: Response = await client.get(url)
     assert response.status_code == 200, response.text
-    return queries.count - before
+    return len(statements)
 
 
 async def test_queries_do_not_grow_with_participants_statements_or_rows(
     session: AsyncSession,
     client: AsyncClient,
     phone_call: dict[str, Any],
-    queries: QueryCounter,
+    engine: AsyncEngine,
 ) -> None:
     # One participant, no statements or disputes; the same optional parts (a location, no
     # parent) as the call, whose bulk loads are skipped when there is nothing to load.
@@ -587,8 +570,8 @@ async def test_queries_do_not_grow_with_participants_statements_or_rows(
         location=phone_call["tokyo"],
     )
     await add_participant(session, bare, phone_call["kishida"])
-    small_list = await _count(queries, client, "/v1/events?type=REQUEST")
-    bare_detail = await _count(queries, client, "/v1/events/bare-event")
+    small_list = await _count(engine, client, "/v1/events?type=REQUEST")
+    bare_detail = await _count(engine, client, "/v1/events/bare-event")
     for n in range(5):
         extra = await make_event(
             session, f"request-{n}", f"2021-10-{n + 10}", event_type=EventType.REQUEST
@@ -596,8 +579,8 @@ async def test_queries_do_not_grow_with_participants_statements_or_rows(
         await add_participant(session, extra, phone_call["putin"])
         await add_participant(session, extra, phone_call["tokyo"], ParticipantRole.SUBJECT)
 
-    assert await _count(queries, client, "/v1/events?type=REQUEST") == small_list
-    assert await _count(queries, client, "/v1/events/kishida-putin-phone-call") == bare_detail
+    assert await _count(engine, client, "/v1/events?type=REQUEST") == small_list
+    assert await _count(engine, client, "/v1/events/kishida-putin-phone-call") == bare_detail
 
 
 @pytest.mark.parametrize(

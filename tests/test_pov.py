@@ -1,13 +1,11 @@
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.enums import AliasKind, EntityKind
+from tests.conftest import counting_statements
 from tests.dispute_factories import Kurils, add_kuril_timeline, make_kurils
 from tests.factories import add_alias, add_part_of, add_territory, make_entity
 
@@ -195,25 +193,11 @@ async def test_an_unknown_point_of_view_is_a_400(client: AsyncClient, path: str)
     assert [e["field"] for e in problem["errors"]] == ["pov"]
 
 
-@contextmanager
-def _counting_queries(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
-
-
 async def test_point_of_view_names_take_the_same_queries_for_any_number_of_territories(
     session: AsyncSession, engine: AsyncEngine, client: AsyncClient, kurils: Kurils
 ) -> None:
     path = "/v1/disputes/kuril-islands-dispute"
-    with _counting_queries(engine) as three_territories:
+    with counting_statements(engine) as three_territories:
         assert (await client.get(path, params={"pov": "japan"})).status_code == 200
     for slug, name in [("iturup", "Iturup"), ("kunashir", "Kunashir")]:
         island = await make_entity(session, slug, name, EntityKind.TERRITORY)
@@ -227,7 +211,7 @@ async def test_point_of_view_names_take_the_same_queries_for_any_number_of_terri
             claimed_by=kurils.japan,
         )
 
-    with _counting_queries(engine) as five_territories:
+    with counting_statements(engine) as five_territories:
         body = (await client.get(path, params={"pov": "japan"})).json()
 
     assert [t["entity"]["name"] for t in body["territories"]] == [
