@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ProblemError
+from api.http_cache import json_with_etag
 from db.models import ApiKey, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -139,3 +140,25 @@ async def _declare_idempotency_key(
 
 
 IDEMPOTENCY_KEY = Depends(_declare_idempotency_key)
+
+
+async def created(
+    session: AsyncSession,
+    request: Request,
+    claim: Claim | None,
+    read: BaseModel,
+    *,
+    version: int,
+    location: str,
+    exclude_unset: bool = False,
+) -> Response:
+    """The 201 for a create, with `Location` and the ETag, stored for replay under its key."""
+    response = json_with_etag(
+        request,
+        read,
+        exclude_unset=exclude_unset,
+        version=version,
+        status_code=201,
+        headers={"Location": location},
+    )
+    return await finish(session, claim, response)

@@ -157,15 +157,15 @@ async def create_article(
         return claim
     row = await article_writes.create_article(session, data=article)
     read = await _article_read(session, row, [ArticleInclude.MENTIONS])
-    response = json_with_etag(
+    return await idempotency.created(
+        session,
         request,
+        claim,
         read,
-        exclude_unset=True,
         version=row.version,
-        status_code=201,
-        headers={"Location": f"/v1/articles/{row.id}"},
+        location=f"/v1/articles/{row.id}",
+        exclude_unset=True,
     )
-    return await idempotency.finish(session, claim, response)
 
 
 @router.patch(

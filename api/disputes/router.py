@@ -223,14 +223,14 @@ async def create_dispute(
     if isinstance(claim, Response):
         return claim
     row = await dispute_service.create_dispute(session, data=dispute)
-    response = json_with_etag(
+    return await idempotency.created(
+        session,
         request,
+        claim,
         await dispute_read(session, row, None),
         version=row.version,
-        status_code=201,
-        headers={"Location": f"/v1/disputes/{row.id}"},
+        location=f"/v1/disputes/{row.id}",
     )
-    return await idempotency.finish(session, claim, response)
 
 
 @router.patch(

@@ -227,14 +227,14 @@ async def create_entity(
     if isinstance(claim, Response):
         return claim
     row = await entity_service.create_entity(session, data=entity)
-    response = json_with_etag(
+    return await idempotency.created(
+        session,
         request,
+        claim,
         await entity_read(session, row, None),
         version=row.version,
-        status_code=201,
-        headers={"Location": f"/v1/entities/{row.id}"},
+        location=f"/v1/entities/{row.id}",
     )
-    return await idempotency.finish(session, claim, response)
 
 
 @router.patch(

@@ -273,14 +273,14 @@ async def create_event(
     if isinstance(claim, Response):
         return claim
     row = await event_service.create_event(session, data=event)
-    response = json_with_etag(
+    return await idempotency.created(
+        session,
         request,
+        claim,
         await event_read(session, row),
         version=row.version,
-        status_code=201,
-        headers={"Location": f"/v1/events/{row.id}"},
+        location=f"/v1/events/{row.id}",
     )
-    return await idempotency.finish(session, claim, response)
 
 
 @router.patch(

@@ -66,14 +66,14 @@ async def create_source(
     if isinstance(claim, Response):
         return claim
     row = await source_service.create_source(session, data=source)
-    response = json_with_etag(
+    return await idempotency.created(
+        session,
         request,
+        claim,
         SourceRead.model_validate(row),
         version=row.version,
-        status_code=201,
-        headers={"Location": f"/v1/sources/{row.id}"},
+        location=f"/v1/sources/{row.id}",
     )
-    return await idempotency.finish(session, claim, response)
 
 
 @router.patch(

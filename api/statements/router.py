@@ -138,14 +138,14 @@ async def create_statement(
     if isinstance(claim, Response):
         return claim
     row = await statement_service.create_statement(session, data=statement)
-    response = json_with_etag(
+    return await idempotency.created(
+        session,
         request,
+        claim,
         await statement_read(session, row),
         version=row.version,
-        status_code=201,
-        headers={"Location": f"/v1/statements/{row.id}"},
+        location=f"/v1/statements/{row.id}",
     )
-    return await idempotency.finish(session, claim, response)
 
 
 @router.patch(
