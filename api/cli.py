@@ -1,4 +1,4 @@
-"""The `newsgraph` command: serve, migrate, seed, openapi, db-url."""
+"""The `newsgraph` command: serve, migrate, seed, import, apikey, openapi, db-url."""
 
 import argparse
 import asyncio
@@ -15,6 +15,9 @@ from api.settings import Settings, get_settings
 from db.enums import ApiKeyScope
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from db.bulk import ImportReport
     from seeds.report import SeedReport
 
 logger = logging.getLogger("newsgraph")
@@ -42,29 +45,32 @@ def resolve_database_url(settings: Settings, *, keep_running: bool = False) -> s
     return url.render_as_string(hide_password=False)
 
 
+async def _schema_behind(engine: "AsyncEngine") -> str | None:
+    """Why the database's schema is not at the latest migration, or None when it is."""
+    from db.migrate import current_revision, head_revision
+
+    async with engine.connect() as connection:
+        revision = await current_revision(connection)
+    if revision == head_revision():
+        return None
+    return (
+        f"the schema is at {revision or 'no revision'}, not at the latest migration; "
+        "run `newsgraph migrate upgrade` first"
+    )
+
+
 async def _load_seeds(
     database_url: str, paths: list[Path], *, dry_run: bool, force: bool
 ) -> "SeedReport":
-    from db.migrate import current_revision, head_revision
     from db.session import create_engine, create_sessionmaker
     from seeds.loader import load_seeds
     from seeds.problems import SeedError, SeedProblem
 
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
     try:
-        async with engine.connect() as connection:
-            revision = await current_revision(connection)
-        if revision != head_revision():
-            raise SeedError(
-                [
-                    SeedProblem(
-                        "(database)",
-                        "",
-                        f"the schema is at {revision or 'no revision'}, not at the latest "
-                        "migration; run `newsgraph migrate upgrade` first",
-                    )
-                ]
-            )
+        behind = await _schema_behind(engine)
+        if behind:
+            raise SeedError([SeedProblem("(database)", "", behind)])
         async with create_sessionmaker(engine)() as session:
             # One transaction for the whole run: a bad file leaves the database as it was.
             report = await load_seeds(session, paths, dry_run=dry_run, force=force)
@@ -94,6 +100,52 @@ def seed(
         print(error, file=sys.stderr)
         raise SystemExit(1) from error
     print(report.summary(), file=sys.stderr, flush=True)
+
+
+async def _import_corpus(database_url: str, path: Path, *, batch_lines: int) -> "ImportReport":
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    from db.bulk import import_ndjson
+    from db.bulk.console import ProgressLine
+    from db.session import async_url, create_engine
+
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        behind = await _schema_behind(engine)
+    except (OSError, DBAPIError) as error:
+        raise RuntimeError(f"cannot read the schema revision: {error}") from error
+    finally:
+        await engine.dispose()
+    if behind:
+        raise RuntimeError(behind)
+    # asyncpg itself (no statement timeout): COPY is its fastest path.
+    dsn = async_url(database_url).set(drivername="postgresql")
+    try:
+        connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    except (OSError, asyncpg.PostgresError) as error:
+        raise RuntimeError(f"cannot connect to {dsn}: {error}") from error
+    try:
+        return await import_ndjson(
+            connection, path, batch_lines=batch_lines, progress=ProgressLine()
+        )
+    finally:
+        await connection.close()
+
+
+def import_corpus(database_url: str, path: Path, *, batch_lines: int = 2000) -> None:
+    """Bulk-load an NDJSON corpus; exit 0 when every line was imported, 2 when some lines were
+    rejected (the others are in), 1 when the import could not run."""
+    from db.bulk.console import summary
+
+    try:
+        report = asyncio.run(_import_corpus(database_url, path, batch_lines=batch_lines))
+    except (OSError, RuntimeError, ValueError) as error:
+        _say(f"import failed: {error}")
+        raise SystemExit(1) from error
+    print(summary(report), file=sys.stderr, flush=True)
+    if report.rejected:
+        raise SystemExit(2)
 
 
 async def _manage_keys(database_url: str, arguments: argparse.Namespace) -> None:
@@ -233,6 +285,15 @@ def _parser() -> argparse.ArgumentParser:
     revoke = apikey_commands.add_parser("revoke", help="revoke a key by id or prefix")
     revoke.add_argument("key", help="the key's id or its prefix as `list` shows it")
 
+    import_parser = commands.add_parser(
+        "import",
+        help="bulk-load an NDJSON corpus (bench/README.md); exit 2 if some lines were rejected",
+    )
+    import_parser.add_argument("file", type=Path, help="the .ndjson file")
+    import_parser.add_argument(
+        "--batch-lines", type=int, default=2000, help="lines per transaction (default 2000)"
+    )
+
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     commands.add_parser(
@@ -271,6 +332,10 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif arguments.command == "apikey":
         manage_keys(resolve_database_url(settings), arguments)
+    elif arguments.command == "import":
+        import_corpus(
+            resolve_database_url(settings), arguments.file, batch_lines=arguments.batch_lines
+        )
     elif arguments.command == "openapi":
         write_openapi(arguments.output)
     elif arguments.command == "db-url":

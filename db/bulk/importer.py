@@ -1,0 +1,320 @@
+"""`import_ndjson`: a corpus file (bench/README.md) -> the database, batch by batch.
+
+    read `batch_lines` lines; parse + validate each (db.bulk.records)   -> rejected lines
+    look up what the batch defines or refers to outside itself          (one query a table)
+    resolve slugs, check spans and uniqueness (db.bulk.rows)            -> rejected lines
+    COPY every table the batch touches, in one transaction              -> or reject the batch
+
+Only one batch of lines is held at a time, plus slug -> id for sources and entities (which
+nearly every line refers to); articles and events are looked up in the database per batch.
+"""
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import asyncpg
+from pydantic import ValidationError
+
+from db.bulk.records import (
+    RECORD,
+    ArticleRecord,
+    DisputeRecord,
+    EntityRecord,
+    EventRecord,
+    Record,
+    SourceRecord,
+)
+from db.bulk.rows import COLUMNS, TABLES, CitedSpan, Invalid, Lookup, Resolver
+from db.checks import article_content_hash
+
+# (lines read, bytes read, file size in bytes, seconds since the start)
+Progress = Callable[[int, int, int, float], None]
+
+# Enough to show and to test; a re-import of a large file must not hold a million reasons.
+KEPT_REJECTIONS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    line: int
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    lines: int = 0
+    imported_lines: int = 0
+    rejected: int = 0
+    # the first KEPT_REJECTIONS, in line order
+    rejections: list[Rejection] = field(default_factory=list)
+    rows: Counter[str] = field(default_factory=Counter)
+    batches: int = 0
+    failed_batches: int = 0
+    seconds: float = 0.0
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected += 1
+        if len(self.rejections) < KEPT_REJECTIONS:
+            self.rejections.append(Rejection(line, reason))
+
+
+@dataclass(slots=True)
+class _Known:
+    """Sources and entities imported or looked up so far: slug -> id."""
+
+    sources: dict[str, uuid.UUID] = field(default_factory=dict)
+    entities: dict[str, uuid.UUID] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _ReadBatch:
+    first_line: int
+    lines: int = 0
+    bytes: int = 0
+    records: list[tuple[int, Record, str]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def _read_batch(stream: BinaryIO, first_line: int, count: int) -> _ReadBatch:
+    """The next `count` lines, parsed and validated; (line, record, content hash of an article)."""
+    batch = _ReadBatch(first_line)
+    for line, raw in enumerate(itertools.islice(stream, count), start=first_line):
+        batch.lines += 1
+        batch.bytes += len(raw)
+        if not raw.strip():
+            continue
+        try:
+            record = RECORD.validate_json(raw)
+        except ValidationError as error:
+            batch.rejections.append(Rejection(line, _validation_reason(error)))
+            continue
+        content_hash = (
+            article_content_hash(record.body) if isinstance(record, ArticleRecord) else ""
+        )
+        batch.records.append((line, record, content_hash))
+    return batch
+
+
+def _validation_reason(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        return f"not valid JSON: {first['ctx'].get('error', first['msg'])}"
+    if first["type"] == "union_tag_invalid":
+        return f"unknown record type {first['ctx']['tag']!r}"
+    if first["type"] == "union_tag_not_found":
+        return "no record type (the `type` field is missing)"
+    if first["type"] == "model_attributes_type":
+        return "not a JSON object"
+    # The first location part is the record type (the discriminator's tag).
+    location = ".".join(str(part) for part in first["loc"][1:])
+    more = error.error_count() - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{location or 'record'}: {first['msg']}{suffix}"
+
+
+async def _slug_ids(
+    connection: asyncpg.Connection, table: str, slugs: set[str]
+) -> dict[str, uuid.UUID]:
+    if not slugs:
+        return {}
+    # `table` is one of our own table names, never input.
+    rows = await connection.fetch(
+        f"SELECT slug, id FROM {table} WHERE slug = ANY($1::text[])",  # noqa: S608
+        list(slugs),
+    )
+    return {row["slug"]: row["id"] for row in rows}
+
+
+async def _lookup(
+    connection: asyncpg.Connection, records: list[tuple[int, Record, str]], known: _Known
+) -> Lookup:
+    defined: dict[type[Record], set[str]] = {kind: set() for kind in Record.__args__}
+    sources: set[str] = set()
+    entities: set[str] = set()
+    events: set[str] = set()
+    urls: set[str] = set()
+    hashes: set[str] = set()
+    cited: set[tuple[str, int, int]] = set()
+    for _, record, content_hash in records:
+        defined[type(record)].add(record.slug)
+        if isinstance(record, EntityRecord):
+            entities.update(alias.used_by for alias in record.aliases if alias.used_by)
+        elif isinstance(record, ArticleRecord):
+            sources.add(record.source)
+            entities.update(mention.entity for mention in record.mentions)
+            hashes.add(content_hash)
+            if record.url is not None:
+                urls.add(record.url)
+        elif isinstance(record, EventRecord):
+            entities.update(participant.entity for participant in record.participants)
+            cited.update((span.article, span.start, span.end) for span in record.evidence)
+        elif isinstance(record, DisputeRecord):
+            entities.update(party.entity for party in record.parties)
+            for territory in record.territories:
+                entities.update(
+                    slug
+                    for slug in (territory.entity, territory.administered_by, territory.claimed_by)
+                    if slug
+                )
+            events.update(entry.event for entry in record.timeline)
+
+    found_sources = await _slug_ids(
+        connection, "source", (sources - known.sources.keys()) | defined[SourceRecord]
+    )
+    found_entities = await _slug_ids(
+        connection, "entity", (entities - known.entities.keys()) | defined[EntityRecord]
+    )
+    found_events = await _slug_ids(connection, "event", events | defined[EventRecord])
+    found_disputes = await _slug_ids(connection, "dispute", defined[DisputeRecord])
+    existing_articles: set[str] = set()
+    existing_urls: set[str] = set()
+    existing_hashes: set[str] = set()
+    if defined[ArticleRecord]:
+        for row in await connection.fetch(
+            "SELECT slug, url, content_hash FROM article"
+            " WHERE slug = ANY($1::text[]) OR url = ANY($2::text[])"
+            " OR content_hash = ANY($3::text[])",
+            list(defined[ArticleRecord]),
+            list(urls),
+            list(hashes),
+        ):
+            existing_articles.add(row["slug"])
+            existing_urls.add(row["url"])
+            existing_hashes.add(row["content_hash"])
+    spans: dict[tuple[str, int, int], CitedSpan] = {}
+    if cited:
+        wanted = list(cited)
+        for row in await connection.fetch(
+            "SELECT c.slug, c.start_offset, c.end_offset, a.id, char_length(a.body) AS length,"
+            " substr(a.body, c.start_offset + 1, c.end_offset - c.start_offset) AS text"
+            " FROM unnest($1::text[], $2::int[], $3::int[]) AS c(slug, start_offset, end_offset)"
+            " JOIN article a ON a.slug = c.slug",
+            [slug for slug, _, _ in wanted],
+            [start for _, start, _ in wanted],
+            [end for _, _, end in wanted],
+        ):
+            key = (row["slug"], row["start_offset"], row["end_offset"])
+            spans[key] = CitedSpan(row["id"], row["length"], row["text"])
+
+    # Referenced sources and entities stay known for later batches; defined ones that
+    # already exist are refused, since a corpus line creates its row.
+    for slug, found_id in found_sources.items():
+        known.sources.setdefault(slug, found_id)
+    for slug, found_id in found_entities.items():
+        known.entities.setdefault(slug, found_id)
+    return Lookup(
+        sources=known.sources,
+        entities=known.entities,
+        events=found_events,
+        cited=spans,
+        existing={
+            "source": defined[SourceRecord] & found_sources.keys(),
+            "entity": defined[EntityRecord] & found_entities.keys(),
+            "article": existing_articles,
+            "event": defined[EventRecord] & found_events.keys(),
+            "dispute": set(found_disputes),
+        },
+        existing_urls=existing_urls,
+        existing_hashes=existing_hashes,
+    )
+
+
+async def _write_batch(
+    connection: asyncpg.Connection,
+    records: list[tuple[int, Record, str]],
+    known: _Known,
+    report: ImportReport,
+) -> None:
+    if not records:
+        return
+    report.batches += 1
+    resolver = Resolver(await _lookup(connection, records, known))
+    accepted: list[int] = []
+    for line, record, content_hash in records:
+        try:
+            resolver.add(record, content_hash=content_hash)
+        except Invalid as error:
+            report.reject(line, str(error))
+        else:
+            accepted.append(line)
+    batch = resolver.batch
+    try:
+        async with connection.transaction():
+            for table in TABLES:
+                if batch.rows[table]:
+                    await connection.copy_records_to_table(
+                        table, records=batch.rows[table], columns=list(COLUMNS[table])
+                    )
+    except (asyncpg.PostgresError, asyncpg.DataError) as error:
+        report.failed_batches += 1
+        detail = " ".join(str(error).split())
+        reason = (
+            f"the database refused the batch of lines {records[0][0]}-{records[-1][0]}, "
+            f"none of which was written: {type(error).__name__}: {detail}"
+        )
+        for line in accepted:
+            report.reject(line, reason)
+        return
+    report.imported_lines += len(accepted)
+    for table in TABLES:
+        report.rows[table] += len(batch.rows[table])
+    known.sources.update(batch.sources)
+    known.entities.update(batch.entities)
+
+
+async def import_ndjson(
+    connection: asyncpg.Connection,
+    path: Path,
+    *,
+    batch_lines: int = 2000,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Load the corpus file at `path`, committing one transaction per `batch_lines` lines.
+
+    A line that is not a valid record, or refers to something neither the database nor an
+    earlier line defines, is rejected with its line number and the rest goes on; a batch the
+    database refuses is rolled back whole and all its lines are rejected with the reason.
+    """
+    if batch_lines < 1:
+        raise ValueError("batch_lines must be at least 1")
+    if connection.is_in_transaction():
+        raise ValueError("the connection must not be in a transaction: each batch commits")
+    started = time.monotonic()
+    report = ImportReport()
+    known = _Known()
+    done_bytes = 0
+    total_bytes = (await asyncio.to_thread(path.stat)).st_size
+    with path.open("rb") as stream:
+        # The next batch is read and validated in a thread while this one is written: the
+        # database's work (search vectors, indexes) and ours overlap. Two batches at most
+        # are held.
+        upcoming = asyncio.create_task(asyncio.to_thread(_read_batch, stream, 1, batch_lines))
+        while True:
+            batch = await upcoming
+            if batch.lines == 0:
+                break
+            upcoming = asyncio.create_task(
+                asyncio.to_thread(_read_batch, stream, batch.first_line + batch.lines, batch_lines)
+            )
+            try:
+                for rejection in batch.rejections:
+                    report.reject(rejection.line, rejection.reason)
+                report.lines = batch.first_line + batch.lines - 1
+                await _write_batch(connection, batch.records, known, report)
+            except BaseException:
+                # Let the reader finish with the file before it is closed.
+                await asyncio.gather(upcoming, return_exceptions=True)
+                raise
+            done_bytes += batch.bytes
+            if progress is not None:
+                progress(report.lines, done_bytes, total_bytes, time.monotonic() - started)
+    report.rejections.sort(key=lambda rejection: rejection.line)
+    report.seconds = time.monotonic() - started
+    return report
