@@ -1,4 +1,4 @@
-"""The `newsgraph` command: serve, migrate, seed, import, apikey, openapi, db-url."""
+"""The `newsgraph` command: serve, migrate, seed, import, export, apikey, openapi, db-url."""
 
 import argparse
 import asyncio
@@ -148,6 +148,55 @@ def import_corpus(database_url: str, path: Path, *, batch_lines: int = 2000) -> 
         raise SystemExit(2)
 
 
+async def _export_corpus(database_url: str, arguments: argparse.Namespace) -> None:
+    import asyncpg
+
+    from db.bulk.export import export_ndjson
+    from db.session import async_url
+
+    dsn = async_url(database_url).set(drivername="postgresql")
+    try:
+        connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    except (OSError, asyncpg.PostgresError) as error:
+        raise RuntimeError(f"cannot connect to {dsn}: {error}") from error
+    out = arguments.out.open("wb") if arguments.out else sys.stdout.buffer
+
+    def write(chunk: bytes) -> None:
+        out.write(chunk)
+
+    try:
+        report = await export_ndjson(
+            connection,
+            write,
+            source=arguments.source,
+            entity=arguments.entity or [],
+            language=arguments.language,
+            published_after=arguments.published_after,
+            published_before=arguments.published_before,
+        )
+    finally:
+        await connection.close()
+        if arguments.out:
+            out.close()
+        else:
+            out.flush()
+    counts = ", ".join(f"{kind} {count:,}" for kind, count in report.records.items())
+    _say(
+        f"exported {report.lines:,} lines ({counts or 'none'}), "
+        f"{report.bytes / 1e6:,.1f} MB in {report.seconds:.1f}s"
+    )
+
+
+def export_corpus(database_url: str, arguments: argparse.Namespace) -> None:
+    """Write the database (or the articles the filters select) as an NDJSON corpus; exit 1
+    when the export could not run."""
+    try:
+        asyncio.run(_export_corpus(database_url, arguments))
+    except (OSError, RuntimeError, ValueError) as error:
+        _say(f"export failed: {error}")
+        raise SystemExit(1) from error
+
+
 async def _manage_keys(database_url: str, arguments: argparse.Namespace) -> None:
     from sqlalchemy import or_, select
 
@@ -294,6 +343,22 @@ def _parser() -> argparse.ArgumentParser:
         "--batch-lines", type=int, default=2000, help="lines per transaction (default 2000)"
     )
 
+    export = commands.add_parser(
+        "export", help="write an NDJSON corpus (bench/README.md) that `import` loads back"
+    )
+    export.add_argument("--out", type=Path, help="the .ndjson file (default: stdout)")
+    export.add_argument("--source", help="only articles of this source (slug or id)")
+    export.add_argument(
+        "--entity", action="append", help="only articles mentioning it (repeat: all of them)"
+    )
+    export.add_argument("--language", help="only articles in this language (BCP 47)")
+    export.add_argument(
+        "--published-after", type=datetime.fromisoformat, help="inclusive, RFC 3339"
+    )
+    export.add_argument(
+        "--published-before", type=datetime.fromisoformat, help="exclusive, RFC 3339"
+    )
+
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     commands.add_parser(
@@ -336,6 +401,8 @@ def main(argv: list[str] | None = None) -> None:
         import_corpus(
             resolve_database_url(settings), arguments.file, batch_lines=arguments.batch_lines
         )
+    elif arguments.command == "export":
+        export_corpus(resolve_database_url(settings), arguments)
     elif arguments.command == "openapi":
         write_openapi(arguments.output)
     elif arguments.command == "db-url":

@@ -12,6 +12,7 @@ from api.auth import read_access
 from api.disputes.router import router as disputes_router
 from api.entities.router import router as entities_router
 from api.events.router import router as events_router
+from api.export.router import router as export_router
 from api.health.router import router as health_router
 from api.limits import BodyLimitMiddleware
 from api.query import reject_unknown_parameters
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(sources_router)
     v1.include_router(statements_router)
     v1.include_router(search_router)
+    v1.include_router(export_router)
     app.include_router(v1)
 
     def openapi() -> dict[str, Any]:

@@ -84,6 +84,8 @@ def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
             "generate",
             "--path",
             str(ROOT / "openapi" / "openapi.json"),
+            "--config",
+            str(ROOT / "openapi" / "python-client.yaml"),
             "--meta",
             "none",
             "--output-path",

@@ -1,0 +1,104 @@
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.types import Receive, Scope, Send
+
+from api.errors import FieldError, ProblemError, problem_responses
+from db.bulk.export import UnknownReference, export_chunks, resolve_filter
+
+router = APIRouter(prefix="/export", tags=["export"])
+
+NDJSON = "application/x-ndjson"
+
+
+class _ExportResponse(StreamingResponse):
+    """Streams the export and returns its connection to the pool when the stream ends, fails
+    or the client goes away (the body generator may be left suspended at a `yield`)."""
+
+    def __init__(self, chunks: AsyncGenerator[bytes], connection: AsyncConnection) -> None:
+        super().__init__(chunks, media_type=NDJSON)
+        self.chunks = chunks
+        self.connection = connection
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                await self.chunks.aclose()
+            finally:
+                await self.connection.close()
+
+
+@router.get(
+    "",
+    summary="Export as NDJSON",
+    operation_id="export_ndjson",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The corpus, one JSON record a line.",
+            "content": {NDJSON: {"schema": {"type": "string"}}},
+        },
+        **problem_responses(400),
+    },
+)
+async def export_ndjson(
+    request: Request,
+    source: Annotated[str | None, Query(description="Source id or slug.")] = None,
+    entity: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
+    ] = None,
+    language: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", description="BCP 47.")
+    ] = None,
+    published_after: Annotated[datetime | None, Query(description="Inclusive, RFC 3339.")] = None,
+    published_before: Annotated[datetime | None, Query(description="Exclusive, RFC 3339.")] = None,
+) -> StreamingResponse:
+    """The data as the NDJSON corpus `newsgraph import` loads (bench/README.md), streamed from
+    one consistent snapshot: sources, entities with aliases, articles with mentions, events
+    with participants and evidence, disputes with parties, territories and timeline.
+
+    The filters select articles as they do for `GET /v1/articles`; a filtered export holds
+    only the sources and entities those articles (and their events) refer to, the events
+    whose evidence cites them (with that evidence only), and no disputes."""
+    connection = await request.app.state.engine.connect()
+    try:
+        raw = await connection.get_raw_connection()
+        driver: asyncpg.Connection = raw.driver_connection
+        try:
+            article_filter = await resolve_filter(
+                driver,
+                source=source,
+                entity=entity or [],
+                language=language,
+                published_after=published_after,
+                published_before=published_before,
+            )
+        except UnknownReference as error:
+            raise _unknown_reference(error) from error
+        chunks = export_chunks(driver, article_filter)
+    except BaseException:
+        await connection.close()
+        raise
+    return _ExportResponse(chunks, connection)
+
+
+def _unknown_reference(error: UnknownReference) -> ProblemError:
+    return ProblemError(
+        400,
+        "unknown_reference",
+        f"{error}.",
+        errors=[
+            FieldError(
+                location="query", field=error.parameter, message=f"unknown: {key}", type="unknown"
+            )
+            for key in error.keys
+        ],
+    )
