@@ -19,12 +19,17 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from api.auth import create_key
 from api.deps import get_session
 from api.main import create_app
 from api.settings import Settings
 from db import embedded, migrate
 from db.database import drop_database, ensure_database
+from db.enums import ApiKeyScope
+from db.models import Article
 from db.session import async_url, create_engine
+from tests.factories import make_article, make_entity, make_source
+from tests.writing import ARTICLE, BODY
 
 
 @contextmanager
@@ -137,3 +142,30 @@ def app(settings: Settings, session: AsyncSession) -> FastAPI:
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     async with client_for(app) as client:
         yield client
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+async def writer(session: AsyncSession) -> dict[str, str]:
+    """Headers with a fresh API key that may write."""
+    _, key = await create_key(session, name="desk", scopes=[ApiKeyScope.WRITE])
+    return bearer(key)
+
+
+@pytest.fixture
+async def reader(session: AsyncSession) -> dict[str, str]:
+    """Headers with a fresh API key that may only read."""
+    _, key = await create_key(session, name="reader", scopes=[ApiKeyScope.READ])
+    return bearer(key)
+
+
+@pytest.fixture
+async def call(session: AsyncSession) -> Article:
+    """The Kyodo article, Japan and Russia: what request bodies refer to."""
+    source = await make_source(session)
+    await make_entity(session, "japan", "Japan")
+    await make_entity(session, "russia", "Russia")
+    return await make_article(session, source, ARTICLE, BODY)

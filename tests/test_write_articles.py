@@ -5,8 +5,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import create_key
-from db.enums import AliasKind, ApiKeyScope, EntityKind, MentionMethod
+from db.enums import AliasKind, EntityKind, MentionMethod
 from db.models import Article, Evidence, Mention
 from tests.factories import add_alias, make_article, make_entity, make_source
 
@@ -21,12 +20,6 @@ def at(text: str, occurrence: int = 0) -> tuple[int, int, str]:
     for _ in range(occurrence + 1):
         start = BODY.index(text, start + 1)
     return start, start + len(text), text
-
-
-@pytest.fixture
-async def writer(session: AsyncSession) -> dict[str, str]:
-    _, key = await create_key(session, name="desk", scopes=[ApiKeyScope.WRITE])
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture

@@ -17,12 +17,9 @@ from db.models import (
     Event,
     Evidence,
 )
-from tests import test_write_entities as shared
+from tests import writing as shared
 from tests.factories import make_entity, make_event
 
-writer = shared.writer
-reader = shared.reader
-call = shared.call
 ARTICLE, BODY, span, problems, count = (
     shared.ARTICLE,
     shared.BODY,

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,49 +15,11 @@ from seeds.loader import SeedError, load_seeds
 from tests.factories import (
     add_alias,
     add_participant,
-    make_article,
     make_entity,
     make_event,
-    make_source,
     make_statement,
 )
-
-BODY = (
-    "Prime Minister Fumio Kishida spoke with Russian President Vladimir Putin on Thursday. "
-    "Kishida said the Northern Territories belong to Japan; Russia calls the islands the "
-    "Southern Kurils."
-)
-ARTICLE = "kyodo-call"
-
-
-def span(text: str) -> dict[str, Any]:
-    start = BODY.index(text)
-    return {"quote": text, "start": start, "end": start + len(text), "article": ARTICLE}
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-@pytest.fixture
-async def writer(session: AsyncSession) -> dict[str, str]:
-    _, key = await create_key(session, name="desk", scopes=[ApiKeyScope.WRITE])
-    return bearer(key)
-
-
-@pytest.fixture
-async def reader(session: AsyncSession) -> dict[str, str]:
-    _, key = await create_key(session, name="reader", scopes=[ApiKeyScope.READ])
-    return bearer(key)
-
-
-@pytest.fixture
-async def call(session: AsyncSession) -> Article:
-    """The Kyodo article, Japan and Russia: what request bodies refer to."""
-    source = await make_source(session)
-    await make_entity(session, "japan", "Japan")
-    await make_entity(session, "russia", "Russia")
-    return await make_article(session, source, ARTICLE, BODY)
+from tests.writing import ARTICLE, BODY, count, problems, span
 
 
 def islands(**changes: Any) -> dict[str, Any]:
@@ -90,17 +52,6 @@ def islands(**changes: Any) -> dict[str, Any]:
 
 def ref(body: dict[str, Any], slug: str, name: str) -> dict[str, Any]:
     return {"id": body["id"], "slug": slug, "kind": "country", "name": name}
-
-
-def problems(response: Response) -> list[tuple[str, str]]:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == "validation_error"
-    return [(e["field"], e["message"]) for e in response.json()["errors"]]
-
-
-async def count(session: AsyncSession, model: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_create_needs_a_write_key(

@@ -9,13 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import EventType
 from db.models import Article, DisputeEvent, Entity, Event, EventParticipant, Evidence, Statement
-from tests import test_write_entities as shared
+from tests import writing as shared
 from tests.factories import add_to_timeline, make_dispute, make_event, make_statement
 
 # The fixtures every write test uses: API keys, and the article with Japan and Russia.
-writer = shared.writer
-reader = shared.reader
-call = shared.call
 ARTICLE, BODY, span, problems, count = (
     shared.ARTICLE,
     shared.BODY,

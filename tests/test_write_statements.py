@@ -9,12 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import EntityKind
 from db.models import Article, Entity, Event, Evidence, Statement
-from tests import test_write_entities as shared
+from tests import writing as shared
 from tests.factories import make_entity, make_event
 
-writer = shared.writer
-reader = shared.reader
-call = shared.call
 ARTICLE, BODY, span, problems, count = (
     shared.ARTICLE,
     shared.BODY,

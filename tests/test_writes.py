@@ -17,26 +17,10 @@ from db import migrate
 from db.enums import ApiKeyScope
 from db.models import Source
 from db.session import create_engine, create_sessionmaker
-from tests.conftest import client_for, fresh_database, run_migration
+from tests.conftest import bearer, client_for, fresh_database, run_migration
 from tests.factories import make_article, make_source
 
 KYODO = {"slug": "kyodo", "name": "Kyodo", "kind": "news_agency"}
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-@pytest.fixture
-async def writer(session: AsyncSession) -> dict[str, str]:
-    _, key = await create_key(session, name="desk", scopes=[ApiKeyScope.WRITE])
-    return bearer(key)
-
-
-@pytest.fixture
-async def reader(session: AsyncSession) -> dict[str, str]:
-    _, key = await create_key(session, name="reader", scopes=[ApiKeyScope.READ])
-    return bearer(key)
 
 
 async def test_create_needs_a_key(client: AsyncClient) -> None:
