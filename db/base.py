@@ -5,8 +5,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Enum, MetaData, String, func, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    Enum,
+    Index,
+    MetaData,
+    String,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from db.enums import TimePrecision
@@ -115,3 +126,22 @@ def time_bounds_constraints() -> tuple[CheckConstraint, ...]:
 
 def nonblank(column: str) -> CheckConstraint:
     return CheckConstraint(f"btrim({column}) <> ''", name=f"{column}_not_blank")
+
+
+# What /v1/search matches events and disputes by: their title and summary as one document.
+TITLE_SUMMARY_VECTOR_SQL = (
+    "to_tsvector('english'::regconfig, (title::text || ' ') || coalesce(summary, ''))"
+)
+
+
+class TitleSummarySearch:
+    """A stored full-text vector of title and summary, GIN-indexed (`search_index`), so search
+    reads the index instead of computing every row's vector."""
+
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(TITLE_SUMMARY_VECTOR_SQL, persisted=True), nullable=False
+    )
+
+
+def search_index(table: str) -> Index:
+    return Index(f"ix_{table}_search_vector", "search_vector", postgresql_using="gin")

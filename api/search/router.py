@@ -31,7 +31,7 @@ async def search(
     keyset = keyset_for(request, search_service.ordering(hits))
     after = keyset.start(cursor)
     rows, next_key = await search_service.search(
-        session, hits=hits, keyset=keyset, after=after, limit=limit
+        session, hits=hits, q=q, keyset=keyset, after=after, limit=limit
     )
     items = [
         SearchHit(

@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, cast, func, literal, select, text, union_all
+from sqlalchemy import Float, case, cast, func, literal, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.entities.service import WORD_SIMILARITY_THRESHOLD, name_matches
@@ -33,6 +33,7 @@ def _headline(document: Any, query: Any) -> Any:
 
 
 def hits(q: str, types: Sequence[HitType]) -> Any:
+    """Every match with its score; snippets are made for the page only (`snippet`)."""
     query = func.websearch_to_tsquery("english", q)
     parts = []
     if HitType.ENTITY in types:
@@ -44,29 +45,18 @@ def hits(q: str, types: Sequence[HitType]) -> Any:
                 Entity.slug,
                 Entity.name.label("title"),
                 cast(matches.c.score, Float).label("score"),
-                func.coalesce(Entity.description, Entity.name).label("snippet"),
             ).join(matches, matches.c.entity_id == Entity.id)
         )
-    for hit_type, model, title, document in (
-        (HitType.EVENT, Event, Event.title, Event.title + " " + func.coalesce(Event.summary, "")),
-        (
-            HitType.DISPUTE,
-            Dispute,
-            Dispute.title,
-            Dispute.title + " " + func.coalesce(Dispute.summary, ""),
-        ),
-    ):
+    for hit_type, model in ((HitType.EVENT, Event), (HitType.DISPUTE, Dispute)):
         if hit_type in types:
-            vector = func.to_tsvector("english", document)
             parts.append(
                 select(
                     literal(hit_type.value).label("type"),
                     model.id,
                     model.slug,
-                    title.label("title"),
-                    _squash(func.ts_rank_cd(vector, query)).label("score"),
-                    _headline(document, query).label("snippet"),
-                ).where(vector.op("@@")(query))
+                    model.title.label("title"),
+                    _squash(func.ts_rank_cd(model.search_vector, query)).label("score"),
+                ).where(model.search_vector.op("@@")(query))
             )
     if HitType.ARTICLE in types:
         parts.append(
@@ -76,10 +66,38 @@ def hits(q: str, types: Sequence[HitType]) -> Any:
                 Article.slug,
                 func.coalesce(Article.headline, Article.slug).label("title"),
                 _squash(func.ts_rank_cd(Article.search_vector, query)).label("score"),
-                _headline(Article.body, query).label("snippet"),
             ).where(Article.search_vector.op("@@")(query))
         )
     return union_all(*parts).subquery("hits")
+
+
+def snippet(hits: Any, q: str) -> Any:
+    """The hit's highlighted snippet. It sits in the outer select list, which PostgreSQL
+    evaluates after the sort and limit: ts_headline runs for the page's rows, not for every
+    match (thousands of article bodies for a common word)."""
+    query = func.websearch_to_tsquery("english", q)
+
+    def of(model: Any, text: Any) -> Any:
+        return select(text).where(model.id == hits.c.id).scalar_subquery()
+
+    def title_and_summary(model: Any) -> Any:
+        return model.title + " " + func.coalesce(model.summary, "")
+
+    return case(
+        (
+            hits.c.type == HitType.ENTITY.value,
+            of(Entity, func.coalesce(Entity.description, Entity.name)),
+        ),
+        (
+            hits.c.type == HitType.EVENT.value,
+            of(Event, _headline(title_and_summary(Event), query)),
+        ),
+        (
+            hits.c.type == HitType.DISPUTE.value,
+            of(Dispute, _headline(title_and_summary(Dispute), query)),
+        ),
+        else_=of(Article, _headline(Article.body, query)),
+    ).label("snippet")
 
 
 def ordering(hits: Any) -> tuple[SortKey, ...]:
@@ -94,6 +112,7 @@ async def search(
     session: AsyncSession,
     *,
     hits: Any,
+    q: str,
     keyset: Keyset,
     after: Sequence[Any] | None,
     limit: int,
@@ -101,7 +120,9 @@ async def search(
     await session.execute(
         text(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY_THRESHOLD}")
     )
-    query = select(hits.c.type, hits.c.id, hits.c.slug, hits.c.title, hits.c.score, hits.c.snippet)
+    query = select(
+        hits.c.type, hits.c.id, hits.c.slug, hits.c.title, hits.c.score, snippet(hits, q)
+    )
     rows, next_key = await fetch_page(
         session, query, keyset=keyset, after=after, limit=limit, whole_rows=True
     )

@@ -8,17 +8,19 @@ from db.base import (
     Slugged,
     TimeBounds,
     Timestamps,
+    TitleSummarySearch,
     UUIDPrimaryKey,
     Versioned,
     enum_column,
     nonblank,
+    search_index,
     slug_format,
     time_bounds_constraints,
 )
 from db.enums import DisputeEventRole, DisputeKind, DisputePartyRole, DisputeStatus
 
 
-class Dispute(UUIDPrimaryKey, Slugged, TimeBounds, Versioned, Timestamps, Base):
+class Dispute(UUIDPrimaryKey, Slugged, TimeBounds, TitleSummarySearch, Versioned, Timestamps, Base):
     """A long-running conflict; its time span is `time_*` (an EDTF interval, open while active)."""
 
     __tablename__ = "dispute"
@@ -27,6 +29,7 @@ class Dispute(UUIDPrimaryKey, Slugged, TimeBounds, Versioned, Timestamps, Base):
         nonblank("title"),
         *time_bounds_constraints(),
         Index("ix_dispute_kind_status", "kind", "status"),
+        search_index("dispute"),
     )
 
     title: Mapped[str] = mapped_column(String(300), nullable=False)

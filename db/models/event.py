@@ -19,17 +19,19 @@ from db.base import (
     Slugged,
     TimeBounds,
     Timestamps,
+    TitleSummarySearch,
     UUIDPrimaryKey,
     Versioned,
     enum_column,
     nonblank,
+    search_index,
     slug_format,
     time_bounds_constraints,
 )
 from db.enums import EventType, Modality, ParticipantRole, StatementKind
 
 
-class Event(UUIDPrimaryKey, Slugged, TimeBounds, Versioned, Timestamps, Base):
+class Event(UUIDPrimaryKey, Slugged, TimeBounds, TitleSummarySearch, Versioned, Timestamps, Base):
     """Who did what to whom, when and where, typed with the PLOVER ontology."""
 
     __tablename__ = "event"
@@ -49,6 +51,7 @@ class Event(UUIDPrimaryKey, Slugged, TimeBounds, Versioned, Timestamps, Base):
         Index("ix_event_contexts", "contexts", postgresql_using="gin"),
         Index("ix_event_location_id", "location_id"),
         Index("ix_event_parent_id", "parent_id"),
+        search_index("event"),
     )
 
     title: Mapped[str] = mapped_column(String(300), nullable=False)
