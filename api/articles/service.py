@@ -3,16 +3,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import DateTime, Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from api.articles import links
 from api.pagination import Keyset, SortKey, fetch_page
 from db.models import Article, Entity, Mention, Source
+from db.models.article import UNDATED_SQL
 
+# A constant in the SQL text, not a parameter, so that the expression is the one
+# ix_article_newest indexes whatever plan the statement gets.
+UNDATED = literal_column(UNDATED_SQL, DateTime(timezone=True))
 NEWEST_FIRST = (
-    SortKey(func.coalesce(Article.published_at, literal(datetime.min)), "datetime", True),
+    SortKey(func.coalesce(Article.published_at, UNDATED), "datetime", True),
     SortKey(Article.id, "uuid", True),
 )
 
