@@ -27,6 +27,11 @@ def server_settings(statement_timeout_ms: int) -> dict[str, str]:
     return {
         "statement_timeout": str(statement_timeout_ms),
         "application_name": "newsgraph",
+        # asyncpg prepares every statement, and after five executions PostgreSQL may keep a
+        # generic plan that ignores the parameter values. Filters are skewed (one entity is in
+        # 60% of the articles, most in a handful), so a plan good for one value is ruinous for
+        # another: plan each execution for its values (bench/RESULTS.md measures both).
+        "plan_cache_mode": "force_custom_plan",
     }
 
 
