@@ -31,6 +31,12 @@ test: $(STAMP) ## Run the test suite (TEST_DATABASE_URL, or the embedded Postgre
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
+.PHONY: fuzz
+fuzz: $(STAMP) ## Fuzz every operation with Schemathesis, long (FUZZ_EXAMPLES per operation, FUZZ_SEED)
+	@echo "==> fuzzing with $${FUZZ_EXAMPLES:-1000} examples per operation against $${TEST_DATABASE_URL:-the embedded PostgreSQL}"
+	@NEWSGRAPH_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} NEWSGRAPH_FUZZ_SEED=$${FUZZ_SEED:-7} \
+		$(BIN)/pytest tests/test_fuzz.py $(PYTEST_ARGS)
+
 .PHONY: check
 check: $(STAMP) ## Lint, check formatting and type-check
 	$(BIN)/ruff check .

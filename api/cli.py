@@ -259,12 +259,14 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> NoReturn:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from api.logs import configure_logging
     from api.main import create_app
     from db import migrate
 
     # Until uvicorn installs its own handlers, SIGTERM must unwind like Ctrl-C so the embedded
     # database is stopped by its exit hook rather than left behind.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
     database_url = resolve_database_url(settings)
     _say("migrating to head")
     migrate.upgrade(database_url)
@@ -277,8 +279,15 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # api.logs has configured logging; the access log is api.observability's (JSON, with
+        # the request id and duration), so uvicorn's own is off.
+        log_config=None,
+        access_log=False,
+        server_header=False,  # no need to tell the world what serves the API
         proxy_headers=True,
-        timeout_graceful_shutdown=10,
+        # On SIGTERM uvicorn stops listening at once, lets requests in flight finish for up
+        # to this long, then closes the pool (the app's lifespan) and exits 0.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

@@ -7,13 +7,15 @@ ETag of any representation of the current version.
 """
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
 from api.errors import ProblemError
 
-_VERSION = re.compile(r'"v(\d+)-')
+# Versions are bigints; a longer run of digits is no version (and int() of thousands of digits
+# raises), so it does not match.
+_VERSION = re.compile(r'"v(\d{1,19})-')
 
 
 def require_if_match(request: Request, *, resource: str, version: int) -> None:
@@ -50,3 +52,15 @@ async def _declare_if_match(
 
 
 IF_MATCH = Depends(_declare_if_match)
+
+
+def document_if_match(document: dict[str, Any]) -> dict[str, Any]:
+    """Mark If-Match required in the OpenAPI document. The app declares it optional so that a
+    request without it still reaches require_if_match and gets 428 Precondition Required
+    (RFC 6585) rather than a generic 400; clients, and SDKs generated for them, must send it."""
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+                    parameter["required"] = True
+    return document

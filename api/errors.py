@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -119,16 +120,52 @@ async def _on_problem(request: Request, error: Exception) -> JSONResponse:
     return problem_response(request, error)
 
 
+def _unparsable_body(error: StarletteHTTPException) -> ProblemError | None:
+    """FastAPI answers a body that `json.loads` cannot even tokenize with a bare 400 (the
+    cause chained); such a body is refused like any other malformed JSON: 422, `json_invalid`."""
+    if isinstance(error.__cause__, RecursionError):
+        message = "JSON nested too deeply"
+    elif isinstance(error.__cause__, UnicodeError):
+        message = "JSON must be UTF-8 encoded"
+    elif isinstance(error.__cause__, ValueError):  # e.g. a number of thousands of digits
+        message = "not JSON this API can read"
+    else:
+        return None
+    body = FieldError(location="body", field="body", message=message, type="json_invalid")
+    return ProblemError(422, "validation_error", "Invalid request: body.", errors=[body])
+
+
 async def _on_http_exception(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    unparsable = _unparsable_body(error) if error.status_code == 400 else None
+    if unparsable is not None:
+        return problem_response(request, unparsable)
     status = error.status_code
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(status).phrase
     if status == 404 and detail == "Not Found":
         detail = f"No route matches {request.method} {request.url.path}."
+    headers = dict(error.headers or {})
+    if status == 405:
+        allowed = _allowed_methods(request)
+        headers["Allow"] = allowed
+        detail = f"{request.method} is not allowed on {request.url.path}; it allows {allowed}."
     problem = ProblemError(
-        status, _HTTP_CODES.get(status, f"http_{status}"), detail, headers=dict(error.headers or {})
+        status, _HTTP_CODES.get(status, f"http_{status}"), detail, headers=headers
     )
     return problem_response(request, problem)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's own 405 names only the first
+    route whose path matched, and FastAPI makes one route per method, so `Allow` on
+    /v1/articles/{article} would say GET alone."""
+    methods: set[str] = set()
+    # The app's routes include its routers as a whole; iter_route_contexts walks into them.
+    for route in iter_route_contexts(request.app.routes):
+        path_regex = getattr(route, "path_regex", None)
+        if route.methods and path_regex is not None and path_regex.match(request.scope["path"]):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
@@ -158,21 +195,27 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
     return problem_response(request, problem)
 
 
-async def _on_database_unavailable(request: Request, error: Exception) -> JSONResponse:
-    from api.settings import get_settings
-
-    logger.warning("database unavailable: %s", type(error).__name__)
-    problem = ProblemError(
-        503,
-        "database_unavailable",
-        "The database is unavailable; retry shortly.",
-        headers={"Retry-After": str(get_settings().retry_after_seconds)},
-    )
+def _database_problem(request: Request, error: Exception, code: str, detail: str) -> JSONResponse:
+    logger.warning("%s: %s", code, type(error).__name__)
+    retry_after = request.app.state.settings.retry_after_seconds
+    problem = ProblemError(503, code, detail, headers={"Retry-After": str(retry_after)})
     return problem_response(request, problem)
 
 
+async def _on_database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    return _database_problem(
+        request, error, "database_unavailable", "The database is unavailable; retry shortly."
+    )
+
+
 async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    # Handled outside every middleware, so the request id is passed along explicitly.
+    logger.exception(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        extra={"request_id": request_id_of(request)},
+    )
     problem = ProblemError(
         500, "internal_error", "An unexpected error occurred; it has been logged."
     )
@@ -194,9 +237,28 @@ def _is_connection_error(error: DBAPIError) -> bool:
     return bool(error.connection_invalidated) or isinstance(error.orig, (OSError, ConnectionError))
 
 
+# SQLSTATE classes that mean "not now" rather than "never": 08 connection exception, 53
+# insufficient resources (too many connections), 57 operator intervention (the server shutting
+# down or starting up, a backend terminated, a statement cancelled).
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
+_QUERY_CANCELED = "57014"  # statement_timeout, or pg_cancel_backend
+
+
 async def _on_dbapi_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DBAPIError)
-    if isinstance(error, (OperationalError, InterfaceError)) or _is_connection_error(error):
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+    if sqlstate == _QUERY_CANCELED:
+        return _database_problem(
+            request,
+            error,
+            "database_timeout",
+            "The database did not finish the query in time; retry shortly.",
+        )
+    if (
+        isinstance(error, (OperationalError, InterfaceError))
+        or _is_connection_error(error)
+        or sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+    ):
         return await _on_database_unavailable(request, error)
     return await _on_unexpected(request, error)
 
@@ -206,9 +268,10 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(PoolTimeoutError, _on_database_unavailable)
-    # asyncpg raises these unwrapped when it cannot reach the server at all.
-    app.add_exception_handler(ConnectionError, _on_database_unavailable)
-    app.add_exception_handler(TimeoutError, _on_database_unavailable)
+    # asyncpg raises OSErrors unwrapped when it cannot reach the server at all: refused
+    # (ConnectionRefusedError), no Unix socket (FileNotFoundError, a stopped embedded server),
+    # an unknown host (socket.gaierror), no answer within the connect timeout (TimeoutError).
+    app.add_exception_handler(OSError, _on_database_unavailable)
     app.add_exception_handler(DBAPIError, _on_dbapi_error)
     app.add_exception_handler(StaleDataError, _on_stale_version)
     app.add_exception_handler(Exception, _on_unexpected)
@@ -228,10 +291,21 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def document_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Replace FastAPI's default 422 `HTTPValidationError` entries with what the API really
-    answers: problem details, 400 for parameters and 422 only for request bodies."""
+    answers: problem details, 400 for parameters and 422 only for request bodies; 415 on
+    every operation that takes a body (api.media_type requires JSON); and 414 on every
+    operation, since api.request_line refuses any URL over the limit before routing."""
     for path in document.get("paths", {}).values():
         for operation in path.values():
             responses = operation.get("responses", {})
+            entry = problem_responses(414)[414]
+            responses.setdefault(
+                "414", {"description": entry["description"], "content": entry["content"]}
+            )
+            if "requestBody" in operation:
+                entry = problem_responses(415)[415]
+                responses.setdefault(
+                    "415", {"description": entry["description"], "content": entry["content"]}
+                )
             if "422" not in responses:
                 continue
             del responses["422"]

@@ -13,6 +13,7 @@ Records expire after 24 hours; an expired record is replaced by a new claim.
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -30,6 +31,8 @@ from db.models import ApiKey, IdempotencyRecord
 HEADER = "Idempotency-Key"
 TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+# Visible ASCII, spaces only inside: what a header carries intact through proxies.
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 # Response headers worth replaying; the rest (date, request id) belong to each response.
 _REPLAYED_HEADERS = ("location", "etag")
 _CLAIMED = 102  # a placeholder status never visible outside the claiming transaction
@@ -55,11 +58,11 @@ async def begin(
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if len(key) > MAX_KEY_LENGTH or not re.fullmatch(KEY_PATTERN, key):
         raise ProblemError(
             400,
             "invalid_idempotency_key",
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.",
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters.",
         )
     now = datetime.now(UTC)
     request_hash = _request_hash(request, payload)
@@ -131,6 +134,7 @@ async def _declare_idempotency_key(
         Header(
             alias=HEADER,
             max_length=MAX_KEY_LENGTH,
+            pattern=KEY_PATTERN,
             description="Any unique string; a retry with the same key and body returns the "
             "first response and creates nothing (kept 24 hours).",
         ),

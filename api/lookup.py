@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
 
 from api.errors import FieldError, NotFound, ProblemError
 
@@ -24,8 +25,18 @@ def _key_clause(model: Any, key: str) -> Any:
     return model.id == as_uuid if as_uuid is not None else model.slug == key
 
 
-async def get_by_key(session: AsyncSession, model: type[Model], key: str, resource: str) -> Model:
-    row: Model | None = await session.scalar(select(model).where(_key_clause(model, key)))
+async def get_by_key(
+    session: AsyncSession,
+    model: type[Model],
+    key: str,
+    resource: str,
+    *,
+    options: Sequence[ORMOption] = (),
+) -> Model:
+    """The row `key` names; `options` (e.g. joinedload) shape the one query that loads it."""
+    row: Model | None = await session.scalar(
+        select(model).where(_key_clause(model, key)).options(*options)
+    )
     if row is None:
         raise NotFound(resource, key)
     return row

@@ -3,21 +3,26 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import docs, errors
+from api import concurrency, docs, errors, metrics, params
 from api.articles.router import router as articles_router
 from api.auth import read_access
+from api.cors import ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS, ProblemCORSMiddleware
 from api.disputes.router import router as disputes_router
 from api.entities.router import router as entities_router
 from api.events.router import router as events_router
 from api.export.router import router as export_router
 from api.health.router import router as health_router
 from api.limits import BodyLimitMiddleware
+from api.media_type import require_json_body
+from api.observability import ObservabilityMiddleware
 from api.query import reject_unknown_parameters
-from api.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
+from api.ratelimit import RateLimiter, RateLimitMiddleware, document_rate_limits
+from api.request_id import RequestIdMiddleware
+from api.request_line import RequestLineMiddleware
 from api.search.router import router as search_router
+from api.security_headers import SecurityHeadersMiddleware
 from api.settings import Settings, get_settings
 from api.sources.router import router as sources_router
 from api.statements.router import router as statements_router
@@ -37,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; `newsgraph serve` starts a database for you")
 
+    rate_limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
     # The engine connects lazily, so creating it here costs nothing and an app built without
     # running its lifespan (tests over ASGITransport) is still complete.
     engine = create_engine(
@@ -45,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         statement_timeout_ms=settings.db_statement_timeout_ms,
+        connect_timeout=settings.db_connect_timeout,
     )
 
     @asynccontextmanager
@@ -53,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await engine.dispose()
+            if rate_limiter is not None:
+                await rate_limiter.close()
 
     app = FastAPI(
         title="Newsgraph",
@@ -69,31 +78,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
     app.state.migration_head = head_revision()
+    app.state.rate_limiter = rate_limiter
     errors.install(app)
+    # Each add_middleware wraps the ones before it: the first added runs innermost.
+    if rate_limiter is not None:
+        # Inside CORS, so that a browser can read a 429.
+        app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "If-None-Match",
-                "Idempotency-Key",
-                REQUEST_ID_HEADER,
-            ],
-            expose_headers=["ETag", "Link", REQUEST_ID_HEADER, "Retry-After"],
+            allow_methods=ALLOWED_METHODS,
+            allow_headers=ALLOWED_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outside the body limit: a request whose URL is refused is never read further.
+    app.add_middleware(
+        RequestLineMiddleware,
+        max_url_bytes=settings.max_url_bytes,
+        max_query_parameters=settings.max_query_parameters,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
+    app.add_middleware(
+        ObservabilityMiddleware, metrics=metrics.install(app, token=settings.metrics_token)
+    )
     # Added last, so outermost: every response, even a 413, carries the request id.
     app.add_middleware(RequestIdMiddleware)
     docs.install(app)
     app.include_router(health_router)
     v1 = APIRouter(
         prefix="/v1",
-        dependencies=[Depends(reject_unknown_parameters), Depends(read_access)],
+        dependencies=[
+            Depends(reject_unknown_parameters),
+            Depends(read_access),
+            Depends(require_json_body),
+        ],
     )
     v1.include_router(articles_router)
     v1.include_router(disputes_router)
@@ -107,7 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = errors.document_problems(get_openapi_document(app))
+            document = params.document_optional_parameters(get_openapi_document(app))
+            document = concurrency.document_if_match(document)
+            app.openapi_schema = document_rate_limits(errors.document_problems(document))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from fastapi import Request, Response
@@ -64,21 +64,33 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+_INT8 = 2**63
+
+
 def _decode_value(value: Any, kind: KeyKind) -> Any:
+    # Only a holder of the cursor secret can make a cursor say anything, but its values still
+    # go to the database as parameters: anything the driver or PostgreSQL would refuse (NUL in
+    # text, a number beyond bigint, a time beyond the year 9999 in UTC) is a malformed cursor.
     match kind:
         case "uuid":
             return uuid.UUID(value)
         case "datetime":
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+            if moment.utcoffset() is not None:
+                moment.astimezone(UTC)  # OverflowError when out of range
+            return moment
         case "date":
             return date.fromisoformat(value)
         case "float":
             return float(value)
         case "int":
-            return int(value)
+            number = int(value)
+            if not -_INT8 <= number < _INT8:
+                raise ValueError("beyond bigint")
+            return number
         case "str":
-            if not isinstance(value, str):
-                raise TypeError("expected a string")
+            if not isinstance(value, str) or "\x00" in value:
+                raise TypeError("expected a string without NUL")
             return value
 
 
@@ -131,11 +143,13 @@ class Keyset:
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except ValueError as error:
             raise _invalid_cursor("The cursor is malformed.") from error
-        if not hmac.compare_digest(signature, self._signature(payload)):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+        if not hmac.compare_digest(signature.encode(), self._signature(payload).encode()):
             raise _invalid_cursor("The cursor is not one this API issued, or it was altered.")
         try:
             data = json.loads(payload)
-        except ValueError as error:  # cannot happen for a signed cursor; kept for safety
+        # Cannot happen for a cursor this API signed; kept for safety.
+        except (ValueError, RecursionError) as error:
             raise _invalid_cursor("The cursor is malformed.") from error
         if not isinstance(data, dict) or data.get("q") != self._query_digest:
             raise _invalid_cursor(
@@ -147,7 +161,7 @@ class Keyset:
             raise _invalid_cursor("The cursor is malformed.")
         try:
             return [_decode_value(v, k.kind) for v, k in zip(raw, self.keys, strict=True)]
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:
             raise _invalid_cursor("The cursor is malformed.") from error
 
 

@@ -1,10 +1,19 @@
 """Schemas shared by several resources."""
 
+import re
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from db.enums import EntityKind, EventType, Modality, ParticipantRole, StatementKind, TimePrecision
 
@@ -98,14 +107,52 @@ def _no_nul(value: str) -> str:
     return value
 
 
+_DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_and_time(value: object) -> object:
+    # Pydantic would also read a number ("0.5", 20211007) as Unix time and a bare date as its
+    # midnight; the document promises an RFC 3339 date-time, so that is what is accepted.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_AND_TIME.match(value):
+        raise ValueError("is not an RFC 3339 date-time, e.g. 2021-10-07T09:00:00Z")
+    return value
+
+
+def _representable_in_utc(value: datetime) -> datetime:
+    # An offset can carry 9999-12-31 or 0001-01-01 past the years a datetime holds once it is
+    # converted to UTC, as the database driver does: refuse it as a client error.
+    if value.utcoffset() is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is out of range once converted to UTC") from None
+    return value
+
+
+# Timestamps the database can store and compare: within years 1 to 9999 in UTC too.
+Timestamp = Annotated[
+    datetime, BeforeValidator(_date_and_time), AfterValidator(_representable_in_utc)
+]
+AwareTimestamp = Annotated[
+    AwareDatetime, BeforeValidator(_date_and_time), AfterValidator(_representable_in_utc)
+]
+
 # Bounded, NUL-free text for request bodies.
+# An id or slug that a body refers to.
+Key = Annotated[str, StringConstraints(max_length=120), AfterValidator(_no_nul)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_no_nul)]
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=500_000), AfterValidator(_no_nul)]
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=1, max_length=120)
 ]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2048)]
+# No spaces or control characters, spelled out: `\S` means different things to Python, to
+# pydantic's Rust engine and to the ECMA-262 regexes of JSON Schema tools (U+0085, for one).
+Url = Annotated[
+    str, StringConstraints(pattern=r"^https?://[^\x00-\x20\x7f-\x9f]+$", max_length=2048)
+]
 
 
 class WriteModel(BaseModel):

@@ -1,7 +1,9 @@
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from limits import RateLimitItem, parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +24,13 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds to wait for a pooled connection."
     )
     db_statement_timeout_ms: int = Field(default=15_000, ge=100)
+    # Seconds to wait for a new database connection (TCP, TLS, authentication). A database
+    # that accepts but never answers then costs a request this long before its 503; a healthy
+    # one connects in milliseconds, so 1.5 s keeps the 503 under 2 s with room to spare.
+    db_connect_timeout: float = Field(default=1.5, gt=0)
+    # Seconds `newsgraph serve` lets requests in flight finish after SIGTERM (new connections
+    # are refused at once); what is still running then is cancelled.
+    shutdown_grace_seconds: int = Field(default=10, ge=0)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
     # `newsgraph serve` loads the shipped seed files after migrating (a no-op when unchanged).
@@ -31,10 +40,57 @@ class Settings(BaseSettings):
     cursor_secret: str = "newsgraph-development-cursor-secret"  # noqa: S105 (not a credential)
     # Largest request body accepted; larger ones get 413 before they are read in full.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Longest request path plus query string accepted (414 beyond); uvicorn itself refuses
+    # request lines over about 64 KiB with a plain 400.
+    max_url_bytes: int = Field(default=8192, ge=1024)
+    # Most query parameters one request may carry, repeats included (400 beyond). Each
+    # repeatable filter takes at most 20 values, so 100 leaves room for every filter.
+    max_query_parameters: int = Field(default=100, ge=10)
     # Reads are public unless this is set; then every request needs an API key.
     require_key_for_reads: bool = False
     # Seconds a client is told to wait after a 503 from an unavailable database.
     retry_after_seconds: int = Field(default=2, ge=1)
+
+    # Rate limits (api/ratelimit.py), as `<count>/<second|minute|hour|day>`: requests without
+    # an API key are budgeted per client address, requests with one per key. Off: no limit.
+    rate_limit_enabled: bool = True
+    rate_limit_per_address: str = "300/minute"
+    rate_limit_per_key: str = "1200/minute"
+    # Unset: each process keeps its own budgets in memory. Set (redis://host:6379/0): every
+    # worker and host shares them. While Redis is unreachable requests pass unlimited.
+    redis_url: str | None = None
+    # Namespaces the rate-limit keys in Redis, for deployments sharing one server.
+    rate_limit_key_prefix: str = "newsgraph-ratelimit"
+
+    # Security headers (api/security_headers.py): Strict-Transport-Security max-age in seconds;
+    # 0 sends none. Set it only when the API is reached over HTTPS.
+    hsts_seconds: int = Field(default=0, ge=0)
+
+    # Logs: one JSON object per line, or "text" for reading in a terminal.
+    log_format: Literal["json", "text"] = "json"
+    # When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open.
+    metrics_token: str | None = None
+
+    @field_validator("rate_limit_per_address", "rate_limit_per_key")
+    @classmethod
+    def _is_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)  # refused at start-up rather than on the first request
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _is_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value or None
+
+
+def parse_rate_limit(value: str) -> RateLimitItem:
+    """One limit such as `300/minute` or `10 per 2 seconds`."""
+    items = parse_many(value)
+    if len(items) != 1:
+        raise ValueError(f"expected one rate limit such as '300/minute', not {value!r}")
+    return items[0]
 
 
 @lru_cache

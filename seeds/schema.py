@@ -83,19 +83,24 @@ def _no_nul(value: str) -> str:
 
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
+# Holds a character that is not white space, spelled out: `\S` means different things to
+# pydantic's Rust regexes and to the ECMA-262 ones of JSON Schema tools (U+0085, U+FEFF).
+VISIBLE = r"[^\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 # Bounded so a request body cannot smuggle a huge field past the body limit's intent; an
 # article's body has its own, larger bound.
 Text = Annotated[
-    str, StringConstraints(min_length=1, max_length=20_000, pattern=r"\S"), AfterValidator(_no_nul)
+    str,
+    StringConstraints(min_length=1, max_length=20_000, pattern=VISIBLE),
+    AfterValidator(_no_nul),
 ]
 ArticleBody = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=500_000, pattern=r"\S"),
+    StringConstraints(min_length=1, max_length=500_000, pattern=VISIBLE),
     AfterValidator(_no_nul),
 ]
 # Names and titles: their columns hold 300 characters.
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=300, pattern=r"\S"), AfterValidator(_no_nul)
+    str, StringConstraints(min_length=1, max_length=300, pattern=VISIBLE), AfterValidator(_no_nul)
 ]
 EdtfText = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_edtf)]
 Duration = Annotated[str, AfterValidator(_duration)]
@@ -107,6 +112,13 @@ Context = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_len
 Mode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=50)]
 _WIKIDATA_ID = re.compile(r"Q[1-9][0-9]*")
 PloverType = Annotated[EventType, BeforeValidator(_event_type)]
+
+
+# Ids in other catalogues, by catalogue: {"wikidata": "Q17"}.
+ExternalIds = dict[
+    Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_no_nul)],
+    Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)],
+]
 
 
 class SeedModel(BaseModel):
@@ -179,7 +191,10 @@ class ArticleSeed(SeedModel):
     slug: Slug
     source: Slug
     headline: Text | None = None
-    byline: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    byline: (
+        Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_no_nul)]
+        | None
+    ) = None
     url: Text | None = None
     language: Language
     # A single EDTF date (day, month or year); stored as midnight UTC with its precision.
@@ -220,10 +235,7 @@ class EntitySeed(SeedModel):
     kind: EntityKind
     name: Name
     description: Text | None = None
-    external_ids: dict[
-        Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_no_nul)],
-        Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)],
-    ] = {}
+    external_ids: ExternalIds = {}
     aliases: Annotated[list[AliasSeed], Field(max_length=200)] = []
     # Relations whose subject is this entity.
     relations: Annotated[list[RelationSeed], Field(max_length=200)] = []

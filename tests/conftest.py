@@ -31,6 +31,11 @@ from db.session import async_url, create_engine
 from tests.factories import make_article, make_entity, make_source
 from tests.writing import ARTICLE, BODY
 
+# Tests send requests far faster than any client should, so rate limiting is off in every
+# app they build and every server they start (those inherit the environment);
+# tests/test_ratelimit.py turns it on explicitly.
+os.environ["NEWSGRAPH_RATE_LIMIT_ENABLED"] = "false"
+
 
 @contextmanager
 def counting_statements(engine: AsyncEngine) -> Iterator[list[str]]:

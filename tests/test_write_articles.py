@@ -233,3 +233,45 @@ async def test_delete_refused_while_cited_then_cascade(
     assert cascaded.status_code == 204
     assert await session.scalar(select(func.count()).select_from(Mention)) == 0
     assert await session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+async def test_a_precision_comes_and_goes_with_its_published_time(
+    session: AsyncSession, client: AsyncClient, writer: dict[str, str]
+) -> None:
+    """Found by the fuzzer: a precision without a time broke a check constraint (500)."""
+    await make_source(session)
+    orphan = await client.post(
+        "/v1/articles",
+        json=_article(published_at=None, published_precision="month", slug="orphan"),
+        headers=writer,
+    )
+    undated = await client.post(
+        "/v1/articles", json=_article(published_at=None, slug="undated"), headers=writer
+    )
+    refused = await client.patch(
+        "/v1/articles/undated",
+        json={"published_precision": "day"},
+        headers=writer | {"If-Match": undated.headers["etag"]},
+    )
+    dated = await client.patch(
+        "/v1/articles/undated",
+        json={"published_at": "2021-10-07T09:00:00Z"},
+        headers=writer | {"If-Match": undated.headers["etag"]},
+    )
+    cleared = await client.patch(
+        "/v1/articles/undated",
+        json={"published_at": None},
+        headers=writer | {"If-Match": dated.headers["etag"]},
+    )
+
+    assert orphan.status_code == 422
+    assert [(e["field"], e["type"]) for e in orphan.json()["errors"]] == [
+        ("published_precision", "value_error")
+    ]
+    assert (await client.get("/v1/articles/orphan")).status_code == 404
+    assert (undated.status_code, undated.json()["published_precision"]) == (201, None)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "published_precision"
+    assert (dated.status_code, dated.json()["published_precision"]) == (200, "day")
+    assert cleared.status_code == 200
+    assert (cleared.json()["published_at"], cleared.json()["published_precision"]) == (None, None)

@@ -1,10 +1,12 @@
 from collections.abc import Sequence
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api import idempotency
 from api.articles import links
@@ -25,11 +27,16 @@ from api.errors import problem_responses
 from api.http_cache import json_with_etag
 from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key, ids_for_filter
+from api.openapi_links import created_links, updated_links
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
+from api.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
 
 router = APIRouter(prefix="/articles", tags=["articles"])
+
+# Built once: an article and its source in one query.
+_WITH_SOURCE = joinedload(Article.source)
 
 
 class ArticleInclude(StrEnum):
@@ -65,8 +72,8 @@ async def list_articles(
     language: Annotated[
         str | None, Query(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", description="BCP 47.")
     ] = None,
-    published_after: Annotated[datetime | None, Query(description="Inclusive, RFC 3339.")] = None,
-    published_before: Annotated[datetime | None, Query(description="Exclusive, RFC 3339.")] = None,
+    published_after: Annotated[Timestamp | None, Query(description="Inclusive, RFC 3339.")] = None,
+    published_before: Annotated[Timestamp | None, Query(description="Exclusive, RFC 3339.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
@@ -113,7 +120,7 @@ async def get_article(
     """One article with its body, by id or slug. `include` (repeatable) embeds `mentions` (the
     entities it names, with character offsets), `events` (those it reports) and `statements`
     (those it quotes or paraphrases)."""
-    row = await get_by_key(session, Article, article, "article")
+    row = await get_by_key(session, Article, article, "article", options=[_WITH_SOURCE])
     read = await _article_read(session, row, include or [])
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
 
@@ -121,7 +128,10 @@ async def get_article(
 async def _article_read(
     session: AsyncSession, row: Article, include: Sequence[ArticleInclude]
 ) -> ArticleRead:
-    row.source = await article_service.get_source(session, source_id=row.source_id)
+    if "source" in inspect(row).unloaded:
+        # Set as loaded state, not as a change: a read must leave nothing for commit to flush.
+        source = await article_service.get_source(session, source_id=row.source_id)
+        set_committed_value(row, "source", source)
     read = ArticleRead.model_validate(row)
     if ArticleInclude.MENTIONS in include:
         mentions = await article_service.get_mentions(session, article_id=row.id)
@@ -142,7 +152,14 @@ WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)
     status_code=201,
     dependencies=[IDEMPOTENCY_KEY],
     summary="Add an article",
-    responses=problem_responses(400, 401, 403, 409, 413, 422),
+    responses={
+        **problem_responses(400, 401, 403, 409, 413, 422),
+        **created_links(
+            "article",
+            reads=["get_article", "detect_article_mentions"],
+            writes=["update_article", "delete_article"],
+        ),
+    },
 )
 async def create_article(
     request: Request, session: SessionDep, api_key: WriteKey, article: ArticleCreate
@@ -173,7 +190,12 @@ async def create_article(
     response_model=ArticleRead,
     dependencies=[IF_MATCH],
     summary="Update an article",
-    responses=WRITE_ERRORS,
+    responses={
+        **WRITE_ERRORS,
+        **updated_links(
+            "article", reads=["get_article"], writes=["update_article", "delete_article"]
+        ),
+    },
 )
 async def update_article(
     request: Request, session: SessionDep, api_key: WriteKey, article: str, changes: ArticleUpdate

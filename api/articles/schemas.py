@@ -3,10 +3,29 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from api.pagination import Page
-from api.schemas import Body, EntityRef, EventRef, Name, Slug, StatementRef, Text, Url, WriteModel
+from api.schemas import (
+    AwareTimestamp,
+    Body,
+    EntityRef,
+    EventRef,
+    Key,
+    Name,
+    Slug,
+    StatementRef,
+    Text,
+    Url,
+    WriteModel,
+)
 from db.enums import MentionMethod, TimePrecision
 
 
@@ -77,7 +96,7 @@ Language = Annotated[
 
 
 class ArticleCreate(WriteModel):
-    source: str = Field(max_length=120, description="Source id or slug.")
+    source: Key = Field(description="Source id or slug.")
     slug: Slug | None = Field(
         default=None,
         description="Made from the source, date and headline when not given.",
@@ -86,9 +105,10 @@ class ArticleCreate(WriteModel):
     byline: Name | None = None
     url: Url | None = None
     language: Language = Field(description="BCP 47 language tag.")
-    published_at: AwareDatetime | None = None
+    published_at: AwareTimestamp | None = None
     published_precision: TimePrecision | None = Field(
-        default=None, description="Defaults to `day` when `published_at` is given."
+        default=None,
+        description="Only with `published_at`; defaults to `day` when `published_at` is given.",
     )
     summary: Text | None = None
     body: Body
@@ -98,17 +118,33 @@ class ArticleCreate(WriteModel):
         "mentions found (`method: gazetteer`).",
     )
 
+    @field_validator("published_precision")
+    @classmethod
+    def _precision_needs_a_time(
+        cls, precision: TimePrecision | None, info: ValidationInfo
+    ) -> TimePrecision | None:
+        # Only when published_at was valid and absent: a bad published_at has its own error.
+        if (
+            precision is not None
+            and "published_at" in info.data
+            and info.data["published_at"] is None
+        ):
+            raise ValueError("needs `published_at`: it is the precision of that time")
+        return precision
+
 
 class ArticleUpdate(WriteModel):
     """Only the fields sent change; `null` clears an optional one. Changing `body` is refused
-    while evidence or curated mentions point into it, and re-runs mention detection."""
+    while evidence or curated mentions point into it, and re-runs mention detection. A
+    `published_precision` needs a `published_at`; clearing `published_at` clears it too, and
+    setting one where there was none makes it `day` unless sent."""
 
     slug: Slug | None = None
     headline: Name | None = None
     byline: Name | None = None
     url: Url | None = None
     language: Language | None = None
-    published_at: AwareDatetime | None = None
+    published_at: AwareTimestamp | None = None
     published_precision: TimePrecision | None = None
     summary: Text | None = None
     body: Body | None = None

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,6 +92,33 @@ async def _body_is_cited(session: AsyncSession, article: Article) -> dict[str, i
     return {"evidence items": evidence or 0, "curated mentions": curated or 0}
 
 
+def _keep_precision_with_time(article: Article, changes: dict[str, Any]) -> None:
+    """A published time and its precision come and go together (a check constraint holds
+    them to it): fill in or clear the precision a change leaves out, refuse one without a time."""
+    if "published_at" not in changes and "published_precision" not in changes:
+        return
+    published_at = changes.get("published_at", article.published_at)
+    precision = changes.get("published_precision", article.published_precision)
+    if published_at is None and changes.get("published_precision") is not None:
+        raise ProblemError(
+            422,
+            "validation_error",
+            "Invalid request: published_precision.",
+            errors=[
+                FieldError(
+                    location="body",
+                    field="published_precision",
+                    message="needs `published_at`: it is the precision of that time",
+                    type="value_error",
+                )
+            ],
+        )
+    if published_at is None:
+        changes["published_precision"] = None
+    elif precision is None:
+        changes["published_precision"] = TimePrecision.DAY
+
+
 async def update_article(
     session: AsyncSession, *, article: Article, data: ArticleUpdate
 ) -> Article:
@@ -108,6 +136,7 @@ async def update_article(
                 for f in nulled
             ],
         )
+    _keep_precision_with_time(article, changes)
     body_changes = "body" in changes and changes["body"] != article.body
     if body_changes:
         cited = await _body_is_cited(session, article)

@@ -26,6 +26,7 @@ from api.evidence import evidence_for
 from api.http_cache import json_with_etag
 from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key, ids_for_filter
+from api.openapi_links import created_links, updated_links
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
 from api.params import Cursor, Limit
 from api.pov import Pov
@@ -210,7 +211,14 @@ async def get_dispute_timeline(
     status_code=201,
     dependencies=[IDEMPOTENCY_KEY],
     summary="Create a dispute",
-    responses=problem_responses(400, 401, 403, 409, 413, 422),
+    responses={
+        **problem_responses(400, 401, 403, 409, 413, 422),
+        **created_links(
+            "dispute",
+            reads=["get_dispute", "get_dispute_timeline"],
+            writes=["update_dispute", "delete_dispute"],
+        ),
+    },
 )
 async def create_dispute(
     request: Request, session: SessionDep, api_key: WriteKey, dispute: DisputeCreate
@@ -238,7 +246,12 @@ async def create_dispute(
     response_model=DisputeRead,
     dependencies=[IF_MATCH],
     summary="Update a dispute",
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+    responses={
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+        **updated_links(
+            "dispute", reads=["get_dispute"], writes=["update_dispute", "delete_dispute"]
+        ),
+    },
 )
 async def update_dispute(
     request: Request, session: SessionDep, api_key: WriteKey, dispute: str, changes: DisputeUpdate

@@ -30,6 +30,7 @@ from api.events.schemas import EventPage
 from api.http_cache import json_with_etag
 from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key
+from api.openapi_links import create_with, created_links, updated_links
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
 from api.pov import Pov
@@ -214,7 +215,20 @@ async def list_related_entities(
     status_code=201,
     dependencies=[IDEMPOTENCY_KEY],
     summary="Create an entity",
-    responses=problem_responses(400, 401, 403, 409, 413, 422),
+    responses={
+        **problem_responses(400, 401, 403, 409, 413, 422),
+        **created_links(
+            "entity",
+            reads=[
+                "get_entity",
+                "list_entity_articles",
+                "list_entity_events",
+                "list_related_entities",
+            ],
+            writes=["update_entity", "delete_entity"],
+            creates=create_with("create_statement", "speaker"),
+        ),
+    },
 )
 async def create_entity(
     request: Request, session: SessionDep, api_key: WriteKey, entity: EntityCreate
@@ -242,7 +256,10 @@ async def create_entity(
     response_model=EntityRead,
     dependencies=[IF_MATCH],
     summary="Update an entity",
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+    responses={
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+        **updated_links("entity", reads=["get_entity"], writes=["update_entity", "delete_entity"]),
+    },
 )
 async def update_entity(
     request: Request, session: SessionDep, api_key: WriteKey, entity: str, changes: EntityUpdate

@@ -79,7 +79,7 @@ class EntityUpdate(WriteModel):
     kind: EntityKind | None = None
     name: seed.Name | None = None
     description: seed.Text | None = None
-    external_ids: dict[str, str] | None = None
+    external_ids: seed.ExternalIds | None = None
     aliases: list[seed.AliasSeed] | None = None
     relations: list[seed.RelationSeed] | None = Field(
         default=None, description="Relations whose subject is this entity."

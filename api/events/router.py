@@ -27,6 +27,7 @@ from api.evidence import evidence_for
 from api.http_cache import json_with_etag
 from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key, ids_for_filter
+from api.openapi_links import created_links, updated_links
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
 from api.schemas import EntityRef, EventRef, ParticipantRef, TimeRead
@@ -260,7 +261,10 @@ async def get_event(request: Request, session: SessionDep, event: str) -> Respon
     status_code=201,
     dependencies=[IDEMPOTENCY_KEY],
     summary="Create an event",
-    responses=problem_responses(400, 401, 403, 409, 413, 422),
+    responses={
+        **problem_responses(400, 401, 403, 409, 413, 422),
+        **created_links("event", reads=["get_event"], writes=["update_event", "delete_event"]),
+    },
 )
 async def create_event(
     request: Request, session: SessionDep, api_key: WriteKey, event: EventCreate
@@ -288,7 +292,10 @@ async def create_event(
     response_model=EventRead,
     dependencies=[IF_MATCH],
     summary="Update an event",
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+    responses={
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+        **updated_links("event", reads=["get_event"], writes=["update_event", "delete_event"]),
+    },
 )
 async def update_event(
     request: Request, session: SessionDep, api_key: WriteKey, event: str, changes: EventUpdate

@@ -1,5 +1,4 @@
 from collections.abc import AsyncGenerator
-from datetime import datetime
 from typing import Annotated
 
 import asyncpg
@@ -9,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.types import Receive, Scope, Send
 
 from api.errors import FieldError, ProblemError, problem_responses
+from api.schemas import Timestamp
 from db.bulk.export import UnknownReference, export_chunks, resolve_filter
 
 router = APIRouter(prefix="/export", tags=["export"])
@@ -58,8 +58,8 @@ async def export_ndjson(
     language: Annotated[
         str | None, Query(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", description="BCP 47.")
     ] = None,
-    published_after: Annotated[datetime | None, Query(description="Inclusive, RFC 3339.")] = None,
-    published_before: Annotated[datetime | None, Query(description="Exclusive, RFC 3339.")] = None,
+    published_after: Annotated[Timestamp | None, Query(description="Inclusive, RFC 3339.")] = None,
+    published_before: Annotated[Timestamp | None, Query(description="Exclusive, RFC 3339.")] = None,
 ) -> StreamingResponse:
     """The data as the NDJSON corpus `newsgraph import` loads (bench/README.md), streamed from
     one consistent snapshot: sources, entities with aliases, articles with mentions, events

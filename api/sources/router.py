@@ -10,6 +10,7 @@ from api.errors import problem_responses
 from api.http_cache import json_with_etag
 from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key
+from api.openapi_links import create_with, created_links, updated_links
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
 from api.sources import service as source_service
@@ -56,7 +57,15 @@ async def get_source(request: Request, session: SessionDep, source: str) -> Resp
     status_code=201,
     dependencies=[IDEMPOTENCY_KEY],
     summary="Create a source",
-    responses=problem_responses(400, 401, 403, 409, 413, 422),
+    responses={
+        **problem_responses(400, 401, 403, 409, 413, 422),
+        **created_links(
+            "source",
+            reads=["get_source"],
+            writes=["update_source", "delete_source"],
+            creates=create_with("create_article", "source"),
+        ),
+    },
 )
 async def create_source(
     request: Request, session: SessionDep, api_key: WriteKey, source: SourceCreate
@@ -81,7 +90,10 @@ async def create_source(
     response_model=SourceRead,
     dependencies=[IF_MATCH],
     summary="Update a source",
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+    responses={
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+        **updated_links("source", reads=["get_source"], writes=["update_source", "delete_source"]),
+    },
 )
 async def update_source(
     request: Request, session: SessionDep, api_key: WriteKey, source: str, changes: SourceUpdate

@@ -13,6 +13,7 @@ from api.evidence import evidence_for
 from api.http_cache import json_with_etag
 from api.idempotency import IDEMPOTENCY_KEY
 from api.lookup import get_by_key, ids_for_filter
+from api.openapi_links import created_links, updated_links
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
 from api.schemas import EntityRef, EventRef
@@ -125,7 +126,12 @@ async def get_statement(request: Request, session: SessionDep, statement: str) -
     status_code=201,
     dependencies=[IDEMPOTENCY_KEY],
     summary="Create a statement",
-    responses=problem_responses(400, 401, 403, 409, 413, 422),
+    responses={
+        **problem_responses(400, 401, 403, 409, 413, 422),
+        **created_links(
+            "statement", reads=["get_statement"], writes=["update_statement", "delete_statement"]
+        ),
+    },
 )
 async def create_statement(
     request: Request, session: SessionDep, api_key: WriteKey, statement: StatementCreate
@@ -153,7 +159,12 @@ async def create_statement(
     response_model=StatementRead,
     dependencies=[IF_MATCH],
     summary="Update a statement",
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+    responses={
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+        **updated_links(
+            "statement", reads=["get_statement"], writes=["update_statement", "delete_statement"]
+        ),
+    },
 )
 async def update_statement(
     request: Request,

@@ -1,0 +1,143 @@
+"""Prometheus metrics at GET /metrics (text format; not in the OpenAPI document).
+
+    newsgraph_http_requests_total{method,route,status}        every response
+    newsgraph_http_server_errors_total{method,route}          5xx responses and crashes
+    newsgraph_http_request_duration_seconds{method,route}     histogram, to the last byte
+    newsgraph_http_requests_in_flight                         being served now
+    newsgraph_db_pool_{size,max_overflow,checked_out,checked_in,overflow}   read at scrape
+    newsgraph_rate_limit_storage_failures_total               Redis errors (limiter failed open)
+
+`route` is the route's template (`/v1/sources/{source}`), never the raw path, so the number
+of series stays bounded. It is `none` when no route handled the request: an unknown path
+(404), or a request refused before routing (413 too large, 429 rate limited).
+
+Each process counts its own requests (a registry per app): `newsgraph serve` is one process,
+and several of them (or hosts) are several Prometheus targets, summed in queries. The
+multi-process mode of prometheus_client (PROMETHEUS_MULTIPROC_DIR) is not used.
+"""
+
+import hmac
+from collections.abc import Iterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.pool import QueuePool
+
+from api.errors import ProblemError
+
+METRICS_PATH = "/metrics"
+NO_ROUTE = "none"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+_Children = tuple[Counter, Histogram, Counter | None]
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        labels = ["method", "route"]
+        self.requests = Counter(
+            "newsgraph_http_requests",
+            "HTTP responses sent, by method, route template and status.",
+            [*labels, "status"],
+            registry=registry,
+        )
+        self.server_errors = Counter(
+            "newsgraph_http_server_errors",
+            "HTTP requests that ended in a 5xx response or an unhandled exception.",
+            labels,
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "newsgraph_http_request_duration_seconds",
+            "Time from the request's arrival to its response's last byte.",
+            labels,
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "newsgraph_http_requests_in_flight",
+            "HTTP requests being served.",
+            registry=registry,
+        )
+        # labels() takes a lock and builds a key on every call; the hot path looks its
+        # children up here instead (bounded: methods x routes x statuses).
+        self._children: dict[tuple[str, str, int], _Children] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in _METHODS:
+            method = "other"  # a client can send any token as a method
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+                self.server_errors.labels(method, route) if status >= 500 else None,
+            )
+        requests, duration, server_errors = children
+        requests.inc()
+        duration.observe(seconds)
+        if server_errors is not None:
+            server_errors.inc()
+
+
+class _StateCollector(Collector):
+    """Values read from the app when Prometheus scrapes, costing nothing per request."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self.app.state.engine.pool
+        if isinstance(pool, QueuePool):
+            gauges = {
+                "size": ("Connections the pool keeps open.", pool.size()),
+                "max_overflow": (
+                    "Connections it may open beyond that.",
+                    self.app.state.settings.db_max_overflow,
+                ),
+                "checked_out": ("Connections in use by requests.", pool.checkedout()),
+                "checked_in": ("Idle connections in the pool.", pool.checkedin()),
+                # SQLAlchemy counts overflow from -size; only connections beyond size matter.
+                "overflow": ("Connections open beyond the pool size.", max(0, pool.overflow())),
+            }
+            for name, (documentation, value) in gauges.items():
+                yield GaugeMetricFamily(f"newsgraph_db_pool_{name}", documentation, value=value)
+        limiter = getattr(self.app.state, "rate_limiter", None)
+        if limiter is not None:
+            yield CounterMetricFamily(
+                "newsgraph_rate_limit_storage_failures",
+                "Rate-limit storage errors; each let a request through unlimited.",
+                value=limiter.storage_failures,
+            )
+
+
+def install(app: FastAPI, *, token: str | None) -> HttpMetrics:
+    registry = CollectorRegistry()
+    metrics = HttpMetrics(registry)
+    registry.register(_StateCollector(app))
+    expected = f"Bearer {token}".encode() if token else None
+
+    @app.get(METRICS_PATH, include_in_schema=False)
+    async def get_metrics(request: Request) -> Response:
+        if expected is not None:
+            sent = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(sent, expected):
+                raise ProblemError(
+                    401,
+                    "unauthorized",
+                    "/metrics needs the metrics token: `Authorization: Bearer <token>`.",
+                    headers={"WWW-Authenticate": 'Bearer realm="newsgraph-metrics"'},
+                )
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
