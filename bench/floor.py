@@ -2,7 +2,7 @@
 
 `capture` serves each request once in process and records, per request, the statements the
 app sent with their parameters (as the driver received them, `$n` placeholders and all).
-`replay` then runs those same statement lists, each inside one transaction as the app does,
+`replay` then runs those same statement lists, in autocommit mode as the app runs reads,
 from `connections` concurrent asyncpg connections for `seconds`, with no HTTP and no
 application code in between: the fastest this database could possibly serve the endpoint.
 """
@@ -90,9 +90,8 @@ async def replay(
                 index += connections
                 started = time.perf_counter()
                 try:
-                    async with connection.transaction():
-                        for sql, parameters in statements:
-                            await connection.fetch(sql, *parameters)
+                    for sql, parameters in statements:
+                        await connection.fetch(sql, *parameters)
                 except asyncpg.PostgresError:
                     errors += 1
                 latencies.append(time.perf_counter() - started)
@@ -102,9 +101,8 @@ async def replay(
         async def warm(offset: int) -> None:
             async with pool.acquire() as connection:
                 for statements in requests[offset::connections][:20]:
-                    async with connection.transaction():
-                        for sql, parameters in statements:
-                            await connection.fetch(sql, *parameters)
+                    for sql, parameters in statements:
+                        await connection.fetch(sql, *parameters)
 
         await asyncio.gather(*(warm(i) for i in range(connections)))
         started = time.perf_counter()

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, literal, select, text, union_all, update
+from sqlalchemy import Integer, String, cast, func, literal, select, union_all, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -35,9 +35,6 @@ def _folded(column: Any) -> Any:
 
 # Alphabetical whatever the database collation: "Étorofu" sorts with the Es.
 NAME_ORDER = (SortKey(_folded(Entity.name), "str"), SortKey(Entity.id, "uuid"))
-
-
-WORD_SIMILARITY_THRESHOLD = 0.5
 
 
 def name_matches(q: str) -> Any:
@@ -86,11 +83,6 @@ async def list_entities(
 ) -> tuple[list[Entity], list[Any] | None]:
     query = select(Entity)
     if matches is not None:
-        # pg_trgm's default (0.6) misses one-letter typos in short names ("Kishda"); the
-        # `<%` operator reads this setting, so the trigram indexes still serve the match.
-        await session.execute(
-            text(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY_THRESHOLD}")
-        )
         query = query.join(matches, matches.c.entity_id == Entity.id)
     if kind is not None:
         query = query.where(Entity.kind == kind)

@@ -10,10 +10,10 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, literal, select, text, union_all
+from sqlalchemy import Float, case, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.entities.service import WORD_SIMILARITY_THRESHOLD, name_matches
+from api.entities.service import name_matches
 from api.pagination import Keyset, SortKey, fetch_page
 from api.search.schemas import HitType
 from db.models import Article, Dispute, Entity, Event
@@ -117,9 +117,6 @@ async def search(
     after: Sequence[Any] | None,
     limit: int,
 ) -> tuple[list[Any], list[Any] | None]:
-    await session.execute(
-        text(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY_THRESHOLD}")
-    )
     query = select(
         hits.c.type, hits.c.id, hits.c.slug, hits.c.title, hits.c.score, snippet(hits, q)
     )
