@@ -143,6 +143,29 @@ async def test_import_loads_every_row_of_the_corpus(
         await connection.close()
 
 
+async def test_import_leaves_planner_statistics_for_the_tables_it_loaded(
+    corpus: Path, imported: tuple[str, ImportReport, Progress]
+) -> None:
+    """A bulk load ends with ANALYZE: the planner knows the row counts at once (reltuples is
+    -1 for a table never analyzed), so the first queries do not get plans for empty tables."""
+    url, _, _ = imported
+    expected = expected_rows(read_corpus(corpus))
+    connection = await connect(url)
+    try:
+        estimates = {
+            row["relname"]: row["reltuples"]
+            for row in await connection.fetch(
+                "SELECT relname, reltuples FROM pg_class WHERE relname = ANY($1::text[])",
+                ["article", "mention", "entity", "event"],
+            )
+        }
+    finally:
+        await connection.close()
+    assert estimates == {
+        table: float(expected[table]) for table in ("article", "mention", "entity", "event")
+    }
+
+
 async def test_reimport_rejects_every_line_and_changes_nothing(
     corpus: Path, imported: tuple[str, ImportReport, Progress]
 ) -> None:
