@@ -42,6 +42,18 @@ async def test_wrong_method_is_a_405_problem(client: AsyncClient) -> None:
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+    assert response.headers["allow"] == "GET"
+
+
+async def test_405_allows_every_method_of_the_path(client: AsyncClient) -> None:
+    """FastAPI routes one method each; `Allow` must name all of them (RFC 9110), not the first."""
+    response = await client.put("/v1/articles/anything")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert response.json()["detail"] == (
+        "PUT is not allowed on /v1/articles/anything; it allows DELETE, GET, PATCH."
+    )
 
 
 async def test_malformed_query_value_is_a_400_naming_the_parameter(
