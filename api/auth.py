@@ -12,12 +12,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep
 from api.errors import ProblemError
 from db.enums import ApiKeyScope
 from db.models import ApiKey
+from db.session import create_engine, create_sessionmaker
 
 KEY_PREFIX = "ng_"
 _SCOPE_RANK = {ApiKeyScope.READ: 0, ApiKeyScope.WRITE: 1, ApiKeyScope.ADMIN: 2}
@@ -52,6 +54,19 @@ async def create_key(
     session.add(row)
     await session.flush()
     return row, key
+
+
+async def issue_key(database_url: str | URL, *, name: str, scopes: list[ApiKeyScope]) -> str:
+    """A new key in the database at `database_url`, committed over a connection of its own:
+    for callers outside a request (tests that start servers, the benchmark)."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            _, key = await create_key(session, name=name, scopes=scopes)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return key
 
 
 def _unauthorized(detail: str) -> ProblemError:

@@ -27,6 +27,7 @@ import httpx
 import psutil
 from sqlalchemy.engine import URL
 
+from api.auth import issue_key
 from api.settings import Settings
 from bench import corpus, floor, plans, wrk
 from bench.floor import Load
@@ -34,6 +35,7 @@ from bench.scenarios import Scenario, pick
 from db import embedded, migrate
 from db.bulk.rows import COLUMNS, TABLES
 from db.database import drop_database, ensure_database
+from db.enums import ApiKeyScope
 from db.session import async_url, server_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,21 +206,6 @@ def server_rss(process: subprocess.Popen[bytes]) -> list[int]:
     return [worker.memory_info().rss for worker in workers]
 
 
-async def write_token(database: URL) -> str:
-    from api.auth import create_key
-    from db.enums import ApiKeyScope
-    from db.session import create_engine, create_sessionmaker
-
-    engine = create_engine(database)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            _, key = await create_key(session, name="bench", scopes=[ApiKeyScope.WRITE])
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return key
-
-
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -380,7 +367,7 @@ async def measure(arguments: argparse.Namespace) -> None:
             scenarios = measured
     finally:
         await connection.close()
-    token = await write_token(database)
+    token = await issue_key(database, name="bench", scopes=[ApiKeyScope.WRITE])
     settings = Settings().model_copy(update={"database_url": dsn(database)})
     say("capturing each endpoint's SQL statements")
     captured = {

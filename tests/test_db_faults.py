@@ -18,13 +18,12 @@ import httpx
 import pytest
 from httpx import AsyncClient
 
-from api.auth import create_key
+from api.auth import issue_key
 from api.main import create_app
 from api.settings import Settings
 from db import migrate
 from db.database import ensure_database
 from db.enums import ApiKeyScope
-from db.session import create_engine, create_sessionmaker
 from tests.conftest import bearer, client_for, run_migration
 from tests.live_server import LiveServer
 from tests.private_postgres import PrivatePostgres
@@ -60,14 +59,7 @@ async def faults_url(private_postgres: PrivatePostgres) -> str:
 
 @pytest.fixture(scope="module")
 async def write_key(faults_url: str) -> dict[str, str]:
-    engine = create_engine(faults_url, pool_size=1)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            _, key = await create_key(session, name="faults", scopes=[ApiKeyScope.WRITE])
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return bearer(key)
+    return bearer(await issue_key(faults_url, name="faults", scopes=[ApiKeyScope.WRITE]))
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ import asyncpg
 import httpx
 import pytest
 
-from api.auth import create_key
+from api.auth import issue_key
 from db import migrate
 from db.enums import ApiKeyScope
-from db.session import create_engine, create_sessionmaker
 from tests.conftest import bearer, fresh_database, run_migration
 from tests.live_server import LiveServer
 
@@ -26,13 +25,7 @@ WAIT_SECONDS = 10.0  # "does not hang" bound for each step, far above what it ta
 async def database() -> tuple[str, dict[str, str]]:
     url = await fresh_database("graceful")
     await run_migration(migrate.upgrade, url)
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            _, key = await create_key(session, name="drain", scopes=[ApiKeyScope.WRITE])
-            await session.commit()
-    finally:
-        await engine.dispose()
+    key = await issue_key(url, name="drain", scopes=[ApiKeyScope.WRITE])
     return url, bearer(key)
 
 

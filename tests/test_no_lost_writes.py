@@ -14,10 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.auth import create_key
+from api.auth import issue_key
 from db import migrate
 from db.enums import ApiKeyScope
-from db.session import create_engine, create_sessionmaker
+from db.session import create_engine
 from tests.conftest import bearer, fresh_database, run_migration
 from tests.live_server import LiveServer
 
@@ -39,13 +39,7 @@ class Run:
 async def database() -> tuple[str, dict[str, str]]:
     url = await fresh_database("no_lost_writes")
     await run_migration(migrate.upgrade, url)
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            _, key = await create_key(session, name="durable", scopes=[ApiKeyScope.WRITE])
-            await session.commit()
-    finally:
-        await engine.dispose()
+    key = await issue_key(url, name="durable", scopes=[ApiKeyScope.WRITE])
     return url, bearer(key)
 
 
