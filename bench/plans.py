@@ -49,10 +49,8 @@ async def _timed(statement: Any, parameters: tuple[Any, ...], times: int) -> flo
     return statistics.mean(durations) * 1000
 
 
-async def generic_plan_trap(
-    connection: asyncpg.Connection, database: URL, scenarios: list[Scenario]
-) -> list[TrapFigure]:
-    del connection  # each mode gets its own connection, with its own settings
+async def generic_plan_trap(database: URL, scenarios: list[Scenario]) -> list[TrapFigure]:
+    """Each mode gets a connection of its own, with its own settings."""
     by_name = {scenario.name: scenario for scenario in scenarios}
     settings = Settings().model_copy(
         update={"database_url": database.render_as_string(hide_password=False)}

@@ -362,7 +362,7 @@ async def measure(arguments: argparse.Namespace) -> None:
                 raise SystemExit(f"no such scenario: {', '.join(sorted(unknown))}")
             measured = [scenario for scenario in scenarios if scenario.name in arguments.only]
         pg_version = await connection.fetchval("SHOW server_version")
-        trap = await plans.generic_plan_trap(connection, database, scenarios)
+        trap = await plans.generic_plan_trap(database, scenarios)
         if arguments.only:
             scenarios = measured
     finally:
@@ -381,6 +381,7 @@ async def measure(arguments: argparse.Namespace) -> None:
     process = start_server(database, port)
     results = [Result(scenario) for scenario in scenarios]
     rss: list[list[int]] = []
+    started_at = int(time.time())
     try:
         for round_ in range(arguments.rounds):
             for result in results:
@@ -393,7 +394,8 @@ async def measure(arguments: argparse.Namespace) -> None:
                     seconds=arguments.seconds,
                     write_every=scenario.write_every,
                     token=token,
-                    run_id=round_,
+                    # Unique per invocation: --reuse runs must not collide with earlier slugs.
+                    run_id=started_at * 100 + round_,
                 )
                 result.http.append(http)
                 line = (
