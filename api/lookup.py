@@ -9,20 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
 from api.errors import FieldError, NotFound, ProblemError
+from api.rows import as_uuid
 
 Model = TypeVar("Model", bound=Any)
 
 
-def _as_uuid(key: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(key)
-    except ValueError:
-        return None
-
-
 def _key_clause(model: Any, key: str) -> Any:
-    as_uuid = _as_uuid(key)
-    return model.id == as_uuid if as_uuid is not None else model.slug == key
+    as_id = as_uuid(key)
+    return model.id == as_id if as_id is not None else model.slug == key
 
 
 async def get_by_key(
@@ -52,7 +46,7 @@ async def ids_for_filter(
 ) -> list[uuid.UUID]:
     """The ids of the rows a filter names, in order; a key that names nothing is a 400 (a 422
     when it came in a request body, `location="body"`)."""
-    as_uuids = {key: _as_uuid(key) for key in keys}
+    as_uuids = {key: as_uuid(key) for key in keys}
     rows = await session.execute(
         select(model.id, model.slug).where(
             or_(

@@ -21,10 +21,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import rows
 from api.errors import ProblemError
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+# Labels of the sort-key columns a `mappings` page adds to its rows.
+_SORT_LABEL = "_sort_"
 
 KeyKind = Literal["uuid", "datetime", "date", "float", "str", "int"]
 
@@ -193,21 +197,34 @@ async def fetch_page(
     after: Sequence[Any] | None,
     limit: int,
     whole_rows: bool = False,
+    mappings: bool = False,
 ) -> tuple[list[Any], list[Any] | None]:
     """Run `query` for one page: its rows, and the sort key of the last row when more follow.
     One extra row is fetched to know whether they do.
 
-    The query selects one ORM entity, whose objects are returned, or with `whole_rows` any
-    columns, whose rows are returned."""
+    The query selects one ORM entity, whose objects are returned; with `whole_rows` any
+    columns, whose rows are returned; with `mappings` plain table columns (api/rows.py), run
+    without the ORM and returned as mappings."""
+    if after is not None:
+        query = query.where(keyset.after(after))
+    query = query.order_by(*keyset.order_by()).limit(limit + 1)
+    if mappings:
+        sort_labels = [f"{_SORT_LABEL}{position}" for position in range(len(keyset.keys))]
+        labelled = zip(keyset.keys, sort_labels, strict=True)
+        query = query.add_columns(*(key.expression.label(name) for key, name in labelled))
+        found = await rows.fetch(session, query)
+        page_rows = found[:limit]
+        next_key = [page_rows[-1][name] for name in sort_labels] if len(found) > limit else None
+        return [
+            {k: v for k, v in row.items() if not k.startswith(_SORT_LABEL)} for row in page_rows
+        ], next_key
     # One entry per selected entity or expression: an ORM entity is one item of a row however
     # many columns it maps.
     width = len(query.column_descriptions)
     query = query.add_columns(*(key.expression for key in keyset.keys))
-    if after is not None:
-        query = query.where(keyset.after(after))
-    rows = (await session.execute(query.order_by(*keyset.order_by()).limit(limit + 1))).all()
-    page = rows[:limit]
-    next_key = list(page[-1][width:]) if len(rows) > limit else None
+    result = (await session.execute(query)).all()
+    page = result[:limit]
+    next_key = list(page[-1][width:]) if len(result) > limit else None
     if whole_rows:
         return [row[:width] for row in page], next_key
     return [row[0] for row in page], next_key

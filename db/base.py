@@ -139,7 +139,12 @@ class TitleSummarySearch:
     reads the index instead of computing every row's vector."""
 
     search_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed(TITLE_SUMMARY_VECTOR_SQL, persisted=True), nullable=False
+        TSVECTOR,
+        Computed(TITLE_SUMMARY_VECTOR_SQL, persisted=True),
+        nullable=False,
+        # Only SQL reads it: loading it with every row would ship the vector to Python for
+        # nothing.
+        deferred=True,
     )
 
 

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from api import idempotency
@@ -34,9 +33,6 @@ from api.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
 
 router = APIRouter(prefix="/articles", tags=["articles"])
-
-# Built once: an article and its source in one query.
-_WITH_SOURCE = joinedload(Article.source)
 
 
 class ArticleInclude(StrEnum):
@@ -120,26 +116,32 @@ async def get_article(
     """One article with its body, by id or slug. `include` (repeatable) embeds `mentions` (the
     entities it names, with character offsets), `events` (those it reports) and `statements`
     (those it quotes or paraphrases)."""
-    row = await get_by_key(session, Article, article, "article", options=[_WITH_SOURCE])
-    read = await _article_read(session, row, include or [])
-    return json_with_etag(request, read, exclude_unset=True, version=row.version)
+    fields = await article_service.get_article(session, article)
+    read = await _with_includes(session, ArticleRead.model_validate(fields), include or [])
+    return json_with_etag(request, read, exclude_unset=True, version=read.version)
 
 
 async def _article_read(
     session: AsyncSession, row: Article, include: Sequence[ArticleInclude]
 ) -> ArticleRead:
+    """The response to a write, from the row it wrote."""
     if "source" in inspect(row).unloaded:
         # Set as loaded state, not as a change: a read must leave nothing for commit to flush.
         source = await article_service.get_source(session, source_id=row.source_id)
         set_committed_value(row, "source", source)
-    read = ArticleRead.model_validate(row)
+    return await _with_includes(session, ArticleRead.model_validate(row), include)
+
+
+async def _with_includes(
+    session: AsyncSession, read: ArticleRead, include: Sequence[ArticleInclude]
+) -> ArticleRead:
     if ArticleInclude.MENTIONS in include:
-        mentions = await article_service.get_mentions(session, article_id=row.id)
+        mentions = await article_service.get_mentions(session, article_id=read.id)
         read.mentions = [MentionRead.model_validate(m) for m in mentions]
     if ArticleInclude.EVENTS in include:
-        read.events = await links.events_of_article(session, article_id=row.id)
+        read.events = await links.events_of_article(session, article_id=read.id)
     if ArticleInclude.STATEMENTS in include:
-        read.statements = await links.statements_of_article(session, article_id=row.id)
+        read.statements = await links.statements_of_article(session, article_id=read.id)
     return read
 
 

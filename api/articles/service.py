@@ -5,10 +5,11 @@ from typing import Any
 
 from sqlalchemy import DateTime, Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
 
 from api.articles import links
+from api.errors import NotFound
 from api.pagination import Keyset, SortKey, fetch_page
+from api.rows import by_key, columns, fetch, key_statement, nested, unflatten
 from db.models import Article, Entity, Mention, Source
 from db.models.article import UNDATED_SQL
 
@@ -31,6 +32,30 @@ def ordering(q: str | None) -> tuple[SortKey, ...]:
     return NEWEST_FIRST
 
 
+_ARTICLE = Article.__table__
+_SOURCE = Source.__table__
+# An article as the API shows it (no stored search vector), with its source as `source`.
+_WITH_SOURCE_REF = select(
+    *columns(_ARTICLE, omit=("search_vector", "source_id")),
+    *nested("source", _SOURCE, ("id", "slug", "name")),
+).join(_SOURCE, _SOURCE.c.id == _ARTICLE.c.source_id)
+_BY_KEY = by_key(_WITH_SOURCE_REF, _ARTICLE)
+# Lists leave the body out too: a page of 20 would otherwise read and ship 20 bodies.
+SUMMARY_COLUMNS = (
+    *columns(_ARTICLE, omit=("search_vector", "source_id", "body", "content_hash")),
+    *nested("source", _SOURCE, ("id", "slug", "name")),
+)
+
+
+async def get_article(session: AsyncSession, key: str) -> dict[str, Any]:
+    """The article `key` (id or slug) names, with its source, as the API's fields."""
+    statement, parameters = key_statement(_BY_KEY, key)
+    rows = await fetch(session, statement, parameters)
+    if not rows:
+        raise NotFound("article", key)
+    return unflatten(rows[0])
+
+
 async def list_articles(
     session: AsyncSession,
     *,
@@ -45,10 +70,11 @@ async def list_articles(
     language: str | None = None,
     published_after: datetime | None = None,
     published_before: datetime | None = None,
-) -> tuple[list[Article], list[Any] | None]:
-    """One page of articles and the sort key of its last row when more follow."""
-    query: Select[Any] = (
-        select(Article).join(Article.source).options(contains_eager(Article.source))
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One page of articles (as the API's fields) and the sort key of its last row when more
+    follow."""
+    query: Select[Any] = select(*SUMMARY_COLUMNS).join(
+        _SOURCE, _SOURCE.c.id == _ARTICLE.c.source_id
     )
     if q:
         query = query.where(Article.search_vector.op("@@")(func.websearch_to_tsquery("english", q)))
@@ -72,7 +98,10 @@ async def list_articles(
         query = query.where(Article.published_at >= published_after)
     if published_before is not None:
         query = query.where(Article.published_at < published_before)
-    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    rows, next_key = await fetch_page(
+        session, query, keyset=keyset, after=after, limit=limit, mappings=True
+    )
+    return [unflatten(row) for row in rows], next_key
 
 
 async def get_mentions(session: AsyncSession, *, article_id: uuid.UUID) -> list[Mention]:

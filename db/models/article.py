@@ -63,8 +63,10 @@ class Article(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
     summary: Mapped[str | None] = mapped_column(Text)
     # sha256 of the normalized body: the same story sent twice is found even without a URL.
     content_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # Only SQL reads it (search, ranking): loading it with every article would ship a vector
+    # as long as the body to Python for nothing.
     search_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), nullable=False
+        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), nullable=False, deferred=True
     )
 
     source: Mapped[Source] = relationship(lazy="raise")

@@ -1,0 +1,84 @@
+"""Hot reads without ORM objects.
+
+A read endpoint that builds a response straight from columns needs none of what the ORM adds
+per row (instances, identity map, attribute instrumentation), and profiling under load showed
+that bookkeeping as most of a request's CPU. Hot reads therefore select plain table columns
+with Core statements built once at import (so SQLAlchemy's compiled-statement cache is hit
+without re-deriving a cache key), run them on the request's own connection, and validate the
+response models from the rows' mappings.
+
+Statements still go through SQLAlchemy's `Connection.execute`: the same pool, the same error
+handling (503 on timeouts and lost connections) and the same execution events (the query-count
+tests and the benchmark's statement capture see every statement).
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Executable, FromClause, Label, Select, bindparam
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_SEPARATOR = "."
+
+
+async def fetch(
+    session: AsyncSession, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> Sequence[RowMapping]:
+    """Every row of a Core statement, as mappings, on the session's connection."""
+    connection = await session.connection()
+    return (await connection.execute(statement, dict(parameters or {}))).mappings().all()
+
+
+def columns(table: FromClause, *, omit: Sequence[str] = ()) -> list[ColumnElement[Any]]:
+    """A table's columns but the omitted ones (stored search vectors, bodies on lists)."""
+    return [column for column in table.c if column.key not in omit]
+
+
+def nested(prefix: str, table: FromClause, names: Sequence[str]) -> list[Label[Any]]:
+    """Columns labelled `prefix.name`, which `unflatten` gathers into one dict under `prefix`."""
+    return [table.c[name].label(f"{prefix}{_SEPARATOR}{name}") for name in names]
+
+
+def unflatten(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row as a dict, `prefix.name` keys gathered into nested dicts (all-NULL ones -> None,
+    for an outer join that found nothing)."""
+    flat: dict[str, Any] = {}
+    groups: dict[str, dict[str, Any]] = {}
+    for key, value in row.items():
+        prefix, separator, name = key.partition(_SEPARATOR)
+        if separator:
+            groups.setdefault(prefix, {})[name] = value
+        else:
+            flat[key] = value
+    for prefix, group in groups.items():
+        flat[prefix] = group if any(v is not None for v in group.values()) else None
+    return flat
+
+
+def as_uuid(key: str) -> uuid.UUID | None:
+    """A path or query key as a UUID, or None when it is a slug."""
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return None
+
+
+def by_key(statement: Select[Any], table: FromClause) -> tuple[Select[Any], Select[Any]]:
+    """`statement` for one row by id and by slug: two statements, so each keeps the plan of
+    its unique index."""
+    return (
+        statement.where(table.c.id == bindparam("key")),
+        statement.where(table.c.slug == bindparam("key")),
+    )
+
+
+def key_statement(
+    statements: tuple[Select[Any], Select[Any]], key: str
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of `by_key` that fits `key`, with its parameters."""
+    as_id = as_uuid(key)
+    if as_id is not None:
+        return statements[0], {"key": as_id}
+    return statements[1], {"key": key}
