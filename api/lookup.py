@@ -2,14 +2,15 @@
 
 import uuid
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import FromClause, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
 from api.errors import FieldError, NotFound, ProblemError
-from api.rows import as_uuid
+from api.rows import as_uuid, by_key, fetch, key_statement
 
 Model = TypeVar("Model", bound=Any)
 
@@ -34,6 +35,21 @@ async def get_by_key(
     if row is None:
         raise NotFound(resource, key)
     return row
+
+
+@cache
+def _id_by_key(table: FromClause) -> tuple[Select[Any], Select[Any]]:
+    return by_key(select(table.c.id), table)
+
+
+async def id_by_key(session: AsyncSession, table: FromClause, key: str, resource: str) -> uuid.UUID:
+    """The id of the row `key` (id or slug) names, for reads that need nothing else of it."""
+    statement, parameters = key_statement(_id_by_key(table), key)
+    rows = await fetch(session, statement, parameters)
+    if not rows:
+        raise NotFound(resource, key)
+    row_id: uuid.UUID = rows[0]["id"]
+    return row_id
 
 
 async def ids_for_filter(

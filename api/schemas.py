@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Self
 
@@ -31,15 +32,23 @@ class TimeRead(BaseModel):
     @classmethod
     def of(cls, row: object) -> "TimeRead | None":
         """The time of any row with the TimeBounds columns; None when it has no time."""
-        edtf = getattr(row, "time_edtf", None)
+        return cls.of_fields({name: getattr(row, name, None) for name in _TIME_COLUMNS})
+
+    @classmethod
+    def of_fields(cls, fields: Mapping[str, Any]) -> "TimeRead | None":
+        """The same from a mapping of those columns (a Core row)."""
+        edtf = fields.get("time_edtf")
         if edtf is None:
             return None
         return cls(
             edtf=edtf,
-            earliest=getattr(row, "time_earliest", None),
-            latest=getattr(row, "time_latest", None),
-            precision=getattr(row, "time_precision", None),
+            earliest=fields.get("time_earliest"),
+            latest=fields.get("time_latest"),
+            precision=fields.get("time_precision"),
         )
+
+
+_TIME_COLUMNS = ("time_edtf", "time_earliest", "time_latest", "time_precision")
 
 
 class EntityRef(BaseModel):

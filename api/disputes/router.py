@@ -22,15 +22,16 @@ from api.disputes.schemas import (
     TimelinePage,
 )
 from api.errors import problem_responses
+from api.events import service as event_service
 from api.evidence import evidence_for
 from api.http_cache import json_with_etag
 from api.idempotency import IDEMPOTENCY_KEY
-from api.lookup import get_by_key, ids_for_filter
+from api.lookup import get_by_key, id_by_key, ids_for_filter
 from api.openapi_links import created_links, updated_links
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
 from api.params import Cursor, Limit
 from api.pov import Pov
-from api.schemas import EntityRef, EventRef, ParticipantRef
+from api.schemas import EntityRef
 from db.enums import DisputeKind, DisputeStatus
 from db.models import Dispute, Entity
 
@@ -171,30 +172,19 @@ async def get_dispute_timeline(
     names."""
     keyset = keyset_for(request, dispute_service.TIME_ORDER)
     after = keyset.start(cursor)
-    row = await get_by_key(session, Dispute, dispute, "dispute")
+    dispute_id = await id_by_key(session, Dispute.__table__, dispute, "dispute")
     party = await point_of_view.find_party(session, pov)
-    timeline, next_key = await dispute_service.get_timeline(
-        session, dispute_id=row.id, keyset=keyset, after=after, limit=limit
+    entries, next_key = await dispute_service.get_timeline(
+        session, dispute_id=dispute_id, keyset=keyset, after=after, limit=limit
     )
-    event_ids = [event.id for event, _ in timeline]
-    locations = await dispute_service.get_locations(
-        session, location_ids=[e.location_id for e, _ in timeline if e.location_id is not None]
-    )
-    participants = await dispute_service.get_participants(session, event_ids=event_ids)
+    event_ids = [entry["id"] for entry in entries]
+    participants = await event_service.participant_refs(session, event_ids=event_ids)
     evidence = await evidence_for(session, "event_id", event_ids)
     items = [
-        TimelineEntry(
-            **EventRef.of(event).model_dump(),
-            location=_ref(locations.get(event.location_id)) if event.location_id else None,
-            participants=[
-                ParticipantRef(entity=EntityRef.model_validate(entity), role=p.role)
-                for p, entity in participants.get(event.id, [])
-            ],
-            role=dispute_event.role,
-            significance=dispute_event.significance,
-            evidence=evidence[event.id],
+        TimelineEntry.model_validate(
+            {**entry, "participants": participants[entry["id"]], "evidence": evidence[entry["id"]]}
         )
-        for event, dispute_event in timeline
+        for entry in entries
     ]
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     # Not page_response: the page also says whose names it uses.

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Date, Select, case, func, literal_column, select, union
+from sqlalchemy import Date, Select, func, literal_column, select, union
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -10,8 +10,10 @@ from sqlalchemy.orm import aliased
 from api import seed_writes
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
 from api.pagination import Keyset, SortKey, fetch_page
+from api.rows import nested, unflatten
+from api.schemas import TimeRead
 from api.writes import flush_or_conflict
-from db.enums import DisputeKind, DisputeStatus, ParticipantRole, RelationKind
+from db.enums import DisputeKind, DisputeStatus, RelationKind
 from db.models import (
     Dispute,
     DisputeEvent,
@@ -21,7 +23,6 @@ from db.models import (
     EntityAlias,
     EntityRelation,
     Event,
-    EventParticipant,
     Evidence,
 )
 from seeds import apply as seed_apply
@@ -39,10 +40,6 @@ TIME_ORDER = (
     ),
     SortKey(func.coalesce(Event.time_latest, literal_column("'infinity'::date", Date())), "date"),
     SortKey(Event.id, "uuid"),
-)
-
-_ROLE_ORDER = case(
-    {role: rank for rank, role in enumerate(ParticipantRole)}, value=EventParticipant.role
 )
 
 
@@ -144,6 +141,30 @@ async def get_names(
     return [(alias, named, user) for alias, named, user in rows]
 
 
+_EVENT = Event.__table__
+_TIMELINE_LINK = DisputeEvent.__table__
+_PLACE = Entity.__table__.alias("place")
+# A timeline entry in one row: the event, what it did to the dispute, and its location.
+_TIMELINE = (
+    select(
+        _EVENT.c.id,
+        _EVENT.c.slug,
+        _EVENT.c.title,
+        _EVENT.c.event_type,
+        _EVENT.c.modality,
+        _EVENT.c.time_edtf,
+        _EVENT.c.time_earliest,
+        _EVENT.c.time_latest,
+        _EVENT.c.time_precision,
+        _TIMELINE_LINK.c.role,
+        _TIMELINE_LINK.c.significance,
+        *nested("location", _PLACE, ("id", "slug", "kind", "name")),
+    )
+    .join(_TIMELINE_LINK, _TIMELINE_LINK.c.event_id == _EVENT.c.id)
+    .outerjoin(_PLACE, _PLACE.c.id == _EVENT.c.location_id)
+)
+
+
 async def get_timeline(
     session: AsyncSession,
     *,
@@ -151,49 +172,19 @@ async def get_timeline(
     keyset: Keyset,
     after: Sequence[Any] | None,
     limit: int,
-) -> tuple[list[tuple[Event, DisputeEvent]], list[Any] | None]:
-    """One page of the dispute's events in time order, each with its dispute_event row."""
-    query: Select[Any] = (
-        select(Event)
-        .join(DisputeEvent, DisputeEvent.event_id == Event.id)
-        .where(DisputeEvent.dispute_id == dispute_id)
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One page of the dispute's events in time order, each with its role in the dispute and
+    its location, as timeline entry fields (all but participants and evidence)."""
+    query = _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == dispute_id)
+    rows, next_key = await fetch_page(
+        session, query, keyset=keyset, after=after, limit=limit, mappings=True
     )
-    events, next_key = await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
-    links = await session.scalars(
-        select(DisputeEvent).where(
-            DisputeEvent.dispute_id == dispute_id,
-            DisputeEvent.event_id.in_([event.id for event in events]),
-        )
-    )
-    by_event = {link.event_id: link for link in links}
-    return [(event, by_event[event.id]) for event in events], next_key
-
-
-async def get_locations(
-    session: AsyncSession, *, location_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Entity]:
-    if not location_ids:
-        return {}
-    rows = await session.scalars(select(Entity).where(Entity.id.in_(location_ids)))
-    return {entity.id: entity for entity in rows}
-
-
-async def get_participants(
-    session: AsyncSession, *, event_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[EventParticipant, Entity]]]:
-    """Participants grouped by event: actors first, then recipients, ... (PLOVER's order)."""
-    grouped: dict[uuid.UUID, list[tuple[EventParticipant, Entity]]] = {}
-    if not event_ids:
-        return grouped
-    rows = await session.execute(
-        select(EventParticipant, Entity)
-        .join(Entity, Entity.id == EventParticipant.entity_id)
-        .where(EventParticipant.event_id.in_(event_ids))
-        .order_by(EventParticipant.event_id, _ROLE_ORDER, Entity.name, Entity.id)
-    )
-    for participant, entity in rows:
-        grouped.setdefault(participant.event_id, []).append((participant, entity))
-    return grouped
+    entries = []
+    for row in rows:
+        entry = unflatten(row)
+        entry["time"] = TimeRead.of_fields(entry)
+        entries.append(entry)
+    return entries, next_key
 
 
 # -- writes: through the seed planner, as api.entities.service explains ---------------------

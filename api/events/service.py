@@ -4,14 +4,17 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, case, func, literal_column, select, update
+from sqlalchemy import Date, Select, any_, bindparam, case, func, literal_column, select, update
 from sqlalchemy import delete as sa_delete
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from api import seed_writes
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
 from api.pagination import Keyset, SortKey, fetch_page
+from api.rows import fetch, nested, unflatten
 from api.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import EventType, Modality, ParticipantRole
 from db.models import (
@@ -118,6 +121,32 @@ async def get_entities(
         return {}
     rows = await session.scalars(select(Entity).where(Entity.id.in_(wanted)))
     return {entity.id: entity for entity in rows}
+
+
+_PARTICIPANT = EventParticipant.__table__
+_ENTITY = Entity.__table__
+# Built once; one array parameter, so one prepared statement whatever the page size.
+_PARTICIPANT_REFS = (
+    select(
+        _PARTICIPANT.c.event_id,
+        _PARTICIPANT.c.role,
+        *nested("entity", _ENTITY, ("id", "slug", "kind", "name")),
+    )
+    .join(_ENTITY, _ENTITY.c.id == _PARTICIPANT.c.entity_id)
+    .where(_PARTICIPANT.c.event_id == any_(bindparam("event_ids", type_=ARRAY(PG_UUID()))))
+    .order_by(_PARTICIPANT.c.event_id, _ROLE_ORDER, _ENTITY.c.name, _ENTITY.c.id)
+)
+
+
+async def participant_refs(
+    session: AsyncSession, *, event_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Who took part in each event, as `ParticipantRef` fields: actors first, then by name."""
+    grouped: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    if event_ids:
+        for row in await fetch(session, _PARTICIPANT_REFS, {"event_ids": list(event_ids)}):
+            grouped[row["event_id"]].append(unflatten(row))
+    return grouped
 
 
 async def get_participants(
