@@ -204,7 +204,7 @@ async def fetch_page(
 
     The query selects one ORM entity, whose objects are returned; with `whole_rows` any
     columns, whose rows are returned; with `mappings` plain table columns (api/rows.py), run
-    without the ORM and returned as mappings."""
+    without the ORM and returned as dicts (`rows.unflatten`)."""
     if after is not None:
         query = query.where(keyset.after(after))
     query = query.order_by(*keyset.order_by()).limit(limit + 1)
@@ -216,7 +216,8 @@ async def fetch_page(
         page_rows = found[:limit]
         next_key = [page_rows[-1][name] for name in sort_labels] if len(found) > limit else None
         return [
-            {k: v for k, v in row.items() if not k.startswith(_SORT_LABEL)} for row in page_rows
+            rows.unflatten({k: v for k, v in row.items() if not k.startswith(_SORT_LABEL)})
+            for row in page_rows
         ], next_key
     # One entry per selected entity or expression: an ORM entity is one item of a row however
     # many columns it maps.

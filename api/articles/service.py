@@ -98,10 +98,7 @@ async def list_articles(
         query = query.where(Article.published_at >= published_after)
     if published_before is not None:
         query = query.where(Article.published_at < published_before)
-    rows, next_key = await fetch_page(
-        session, query, keyset=keyset, after=after, limit=limit, mappings=True
-    )
-    return [unflatten(row) for row in rows], next_key
+    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit, mappings=True)
 
 
 async def get_mentions(session: AsyncSession, *, article_id: uuid.UUID) -> list[Mention]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from api import seed_writes
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
 from api.pagination import Keyset, SortKey, fetch_page
-from api.rows import nested, unflatten
+from api.rows import nested
 from api.schemas import TimeRead
 from api.writes import flush_or_conflict
 from db.enums import DisputeKind, DisputeStatus, RelationKind
@@ -179,12 +179,9 @@ async def get_timeline(
     rows, next_key = await fetch_page(
         session, query, keyset=keyset, after=after, limit=limit, mappings=True
     )
-    entries = []
-    for row in rows:
-        entry = unflatten(row)
+    for entry in rows:
         entry["time"] = TimeRead.of_fields(entry)
-        entries.append(entry)
-    return entries, next_key
+    return rows, next_key
 
 
 # -- writes: through the seed planner, as api.entities.service explains ---------------------

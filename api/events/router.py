@@ -30,7 +30,7 @@ from api.lookup import get_by_key, ids_for_filter
 from api.openapi_links import created_links, updated_links
 from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.params import Cursor, Limit
-from api.schemas import EntityRef, EventRef, ParticipantRef, TimeRead
+from api.schemas import EntityRef, EventRef, TimeRead
 from db.enums import EventType, Modality
 from db.models import Dispute, Entity, Event
 
@@ -66,22 +66,18 @@ def period_bound(value: str, parameter: str, *, last: bool) -> date:
 
 def event_fields(event: Event, location: Entity | None) -> dict[str, Any]:
     """The fields every form of an event shares, from its row and its location."""
-    return {
-        "id": event.id,
-        "slug": event.slug,
-        "title": event.title,
-        "summary": event.summary,
-        "event_type": event.event_type,
-        "mode": event.mode,
-        "contexts": event.contexts,
-        "modality": event.modality,
-        "time": TimeRead.of(event),
-        "duration": iso_duration(event.duration),
-        "location": EntityRef.model_validate(location) if location is not None else None,
-        "version": event.version,
-        "created_at": event.created_at,
-        "updated_at": event.updated_at,
-    }
+    columns = {name: getattr(event, name) for name in event_service.EVENT_COLUMNS}
+    location_ref = EntityRef.model_validate(location) if location is not None else None
+    return shape_event({**columns, "location": location_ref})
+
+
+def shape_event(columns: dict[str, Any]) -> dict[str, Any]:
+    """`EVENT_COLUMNS` and `location` as the API shows them: the time bounds as one `time`,
+    the duration in ISO 8601."""
+    fields = {name: value for name, value in columns.items() if not name.startswith("time_")}
+    fields["time"] = TimeRead.of_fields(columns)
+    fields["duration"] = iso_duration(columns["duration"])
+    return fields
 
 
 @router.get(
@@ -173,21 +169,16 @@ async def list_events(
     return page_response(request, EventPage, items, keyset, next_key)
 
 
-async def event_summaries(session: AsyncSession, events: Sequence[Event]) -> list[EventSummary]:
-    """List items for `events`, with their participants and places in two queries."""
-    participants = await event_service.get_participants(
-        session, event_ids=[event.id for event in events]
-    )
-    places = await event_service.get_entities(
-        session, entity_ids=[event.location_id for event in events]
+async def event_summaries(
+    session: AsyncSession, events: Sequence[dict[str, Any]]
+) -> list[EventSummary]:
+    """List items for the rows of `list_events`, with their participants in one query."""
+    participants = await event_service.participant_refs(
+        session, event_ids=[event["id"] for event in events]
     )
     return [
-        EventSummary(
-            **event_fields(event, places.get(event.location_id) if event.location_id else None),
-            participants=[
-                ParticipantRef(entity=EntityRef.model_validate(entity), role=participant.role)
-                for participant, entity in participants[event.id]
-            ],
+        EventSummary.model_validate(
+            {**shape_event(event), "participants": participants[event["id"]]}
         )
         for event in events
     ]

@@ -59,6 +59,34 @@ _ROLE_ORDER = case(
 )
 
 
+# The columns of an event that its list and detail forms show.
+EVENT_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "event_type",
+    "mode",
+    "contexts",
+    "modality",
+    "time_edtf",
+    "time_earliest",
+    "time_latest",
+    "time_precision",
+    "duration",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_EVENT = Event.__table__
+_PLACE = Entity.__table__.alias("place")
+# A list item in one row: the event and its location.
+_EVENT_LIST: Select[Any] = select(
+    *(_EVENT.c[name] for name in EVENT_COLUMNS),
+    *nested("location", _PLACE, ("id", "slug", "kind", "name")),
+).outerjoin(_PLACE, _PLACE.c.id == _EVENT.c.location_id)
+
+
 def overlapping(time_from: date | None, time_to: date | None) -> Any:
     """Events whose time may fall within [time_from, time_to]; an event without a time has
     nothing to overlap, so it never matches a range."""
@@ -81,9 +109,10 @@ async def list_events(
     location_id: uuid.UUID | None = None,
     time_from: date | None = None,
     time_to: date | None = None,
-) -> tuple[list[Event], list[Any] | None]:
-    """One page of events and the sort key of its last row when more follow."""
-    query: Select[Any] = select(Event)
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One page of events, as `EVENT_COLUMNS` and their `location` (EntityRef fields or
+    None), and the sort key of its last row when more follow."""
+    query: Select[Any] = _EVENT_LIST
     if event_types:
         query = query.where(Event.event_type.in_(event_types))
     if mode is not None:
@@ -110,7 +139,7 @@ async def list_events(
         query = query.where(Event.location_id == location_id)
     if time_from is not None or time_to is not None:
         query = query.where(overlapping(time_from, time_to))
-    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit, mappings=True)
 
 
 async def get_entities(
