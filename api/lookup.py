@@ -5,7 +5,9 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import FromClause, Select, or_, select
+from sqlalchemy import FromClause, Select, Text, any_, bindparam, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -52,6 +54,18 @@ async def id_by_key(session: AsyncSession, table: FromClause, key: str, resource
     return row_id
 
 
+@cache
+def _ids_for_keys(table: FromClause) -> Select[Any]:
+    """Rows by ids and slugs, each list one array parameter: one statement text (one prepared
+    statement) however many keys a filter names."""
+    return select(table.c.id, table.c.slug).where(
+        or_(
+            table.c.id == any_(bindparam("ids", type_=ARRAY(PG_UUID()))),
+            table.c.slug == any_(bindparam("slugs", type_=ARRAY(Text()))),
+        )
+    )
+
+
 async def ids_for_filter(
     session: AsyncSession,
     model: Any,
@@ -63,24 +77,24 @@ async def ids_for_filter(
     """The ids of the rows a filter names, in order; a key that names nothing is a 400 (a 422
     when it came in a request body, `location="body"`)."""
     as_uuids = {key: as_uuid(key) for key in keys}
-    rows = await session.execute(
-        select(model.id, model.slug).where(
-            or_(
-                model.id.in_([u for u in as_uuids.values() if u is not None]),
-                model.slug.in_([k for k, u in as_uuids.items() if u is None]),
-            )
-        )
+    rows = await fetch(
+        session,
+        _ids_for_keys(model.__table__),
+        {
+            "ids": [u for u in as_uuids.values() if u is not None],
+            "slugs": [k for k, u in as_uuids.items() if u is None],
+        },
     )
-    by_key: dict[str, uuid.UUID] = {}
-    for row_id, slug in rows:
-        by_key[str(row_id)] = row_id
-        by_key[slug] = row_id
+    found: dict[str, uuid.UUID] = {}
+    for row in rows:
+        found[str(row["id"])] = row["id"]
+        found[row["slug"]] = row["id"]
     ids = [
-        by_key[str(u) if u is not None else k]
+        found[str(u) if u is not None else k]
         for k, u in as_uuids.items()
-        if (str(u) if u is not None else k) in by_key
+        if (str(u) if u is not None else k) in found
     ]
-    unknown = [k for k, u in as_uuids.items() if (str(u) if u is not None else k) not in by_key]
+    unknown = [k for k, u in as_uuids.items() if (str(u) if u is not None else k) not in found]
     if unknown:
         raise ProblemError(
             422 if location == "body" else 400,
