@@ -44,8 +44,12 @@ VENV_BIN = Path(sys.executable).parent
 
 # Production settings of the measured server (documented in bench/README.md).
 WORKERS = 2
-POOL_SIZE = 10
-MAX_OVERFLOW = 5
+# A pool per worker as large as its share of the load's connections (32 / 2), and no overflow:
+# overflow connections are opened and closed again with every burst, and under steady load that
+# churn cost both the worker and PostgreSQL (measured: 101 new backends in 16 s at 10 + 5,
+# and article-by-id at about half the req/s of 16 + 0; see bench/RESULTS.md).
+POOL_SIZE = 16
+MAX_OVERFLOW = 0
 
 
 def say(message: str) -> None:
