@@ -271,7 +271,7 @@ def report(
             f"{imported.rows / imported.copy_seconds:,.0f} | |",
             "",
             f"Import / copy: **{ratio:.2f}x** (target <= 2x); peak RSS target <= 300 MB. "
-            "The import's time includes its closing ANALYZE of the tables it loaded; the "
+            "The import's time includes its closing VACUUM (ANALYZE) of the tables it loaded; the "
             "copy's does not.",
             "",
         ]

