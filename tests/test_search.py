@@ -1,9 +1,11 @@
 import re
+from datetime import UTC, datetime
 
 import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.search import service as search_service
 from db.enums import DisputeKind, DisputeStatus, EntityKind, EventType
 from db.models import Dispute, Event
 from tests.factories import make_article, make_entity, make_source
@@ -96,3 +98,41 @@ async def test_hostile_search_text_is_harmless(client: AsyncClient, q: str) -> N
 
     assert response.status_code == 200
     assert response.json()["items"] == []
+
+
+async def test_articles_are_ranked_among_the_newest_matches(
+    client: AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word in most of the archive ranks only the newest RANKED_ARTICLES matches: the best
+    match among older articles is left out, however well it matches."""
+    monkeypatch.setattr(search_service, "RANKED_ARTICLES", 2)
+    source = await make_source(session)
+    await make_article(
+        session,
+        source,
+        "old-but-best",
+        "Harbour harbour harbour: the harbour and nothing but the harbour.",
+        headline="Harbour",
+        published_at=datetime(2001, 1, 1, tzinfo=UTC),
+    )
+    for year in (2020, 2021):
+        await make_article(
+            session,
+            source,
+            f"passing-{year}",
+            f"In {year} the report mentioned a harbour once among many other things.",
+            published_at=datetime(year, 1, 1, tzinfo=UTC),
+        )
+    await session.flush()
+
+    response = await client.get("/v1/search", params={"q": "harbour", "type": "article"})
+
+    assert response.status_code == 200
+    assert sorted(hit["slug"] for hit in response.json()["items"]) == [
+        "passing-2020",
+        "passing-2021",
+    ]
+
+    monkeypatch.setattr(search_service, "RANKED_ARTICLES", 3)
+    response = await client.get("/v1/search", params={"q": "harbour", "type": "article"})
+    assert response.json()["items"][0]["slug"] == "old-but-best"
