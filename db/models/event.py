@@ -78,7 +78,8 @@ class EventParticipant(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "event_participant"
     __table_args__ = (
         UniqueConstraint("event_id", "entity_id", "role"),
-        Index("ix_event_participant_entity_id", "entity_id"),
+        # With the event id, an entity's events are an index-only scan.
+        Index("ix_event_participant_entity_id_event_id", "entity_id", "event_id"),
     )
 
     event_id: Mapped[uuid.UUID] = mapped_column(
