@@ -18,7 +18,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import rows
@@ -29,6 +29,8 @@ MAX_LIMIT = 100
 
 # Labels of the sort-key columns a `mappings` page adds to its rows.
 _SORT_LABEL = "_sort_"
+# Names of the cursor's key parameters in a `page_statement`.
+_AFTER = "after_"
 
 KeyKind = Literal["uuid", "datetime", "date", "float", "str", "int"]
 
@@ -102,6 +104,17 @@ def _invalid_cursor(detail: str) -> ProblemError:
     return ProblemError(400, "invalid_cursor", detail)
 
 
+def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` (values or bound parameters) in the order of `keys`."""
+    clauses = []
+    for position, key in enumerate(keys):
+        equal_prefix = [k.expression == v for k, v in zip(keys, values[:position], strict=False)]
+        value = values[position]
+        beyond = key.expression < value if key.descending else key.expression > value
+        clauses.append(and_(*equal_prefix, beyond))
+    return or_(*clauses)
+
+
 class Keyset:
     """The ordering of one list endpoint and the cursors that walk it."""
 
@@ -115,15 +128,7 @@ class Keyset:
 
     def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
         """Rows strictly after `values` in this ordering (directions may be mixed)."""
-        clauses = []
-        for position, key in enumerate(self.keys):
-            equal_prefix = [
-                k.expression == v for k, v in zip(self.keys, values[:position], strict=False)
-            ]
-            value = values[position]
-            beyond = key.expression < value if key.descending else key.expression > value
-            clauses.append(and_(*equal_prefix, beyond))
-        return or_(*clauses)
+        return _after(self.keys, values)
 
     def _signature(self, payload: bytes) -> str:
         digest = hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]
@@ -205,20 +210,12 @@ async def fetch_page(
     The query selects one ORM entity, whose objects are returned; with `whole_rows` any
     columns, whose rows are returned; with `mappings` plain table columns (api/rows.py), run
     without the ORM and returned as dicts (`rows.unflatten`)."""
+    if mappings:
+        statement = page_statement(query, keyset.keys, cursor=after is not None)
+        return await fetch_prepared_page(session, statement, {}, after=after, limit=limit)
     if after is not None:
         query = query.where(keyset.after(after))
     query = query.order_by(*keyset.order_by()).limit(limit + 1)
-    if mappings:
-        sort_labels = [f"{_SORT_LABEL}{position}" for position in range(len(keyset.keys))]
-        labelled = zip(keyset.keys, sort_labels, strict=True)
-        query = query.add_columns(*(key.expression.label(name) for key, name in labelled))
-        found = await rows.fetch(session, query)
-        page_rows = found[:limit]
-        next_key = [page_rows[-1][name] for name in sort_labels] if len(found) > limit else None
-        return [
-            rows.unflatten({k: v for k, v in row.items() if not k.startswith(_SORT_LABEL)})
-            for row in page_rows
-        ], next_key
     # One entry per selected entity or expression: an ORM entity is one item of a row however
     # many columns it maps.
     width = len(query.column_descriptions)
@@ -229,6 +226,46 @@ async def fetch_page(
     if whole_rows:
         return [row[:width] for row in page], next_key
     return [row[0] for row in page], next_key
+
+
+def page_statement(query: Select[Any], keys: Sequence[SortKey], *, cursor: bool) -> Select[Any]:
+    """`query` as a page statement in the order of `keys`: the rows after the cursor's key
+    (parameters `after_0`, `after_1`, ...) when `cursor`, at most `limit` rows, the sort key
+    in columns of their own. Its values are all parameters, so a caller can build it once
+    per shape of request and cache it (see `fetch_prepared_page`)."""
+    if cursor:
+        after: list[Any] = [bindparam(f"{_AFTER}{position}") for position in range(len(keys))]
+        query = query.where(_after(keys, after))
+    ordered = query.order_by(*(key.order_by() for key in keys)).limit(
+        bindparam("limit", type_=Integer)
+    )
+    return ordered.add_columns(
+        *(key.expression.label(f"{_SORT_LABEL}{position}") for position, key in enumerate(keys))
+    )
+
+
+async def fetch_prepared_page(
+    session: AsyncSession,
+    statement: Select[Any],
+    parameters: dict[str, Any],
+    *,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One page of a `page_statement`: its rows as dicts (`rows.unflatten`), and the sort key
+    of the last row when more follow (one extra row is fetched to know)."""
+    values = {**parameters, "limit": limit + 1}
+    if after is not None:
+        values.update((f"{_AFTER}{position}", value) for position, value in enumerate(after))
+    found = await rows.fetch(session, statement, values)
+    page = [dict(row) for row in found[:limit]]
+    next_key = None
+    if len(found) > limit:
+        next_key = [value for name, value in page[-1].items() if name.startswith(_SORT_LABEL)]
+    return [
+        rows.unflatten({k: v for k, v in row.items() if not k.startswith(_SORT_LABEL)})
+        for row in page
+    ], next_key
 
 
 def page_response(

@@ -83,7 +83,6 @@ async def list_articles(
     dispute_ids = await ids_for_filter(session, Dispute, [dispute], "dispute") if dispute else []
     articles, next_key = await article_service.list_articles(
         session,
-        keyset=keyset,
         after=after,
         limit=limit,
         q=q,

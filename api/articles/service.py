@@ -1,14 +1,16 @@
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Select, func, literal_column, select
+from sqlalchemy import DateTime, Select, Text, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
 from api.errors import NotFound
-from api.pagination import Keyset, SortKey, fetch_page
+from api.pagination import SortKey, fetch_prepared_page, page_statement
 from api.rows import by_key, columns, fetch, key_statement, nested, unflatten
 from db.models import Article, Entity, Mention, Source
 from db.models.article import UNDATED_SQL
@@ -22,14 +24,17 @@ NEWEST_FIRST = (
 )
 
 
-def search_rank(q: str) -> Any:
-    return func.ts_rank_cd(Article.search_vector, func.websearch_to_tsquery("english", q))
+# Full-text matching and ranking with the search text as the parameter `q`.
+_SEARCH_QUERY = func.websearch_to_tsquery("english", bindparam("q", type_=Text))
+BY_RANK = (
+    SortKey(func.ts_rank_cd(Article.search_vector, _SEARCH_QUERY), "float", True),
+    SortKey(Article.id, "uuid", True),
+)
 
 
 def ordering(q: str | None) -> tuple[SortKey, ...]:
-    if q:
-        return (SortKey(search_rank(q), "float", True), SortKey(Article.id, "uuid", True))
-    return NEWEST_FIRST
+    """The order of a list: best match first with `q`, newest first without."""
+    return BY_RANK if q else NEWEST_FIRST
 
 
 _ARTICLE = Article.__table__
@@ -56,10 +61,60 @@ async def get_article(session: AsyncSession, key: str) -> dict[str, Any]:
     return unflatten(rows[0])
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which filters a list request uses: the statement for each shape is built once."""
+
+    q: bool
+    source: bool
+    entities: int
+    event: bool
+    dispute: bool
+    language: bool
+    published_after: bool
+    published_before: bool
+    cursor: bool
+
+
+@lru_cache(maxsize=1024)
+def _list_statement(shape: _Shape) -> Select[Any]:
+    """The page statement for one shape of request, every value a parameter. Building a
+    statement and deriving its cache key cost about as much CPU as running it (0.6 ms of
+    1.4 ms per page measured in process), so each shape is built once."""
+    query: Select[Any] = select(*SUMMARY_COLUMNS).join(
+        _SOURCE, _SOURCE.c.id == _ARTICLE.c.source_id
+    )
+    if shape.q:
+        query = query.where(Article.search_vector.op("@@")(_SEARCH_QUERY))
+    if shape.source:
+        query = query.where(Article.source_id == bindparam("source_id"))
+    for position in range(shape.entities):
+        # Every named entity must be mentioned: one EXISTS each, served by the
+        # (entity_id, article_id) index.
+        query = query.where(
+            select(Mention.article_id)
+            .where(
+                Mention.article_id == Article.id,
+                Mention.entity_id == bindparam(f"entity_{position}"),
+            )
+            .exists()
+        )
+    if shape.event:
+        query = query.where(Article.id.in_(links.articles_reporting_event(bindparam("event_id"))))
+    if shape.dispute:
+        query = query.where(Article.id.in_(links.articles_about_dispute(bindparam("dispute_id"))))
+    if shape.language:
+        query = query.where(func.lower(Article.language) == bindparam("language"))
+    if shape.published_after:
+        query = query.where(Article.published_at >= bindparam("published_after"))
+    if shape.published_before:
+        query = query.where(Article.published_at < bindparam("published_before"))
+    return page_statement(query, BY_RANK if shape.q else NEWEST_FIRST, cursor=shape.cursor)
+
+
 async def list_articles(
     session: AsyncSession,
     *,
-    keyset: Keyset,
     after: Sequence[Any] | None,
     limit: int,
     q: str | None = None,
@@ -71,34 +126,36 @@ async def list_articles(
     published_after: datetime | None = None,
     published_before: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
-    """One page of articles (as the API's fields) and the sort key of its last row when more
-    follow."""
-    query: Select[Any] = select(*SUMMARY_COLUMNS).join(
-        _SOURCE, _SOURCE.c.id == _ARTICLE.c.source_id
+    """One page of articles in `ordering(q)` (as the API's fields) and the sort key of its
+    last row when more follow."""
+    shape = _Shape(
+        q=bool(q),
+        source=source_id is not None,
+        entities=len(entity_ids),
+        event=event_id is not None,
+        dispute=dispute_id is not None,
+        language=language is not None,
+        published_after=published_after is not None,
+        published_before=published_before is not None,
+        cursor=after is not None,
     )
-    if q:
-        query = query.where(Article.search_vector.op("@@")(func.websearch_to_tsquery("english", q)))
-    if source_id is not None:
-        query = query.where(Article.source_id == source_id)
-    for entity_id in entity_ids:
-        # Every named entity must be mentioned: one EXISTS each, served by the
-        # (entity_id, article_id) index.
-        query = query.where(
-            select(Mention.article_id)
-            .where(Mention.article_id == Article.id, Mention.entity_id == entity_id)
-            .exists()
-        )
-    if event_id is not None:
-        query = query.where(Article.id.in_(links.articles_reporting_event(event_id)))
-    if dispute_id is not None:
-        query = query.where(Article.id.in_(links.articles_about_dispute(dispute_id)))
-    if language is not None:
-        query = query.where(func.lower(Article.language) == language.lower())
-    if published_after is not None:
-        query = query.where(Article.published_at >= published_after)
-    if published_before is not None:
-        query = query.where(Article.published_at < published_before)
-    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit, mappings=True)
+    values = {
+        "q": q or None,
+        "source_id": source_id,
+        "event_id": event_id,
+        "dispute_id": dispute_id,
+        "language": language.lower() if language is not None else None,
+        "published_after": published_after,
+        "published_before": published_before,
+        **{f"entity_{position}": entity_id for position, entity_id in enumerate(entity_ids)},
+    }
+    return await fetch_prepared_page(
+        session,
+        _list_statement(shape),
+        {name: value for name, value in values.items() if value is not None},
+        after=after,
+        limit=limit,
+    )
 
 
 async def get_mentions(session: AsyncSession, *, article_id: uuid.UUID) -> list[Mention]:

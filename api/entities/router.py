@@ -152,7 +152,7 @@ async def list_entity_articles(
     row = await get_by_key(session, Entity, entity, "entity")
     keyset = keyset_for(request, article_service.NEWEST_FIRST)
     articles, next_key = await article_service.list_articles(
-        session, keyset=keyset, after=keyset.start(cursor), limit=limit, entity_ids=[row.id]
+        session, after=keyset.start(cursor), limit=limit, entity_ids=[row.id]
     )
     items = [ArticleSummary.model_validate(a) for a in articles]
     return page_response(request, ArticlePage, items, keyset, next_key)
