@@ -175,7 +175,7 @@ async def list_entity_events(
     row = await get_by_key(session, Entity, entity, "entity")
     keyset = keyset_for(request, event_service.TIME_ORDER)
     events, next_key = await event_service.list_events(
-        session, keyset=keyset, after=keyset.start(cursor), limit=limit, participant_ids=[row.id]
+        session, after=keyset.start(cursor), limit=limit, participant_ids=[row.id]
     )
     items = await event_summaries(session, events)
     return page_response(request, EventPage, items, keyset, next_key)

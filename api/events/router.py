@@ -152,7 +152,6 @@ async def list_events(
     location_ids = await ids_for_filter(session, Entity, [location], "location") if location else []
     events, next_key = await event_service.list_events(
         session,
-        keyset=keyset,
         after=after,
         limit=limit,
         event_types=event_type or [],

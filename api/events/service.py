@@ -1,7 +1,9 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Date, Select, any_, bindparam, case, func, literal_column, select, update
@@ -13,7 +15,7 @@ from sqlalchemy.orm import aliased
 
 from api import seed_writes
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
-from api.pagination import Keyset, SortKey, fetch_page
+from api.pagination import SortKey, fetch_prepared_page, page_statement
 from api.rows import fetch, nested, unflatten
 from api.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import EventType, Modality, ParticipantRole
@@ -87,17 +89,73 @@ _EVENT_LIST: Select[Any] = select(
 ).outerjoin(_PLACE, _PLACE.c.id == _EVENT.c.location_id)
 
 
-def overlapping(time_from: date | None, time_to: date | None) -> Any:
+def overlapping(time_from: Any, time_to: Any) -> Any:
     """Events whose time may fall within [time_from, time_to]; an event without a time has
     nothing to overlap, so it never matches a range."""
     wanted = func.daterange(time_from, time_to, literal_column("'[]'"))
     return Event.time_edtf.is_not(None) & _EVENT_SPAN.op("&&")(wanted)
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which filters a list request uses: the statement for each shape is built once."""
+
+    event_types: bool
+    mode: bool
+    contexts: bool
+    modality: bool
+    participants: int
+    dispute: bool
+    location: bool
+    time: bool
+    cursor: bool
+
+
+@lru_cache(maxsize=1024)
+def _list_statement(shape: _Shape) -> Select[Any]:
+    """The page statement for one shape of request, every value a parameter (built once:
+    see api.articles.service._list_statement)."""
+    query: Select[Any] = _EVENT_LIST
+    if shape.event_types:
+        query = query.where(Event.event_type.in_(bindparam("event_types", expanding=True)))
+    if shape.mode:
+        query = query.where(Event.mode == bindparam("mode"))
+    if shape.contexts:
+        # `@>` (contains all) is served by the GIN index on contexts.
+        query = query.where(Event.contexts.contains(bindparam("contexts")))
+    if shape.modality:
+        query = query.where(Event.modality == bindparam("modality"))
+    for position in range(shape.participants):
+        # Every named entity must take part, in any role: one EXISTS each.
+        query = query.where(
+            select(EventParticipant.id)
+            .where(
+                EventParticipant.event_id == Event.id,
+                EventParticipant.entity_id == bindparam(f"participant_{position}"),
+            )
+            .exists()
+        )
+    if shape.dispute:
+        query = query.where(
+            select(DisputeEvent.id)
+            .where(
+                DisputeEvent.event_id == Event.id,
+                DisputeEvent.dispute_id == bindparam("dispute_id"),
+            )
+            .exists()
+        )
+    if shape.location:
+        query = query.where(Event.location_id == bindparam("location_id"))
+    if shape.time:
+        query = query.where(
+            overlapping(bindparam("time_from", type_=Date), bindparam("time_to", type_=Date))
+        )
+    return page_statement(query, TIME_ORDER, cursor=shape.cursor)
+
+
 async def list_events(
     session: AsyncSession,
     *,
-    keyset: Keyset,
     after: Sequence[Any] | None,
     limit: int,
     event_types: Sequence[EventType] = (),
@@ -110,36 +168,36 @@ async def list_events(
     time_from: date | None = None,
     time_to: date | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
-    """One page of events, as `EVENT_COLUMNS` and their `location` (EntityRef fields or
-    None), and the sort key of its last row when more follow."""
-    query: Select[Any] = _EVENT_LIST
-    if event_types:
-        query = query.where(Event.event_type.in_(event_types))
-    if mode is not None:
-        query = query.where(Event.mode == mode)
-    if contexts:
-        # `@>` (contains all) is served by the GIN index on contexts.
-        query = query.where(Event.contexts.contains(list(contexts)))
-    if modality is not None:
-        query = query.where(Event.modality == modality)
-    for entity_id in participant_ids:
-        # Every named entity must take part, in any role: one EXISTS each.
-        query = query.where(
-            select(EventParticipant.id)
-            .where(EventParticipant.event_id == Event.id, EventParticipant.entity_id == entity_id)
-            .exists()
-        )
-    if dispute_id is not None:
-        query = query.where(
-            select(DisputeEvent.id)
-            .where(DisputeEvent.event_id == Event.id, DisputeEvent.dispute_id == dispute_id)
-            .exists()
-        )
-    if location_id is not None:
-        query = query.where(Event.location_id == location_id)
-    if time_from is not None or time_to is not None:
-        query = query.where(overlapping(time_from, time_to))
-    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit, mappings=True)
+    """One page of events in `TIME_ORDER`, as `EVENT_COLUMNS` and their `location`
+    (EntityRef fields or None), and the sort key of its last row when more follow."""
+    has_time = time_from is not None or time_to is not None
+    shape = _Shape(
+        event_types=bool(event_types),
+        mode=mode is not None,
+        contexts=bool(contexts),
+        modality=modality is not None,
+        participants=len(participant_ids),
+        dispute=dispute_id is not None,
+        location=location_id is not None,
+        time=has_time,
+        cursor=after is not None,
+    )
+    values: dict[str, Any] = {
+        "event_types": list(event_types),
+        "mode": mode,
+        "contexts": list(contexts),
+        "modality": modality,
+        "dispute_id": dispute_id,
+        "location_id": location_id,
+        **{f"participant_{n}": entity_id for n, entity_id in enumerate(participant_ids)},
+    }
+    parameters = {name: value for name, value in values.items() if value not in (None, [])}
+    if has_time:
+        # An open side stays NULL: daterange() leaves it unbounded.
+        parameters |= {"time_from": time_from, "time_to": time_to}
+    return await fetch_prepared_page(
+        session, _list_statement(shape), parameters, after=after, limit=limit
+    )
 
 
 async def get_entities(
