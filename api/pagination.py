@@ -202,17 +202,13 @@ async def fetch_page(
     after: Sequence[Any] | None,
     limit: int,
     whole_rows: bool = False,
-    mappings: bool = False,
 ) -> tuple[list[Any], list[Any] | None]:
     """Run `query` for one page: its rows, and the sort key of the last row when more follow.
     One extra row is fetched to know whether they do.
 
-    The query selects one ORM entity, whose objects are returned; with `whole_rows` any
-    columns, whose rows are returned; with `mappings` plain table columns (api/rows.py), run
-    without the ORM and returned as dicts (`rows.unflatten`)."""
-    if mappings:
-        statement = page_statement(query, keyset.keys, cursor=after is not None)
-        return await fetch_prepared_page(session, statement, {}, after=after, limit=limit)
+    The query selects one ORM entity, whose objects are returned, or with `whole_rows` any
+    columns, whose rows are returned. Hot lists build a `page_statement` once instead and
+    run it with `fetch_prepared_page`."""
     if after is not None:
         query = query.where(keyset.after(after))
     query = query.order_by(*keyset.order_by()).limit(limit + 1)

@@ -175,7 +175,7 @@ async def get_dispute_timeline(
     dispute_id = await id_by_key(session, Dispute.__table__, dispute, "dispute")
     party = await point_of_view.find_party(session, pov)
     entries, next_key = await dispute_service.get_timeline(
-        session, dispute_id=dispute_id, keyset=keyset, after=after, limit=limit
+        session, dispute_id=dispute_id, after=after, limit=limit
     )
     event_ids = [entry["id"] for entry in entries]
     participants = await event_service.participant_refs(session, event_ids=event_ids)

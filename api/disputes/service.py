@@ -2,14 +2,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Date, Select, func, literal_column, select, union
+from sqlalchemy import Date, Select, bindparam, func, literal_column, select, union
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from api import seed_writes
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
-from api.pagination import Keyset, SortKey, fetch_page
+from api.pagination import Keyset, SortKey, fetch_page, fetch_prepared_page, page_statement
 from api.rows import nested
 from api.schemas import TimeRead
 from api.writes import flush_or_conflict
@@ -165,19 +165,32 @@ _TIMELINE = (
 )
 
 
+# Built once, without and with a cursor.
+_TIMELINE_PAGE = {
+    cursor: page_statement(
+        _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == bindparam("dispute_id")),
+        TIME_ORDER,
+        cursor=cursor,
+    )
+    for cursor in (False, True)
+}
+
+
 async def get_timeline(
     session: AsyncSession,
     *,
     dispute_id: uuid.UUID,
-    keyset: Keyset,
     after: Sequence[Any] | None,
     limit: int,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
     """One page of the dispute's events in time order, each with its role in the dispute and
     its location, as timeline entry fields (all but participants and evidence)."""
-    query = _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == dispute_id)
-    rows, next_key = await fetch_page(
-        session, query, keyset=keyset, after=after, limit=limit, mappings=True
+    rows, next_key = await fetch_prepared_page(
+        session,
+        _TIMELINE_PAGE[after is not None],
+        {"dispute_id": dispute_id},
+        after=after,
+        limit=limit,
     )
     for entry in rows:
         entry["time"] = TimeRead.of_fields(entry)
