@@ -56,5 +56,5 @@ async def evidence_for(
         return grouped
     rows = await fetch(session, _statement(subject_column), {"subject_ids": list(subject_ids)})
     for row in rows:
-        grouped[row["subject"]].append(EvidenceRead.model_validate(dict(row)))
+        grouped[row["subject"]].append(EvidenceRead.model_validate(row))
     return grouped

@@ -27,8 +27,9 @@ from api.errors import ProblemError
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
-# Labels of the sort-key columns a `mappings` page adds to its rows.
-_SORT_LABEL = "_sort_"
+# The sort-key columns a `page_statement` adds to its rows, labelled `_sort.0`, `_sort.1`, ...
+# so that `rows.fetch` gathers them into one dict.
+_SORT = "_sort"
 # Names of the cursor's key parameters in a `page_statement`.
 _AFTER = "after_"
 
@@ -236,7 +237,7 @@ def page_statement(query: Select[Any], keys: Sequence[SortKey], *, cursor: bool)
         bindparam("limit", type_=Integer)
     )
     return ordered.add_columns(
-        *(key.expression.label(f"{_SORT_LABEL}{position}") for position, key in enumerate(keys))
+        *(key.expression.label(f"{_SORT}.{position}") for position, key in enumerate(keys))
     )
 
 
@@ -248,20 +249,16 @@ async def fetch_prepared_page(
     after: Sequence[Any] | None,
     limit: int,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
-    """One page of a `page_statement`: its rows as dicts (`rows.unflatten`), and the sort key
+    """One page of a `page_statement`: its rows as dicts (`rows.fetch`), and the sort key
     of the last row when more follow (one extra row is fetched to know)."""
     values = {**parameters, "limit": limit + 1}
     if after is not None:
         values.update((f"{_AFTER}{position}", value) for position, value in enumerate(after))
     found = await rows.fetch(session, statement, values)
-    page = [dict(row) for row in found[:limit]]
-    next_key = None
-    if len(found) > limit:
-        next_key = [value for name, value in page[-1].items() if name.startswith(_SORT_LABEL)]
-    return [
-        rows.unflatten({k: v for k, v in row.items() if not k.startswith(_SORT_LABEL)})
-        for row in page
-    ], next_key
+    page = found[:limit]
+    sort_keys = [row.pop(_SORT) for row in page]
+    next_key = list(sort_keys[-1].values()) if len(found) > limit else None
+    return page, next_key
 
 
 def page_response(

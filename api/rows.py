@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, FromClause, Label, Select, bindparam
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _SEPARATOR = "."
@@ -25,10 +24,33 @@ _SEPARATOR = "."
 
 async def fetch(
     session: AsyncSession, statement: Executable, parameters: Mapping[str, Any] | None = None
-) -> Sequence[RowMapping]:
-    """Every row of a Core statement, as mappings, on the session's connection."""
+) -> list[dict[str, Any]]:
+    """Every row of a Core statement on the session's connection, as a dict; columns labelled
+    `prefix.name` (`nested`) gathered into one dict under `prefix`, or None when all of them
+    are NULL (an outer join that found nothing)."""
     connection = await session.connection()
-    return (await connection.execute(statement, dict(parameters or {}))).mappings().all()
+    result = await connection.execute(statement, dict(parameters or {}))
+    return _as_dicts(list(result.keys()), result.all())
+
+
+def _as_dicts(keys: Sequence[str], found: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    # Where each key goes is worked out once per result, not once per row.
+    flat: list[tuple[int, str]] = []
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for index, key in enumerate(keys):
+        prefix, separator, name = key.partition(_SEPARATOR)
+        if separator:
+            groups.setdefault(prefix, []).append((index, name))
+        else:
+            flat.append((index, key))
+    dicts = []
+    for row in found:
+        values = {key: row[index] for index, key in flat}
+        for prefix, members in groups.items():
+            group = {name: row[index] for index, name in members}
+            values[prefix] = group if any(v is not None for v in group.values()) else None
+        dicts.append(values)
+    return dicts
 
 
 def columns(table: FromClause, *, omit: Sequence[str] = ()) -> list[ColumnElement[Any]]:
@@ -37,24 +59,8 @@ def columns(table: FromClause, *, omit: Sequence[str] = ()) -> list[ColumnElemen
 
 
 def nested(prefix: str, table: FromClause, names: Sequence[str]) -> list[Label[Any]]:
-    """Columns labelled `prefix.name`, which `unflatten` gathers into one dict under `prefix`."""
+    """Columns labelled `prefix.name`, which `fetch` gathers into one dict under `prefix`."""
     return [table.c[name].label(f"{prefix}{_SEPARATOR}{name}") for name in names]
-
-
-def unflatten(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """A row as a dict, `prefix.name` keys gathered into nested dicts (all-NULL ones -> None,
-    for an outer join that found nothing)."""
-    flat: dict[str, Any] = {}
-    groups: dict[str, dict[str, Any]] = {}
-    for key, value in row.items():
-        prefix, separator, name = key.partition(_SEPARATOR)
-        if separator:
-            groups.setdefault(prefix, {})[name] = value
-        else:
-            flat[key] = value
-    for prefix, group in groups.items():
-        flat[prefix] = group if any(v is not None for v in group.values()) else None
-    return flat
 
 
 def as_uuid(key: str) -> uuid.UUID | None:

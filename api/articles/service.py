@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.articles import links
 from api.errors import NotFound
 from api.pagination import SortKey, fetch_prepared_page, page_statement
-from api.rows import by_key, columns, fetch, key_statement, nested, unflatten
+from api.rows import by_key, columns, fetch, key_statement, nested
 from db.models import Article, Entity, Mention, Source
 from db.models.article import UNDATED_SQL
 
@@ -58,7 +58,7 @@ async def get_article(session: AsyncSession, key: str) -> dict[str, Any]:
     rows = await fetch(session, statement, parameters)
     if not rows:
         raise NotFound("article", key)
-    return unflatten(rows[0])
+    return rows[0]
 
 
 @dataclass(frozen=True, slots=True)

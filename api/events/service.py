@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from api import seed_writes
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
 from api.pagination import SortKey, fetch_prepared_page, page_statement
-from api.rows import fetch, nested, unflatten
+from api.rows import fetch, nested
 from api.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import EventType, Modality, ParticipantRole
 from db.models import (
@@ -232,7 +232,7 @@ async def participant_refs(
     grouped: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     if event_ids:
         for row in await fetch(session, _PARTICIPANT_REFS, {"event_ids": list(event_ids)}):
-            grouped[row["event_id"]].append(unflatten(row))
+            grouped[row["event_id"]].append(row)
     return grouped
 
 
