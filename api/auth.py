@@ -6,12 +6,12 @@ unless NEWSGRAPH_REQUIRE_KEY_FOR_READS is set.
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +75,10 @@ def _unauthorized(detail: str) -> ProblemError:
     )
 
 
+# How fresh `last_used_at` is kept.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 async def _authenticate(
     session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
 ) -> ApiKey:
@@ -87,8 +91,19 @@ async def _authenticate(
     )
     if row is None:
         raise _unauthorized("The API key is not valid or has been revoked.")
+    # At most once a minute (what `newsgraph apikey list` shows): an UPDATE on every request
+    # held the key's row lock until the request's transaction ended, so concurrent writes with
+    # one key queued behind each other (mixed benchmark profile: p99 3.5 s).
     await session.execute(
-        update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=datetime.now(UTC))
+        update(ApiKey)
+        .where(
+            ApiKey.id == row.id,
+            or_(
+                ApiKey.last_used_at.is_(None),
+                ApiKey.last_used_at < func.now() - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=datetime.now(UTC))
     )
     return row
 

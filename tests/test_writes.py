@@ -53,6 +53,27 @@ async def test_a_revoked_key_is_refused(
     assert response.status_code == 401
 
 
+async def test_a_key_records_its_last_use_at_most_once_a_minute(
+    session: AsyncSession, client: AsyncClient, writer: dict[str, str]
+) -> None:
+    """Rewriting `last_used_at` on every request would hold the key's row lock for the whole
+    write, and concurrent writes with one key would queue behind each other."""
+    last_used = text("SELECT last_used_at FROM api_key WHERE name = 'desk'")
+
+    await client.post("/v1/sources", json=KYODO, headers=writer)
+    first = await session.scalar(last_used)
+    await client.post("/v1/sources", json={**KYODO, "slug": "kyodo-2"}, headers=writer)
+    within_the_minute = await session.scalar(last_used)
+    await session.execute(text("UPDATE api_key SET last_used_at = now() - interval '2 minutes'"))
+    backdated = await session.scalar(last_used)
+    await client.post("/v1/sources", json={**KYODO, "slug": "kyodo-3"}, headers=writer)
+    after_a_while = await session.scalar(last_used)
+
+    assert first is not None
+    assert within_the_minute == first
+    assert after_a_while > backdated
+
+
 async def test_create_returns_the_resource_with_location_and_etag(
     client: AsyncClient, writer: dict[str, str]
 ) -> None:
