@@ -4,6 +4,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.articles import service as article_service
 from db.models import Source
 from tests.factories import make_article, make_entity, make_source, mention_all
 
@@ -145,6 +146,25 @@ async def test_full_text_ranks_headline_matches_first(
 
     assert await _slugs(client, q="treaty") == ["in-headline", "body-only"]
     assert await _slugs(client, q="'treaty' OR & !") == ["in-headline", "body-only"]
+
+
+async def test_full_text_ranks_the_newest_matches_of_every_filter(
+    session: AsyncSession, kyodo: Source, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the newest RANKED_ARTICLES matches are ranked, and "matches" means every filter:
+    an article of another source does not take a place among them."""
+    monkeypatch.setattr(article_service, "RANKED_ARTICLES", 2)
+    other = await make_source(session, "tass", "TASS")
+    await make_article(
+        session, kyodo, "old-best", "Treaty treaty treaty.", headline="Treaty", published_at=day(1)
+    )
+    await make_article(session, kyodo, "mid", "A treaty was mentioned.", published_at=day(2))
+    await make_article(session, kyodo, "new", "The treaty came up once.", published_at=day(3))
+    await make_article(session, other, "newest-elsewhere", "Treaty news.", published_at=day(4))
+
+    assert sorted(await _slugs(client, q="treaty", source="kyodo")) == ["mid", "new"]
+    monkeypatch.setattr(article_service, "RANKED_ARTICLES", 3)
+    assert (await _slugs(client, q="treaty", source="kyodo"))[0] == "old-best"
 
 
 async def test_entity_filter_requires_every_entity(

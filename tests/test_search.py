@@ -5,7 +5,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.search import service as search_service
+from api.articles import service as article_service
 from db.enums import DisputeKind, DisputeStatus, EntityKind, EventType
 from db.models import Dispute, Event
 from tests.factories import make_article, make_entity, make_source
@@ -105,7 +105,7 @@ async def test_articles_are_ranked_among_the_newest_matches(
 ) -> None:
     """A word in most of the archive ranks only the newest RANKED_ARTICLES matches: the best
     match among older articles is left out, however well it matches."""
-    monkeypatch.setattr(search_service, "RANKED_ARTICLES", 2)
+    monkeypatch.setattr(article_service, "RANKED_ARTICLES", 2)
     source = await make_source(session)
     await make_article(
         session,
@@ -133,6 +133,6 @@ async def test_articles_are_ranked_among_the_newest_matches(
         "passing-2021",
     ]
 
-    monkeypatch.setattr(search_service, "RANKED_ARTICLES", 3)
+    monkeypatch.setattr(article_service, "RANKED_ARTICLES", 3)
     response = await client.get("/v1/search", params={"q": "harbour", "type": "article"})
     assert response.json()["items"][0]["slug"] == "old-but-best"
