@@ -5,7 +5,7 @@ per row (instances, identity map, attribute instrumentation), and profiling unde
 that bookkeeping as most of a request's CPU. Hot reads therefore select plain table columns
 with Core statements built once at import (so SQLAlchemy's compiled-statement cache is hit
 without re-deriving a cache key), run them on the request's own connection, and validate the
-response models from the rows' mappings.
+response models from plain dicts.
 
 Statements still go through SQLAlchemy's `Connection.execute`: the same pool, the same error
 handling (503 on timeouts and lost connections) and the same execution events (the query-count
@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Executable, FromClause, Label, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,9 +59,10 @@ def columns(table: FromClause, *, omit: Sequence[str] = ()) -> list[ColumnElemen
     return [column for column in table.c if column.key not in omit]
 
 
-def nested(prefix: str, table: FromClause, names: Sequence[str]) -> list[Label[Any]]:
-    """Columns labelled `prefix.name`, which `fetch` gathers into one dict under `prefix`."""
-    return [table.c[name].label(f"{prefix}{_SEPARATOR}{name}") for name in names]
+def nested(prefix: str, table: FromClause, model: type[BaseModel]) -> list[Label[Any]]:
+    """The columns of `table` that `model` (a reference such as EntityRef) has fields for,
+    labelled `prefix.name`, which `fetch` gathers into one dict under `prefix`."""
+    return [table.c[name].label(f"{prefix}{_SEPARATOR}{name}") for name in model.model_fields]
 
 
 def as_uuid(key: str) -> uuid.UUID | None:

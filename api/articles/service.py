@@ -9,6 +9,7 @@ from sqlalchemy import DateTime, Integer, Select, Text, bindparam, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
+from api.articles.schemas import SourceRef
 from api.errors import NotFound
 from api.pagination import SortKey, fetch_prepared_page, page_statement
 from api.rows import by_key, columns, fetch, key_statement, nested
@@ -37,6 +38,19 @@ BY_RANK = (
 )
 
 
+def newest_matches(conditions: Sequence[Any], selected: Sequence[Any], limit: Any) -> Select[Any]:
+    """The newest `limit` articles (RANKED_ARTICLES, or a parameter) meeting `conditions`:
+    what full-text ranking covers, since ranking reads each candidate's vector. Read newest
+    first through ix_article_newest or, for a rare word, found through the GIN index and
+    sorted."""
+    return (
+        select(*selected)
+        .where(*conditions)
+        .order_by(*(key.order_by() for key in NEWEST_FIRST))
+        .limit(limit)
+    )
+
+
 def ordering(q: str | None) -> tuple[SortKey, ...]:
     """The order of a list: best match first with `q`, newest first without."""
     return BY_RANK if q else NEWEST_FIRST
@@ -47,13 +61,13 @@ _SOURCE = Source.__table__
 # An article as the API shows it (no stored search vector), with its source as `source`.
 _WITH_SOURCE_REF = select(
     *columns(_ARTICLE, omit=("search_vector", "source_id")),
-    *nested("source", _SOURCE, ("id", "slug", "name")),
+    *nested("source", _SOURCE, SourceRef),
 ).join(_SOURCE, _SOURCE.c.id == _ARTICLE.c.source_id)
 _BY_KEY = by_key(_WITH_SOURCE_REF, _ARTICLE)
 # Lists leave the body out too: a page of 20 would otherwise read and ship 20 bodies.
 SUMMARY_COLUMNS = (
     *columns(_ARTICLE, omit=("search_vector", "source_id", "body", "content_hash")),
-    *nested("source", _SOURCE, ("id", "slug", "name")),
+    *nested("source", _SOURCE, SourceRef),
 )
 
 
@@ -117,14 +131,7 @@ def _list_statement(shape: _Shape) -> Select[Any]:
     )
     if not shape.q:
         return page_statement(query.where(*conditions), NEWEST_FIRST, cursor=shape.cursor)
-    # Ranking reads every candidate's search vector, seconds for a word in most of 100k
-    # articles: only the newest `ranked` matches (RANKED_ARTICLES) are ranked.
-    newest = (
-        select(Article.id)
-        .where(*conditions)
-        .order_by(*(key.order_by() for key in NEWEST_FIRST))
-        .limit(bindparam("ranked", type_=Integer))
-    )
+    newest = newest_matches(conditions, [Article.id], bindparam("ranked", type_=Integer))
     return page_statement(query.where(Article.id.in_(newest)), BY_RANK, cursor=shape.cursor)
 
 

@@ -11,7 +11,7 @@ from api import seed_writes
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
 from api.pagination import Keyset, SortKey, fetch_page, fetch_prepared_page, page_statement
 from api.rows import nested
-from api.schemas import TimeRead
+from api.schemas import EntityRef, TimeRead
 from api.writes import flush_or_conflict
 from db.enums import DisputeKind, DisputeStatus, RelationKind
 from db.models import (
@@ -158,7 +158,7 @@ _TIMELINE = (
         _EVENT.c.time_precision,
         _TIMELINE_LINK.c.role,
         _TIMELINE_LINK.c.significance,
-        *nested("location", _PLACE, ("id", "slug", "kind", "name")),
+        *nested("location", _PLACE, EntityRef),
     )
     .join(_TIMELINE_LINK, _TIMELINE_LINK.c.event_id == _EVENT.c.id)
     .outerjoin(_PLACE, _PLACE.c.id == _EVENT.c.location_id)

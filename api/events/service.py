@@ -17,6 +17,7 @@ from api import seed_writes
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
 from api.pagination import SortKey, fetch_prepared_page, page_statement
 from api.rows import fetch, nested
+from api.schemas import EntityRef
 from api.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import EventType, Modality, ParticipantRole
 from db.models import (
@@ -85,7 +86,7 @@ _PLACE = Entity.__table__.alias("place")
 # A list item in one row: the event and its location.
 _EVENT_LIST: Select[Any] = select(
     *(_EVENT.c[name] for name in EVENT_COLUMNS),
-    *nested("location", _PLACE, ("id", "slug", "kind", "name")),
+    *nested("location", _PLACE, EntityRef),
 ).outerjoin(_PLACE, _PLACE.c.id == _EVENT.c.location_id)
 
 
@@ -217,7 +218,7 @@ _PARTICIPANT_REFS = (
     select(
         _PARTICIPANT.c.event_id,
         _PARTICIPANT.c.role,
-        *nested("entity", _ENTITY, ("id", "slug", "kind", "name")),
+        *nested("entity", _ENTITY, EntityRef),
     )
     .join(_ENTITY, _ENTITY.c.id == _PARTICIPANT.c.entity_id)
     .where(_PARTICIPANT.c.event_id == any_(bindparam("event_ids", type_=ARRAY(PG_UUID()))))

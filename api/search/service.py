@@ -14,7 +14,6 @@ from sqlalchemy import Float, case, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import service as article_service
-from api.articles.service import NEWEST_FIRST
 from api.entities.service import name_matches
 from api.pagination import Keyset, SortKey, fetch_page
 from api.search.schemas import HitType
@@ -61,16 +60,11 @@ def hits(q: str, types: Sequence[HitType]) -> Any:
                 ).where(model.search_vector.op("@@")(query))
             )
     if HitType.ARTICLE in types:
-        # Only the newest RANKED_ARTICLES matches are ranked (api/articles/service.py), read
-        # newest first through ix_article_newest (or, for a rare word, found through the GIN
-        # index and sorted).
-        recent = (
-            select(Article.id, Article.slug, Article.headline, Article.search_vector)
-            .where(Article.search_vector.op("@@")(query))
-            .order_by(*(key.order_by() for key in NEWEST_FIRST))
-            .limit(article_service.RANKED_ARTICLES)
-            .subquery("recent_matches")
-        )
+        recent = article_service.newest_matches(
+            [Article.search_vector.op("@@")(query)],
+            [Article.id, Article.slug, Article.headline, Article.search_vector],
+            article_service.RANKED_ARTICLES,
+        ).subquery("recent_matches")
         parts.append(
             select(
                 literal(HitType.ARTICLE.value).label("type"),
