@@ -26,7 +26,7 @@ async def test_healthz_stays_up_when_the_database_is_unreachable() -> None:
 async def test_readyz_reports_the_migration_head(client: AsyncClient) -> None:
     response = await client.get("/readyz")
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     assert response.json() == {"status": "ready", "database": "ok", "migration": head_revision()}
 
 
