@@ -50,6 +50,8 @@ WORKERS = 2
 # and article-by-id at about half the req/s of 16 + 0; see bench/RESULTS.md).
 POOL_SIZE = 16
 MAX_OVERFLOW = 0
+# Load each scenario gets before the first round, not counted (see measure()).
+WARM_SECONDS = 2.0
 
 
 def say(message: str) -> None:
@@ -254,7 +256,9 @@ def report(
         "worker, rate limiting off, access log off.",
         f"- Load: wrk, {arguments.connections} connections, {arguments.seconds:g} s per run; the "
         f"database floor through asyncpg at the same concurrency, same duration; "
-        f"{arguments.rounds} rounds, each endpoint then its floor, interleaved.",
+        f"{arguments.rounds} rounds, each endpoint then its floor, interleaved. Before the "
+        f"first round the server gets {WARM_SECONDS:g} s of each read scenario, not counted "
+        "(the floor warms its connections the same way).",
         "",
     ]
     if imported is not None:
@@ -387,6 +391,17 @@ async def measure(arguments: argparse.Namespace) -> None:
     rss: list[list[int]] = []
     started_at = int(time.time())
     try:
+        # The floor warms its connections before it is timed; the server gets the same: its
+        # pool connected, its statements prepared and its caches filled, reads only.
+        say(f"warming the server: {WARM_SECONDS:g} s of each scenario, not counted")
+        for scenario in scenarios:
+            wrk.run(
+                wrk_path,
+                f"http://127.0.0.1:{port}",
+                scenario.paths,
+                connections=arguments.connections,
+                seconds=WARM_SECONDS,
+            )
         for round_ in range(arguments.rounds):
             for result in results:
                 scenario = result.scenario
