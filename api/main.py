@@ -1,3 +1,4 @@
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -56,9 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # What is alive once the app is built (modules, routes, schemas, validators) lives as
+        # long as the process. Frozen, the collector's full passes no longer walk it: they were
+        # the pauses behind the p99 under load (GET /v1/articles/{id} at 32 connections,
+        # p99 135 -> 34 ms; bench/README.md).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             await engine.dispose()
             if rate_limiter is not None:
                 await rate_limiter.close()

@@ -1,3 +1,5 @@
+import gc
+
 from httpx import AsyncClient
 
 from api.main import create_app
@@ -52,3 +54,16 @@ async def test_readyz_is_503_when_migrations_are_pending() -> None:
     problem = response.json()
     assert problem["code"] == "migrations_pending"
     assert head_revision() in problem["detail"]
+
+
+async def test_a_serving_app_keeps_its_start_up_objects_out_of_the_collector(
+    settings: Settings,
+) -> None:
+    """Frozen while the app serves (full collections were the p99 pauses under load), released
+    when it stops, so that a process running several apps in turn frees each one."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        frozen = gc.get_freeze_count()
+
+    assert frozen > 10_000  # the modules, routes and schemas, not a handful of objects
+    assert gc.get_freeze_count() == 0
