@@ -13,6 +13,7 @@ from db.base import (
     Versioned,
     enum_column,
     nonblank,
+    search_index,
     slug_format,
 )
 from db.enums import TimePrecision
@@ -39,7 +40,7 @@ class Article(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
             "(published_at IS NULL) = (published_precision IS NULL)", name="published_has_precision"
         ),
         CheckConstraint("content_hash ~ '^[0-9a-f]{64}$'", name="content_hash_sha256"),
-        Index("ix_article_search_vector", "search_vector", postgresql_using="gin"),
+        search_index("article"),
         Index("ix_article_published_at_id", "published_at", "id"),
         # The default order, newest first with undated articles last (api/articles/service.py
         # sorts by this very expression): a page is read off the index, and with a filter

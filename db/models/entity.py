@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import (
+    SEARCH_GIN_OPTIONS,
     Base,
     Slugged,
     TimeBounds,
@@ -37,6 +38,7 @@ def _trigram_index(name: str) -> Index:
         literal_column("immutable_unaccent(lower(name))").label("searchable_name"),
         postgresql_using="gin",
         postgresql_ops={"searchable_name": "gin_trgm_ops"},
+        postgresql_with=SEARCH_GIN_OPTIONS,
     )
 
 
