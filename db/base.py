@@ -153,7 +153,7 @@ class TitleSummarySearch:
 # default limit of 4 MB that is up to 512 pages per scan. 64 kB (the least PostgreSQL allows)
 # is flushed into the index every few dozen rows. Measured at 10,000 articles after 2,000
 # entity and 500 article writes: name search 3.7 -> 1.4 ms, full-text search 6.4 -> 3.6 ms;
-# the import's time did not move beyond its run-to-run noise (bench/README.md).
+# the import of that corpus 10.3 -> 10.9 s (medians of four; bench/README.md).
 SEARCH_GIN_OPTIONS = {"gin_pending_list_limit": 64}
 
 
