@@ -8,7 +8,7 @@ import base64
 import hashlib
 import re
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -41,8 +41,12 @@ def install(app: FastAPI) -> None:
         swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
     )
     page = bytes(html.body).decode()
-    headers = {"Content-Security-Policy": content_security_policy(page)}
+    app.state.docs_page = page
+    app.state.docs_headers = {"Content-Security-Policy": content_security_policy(page)}
+    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return HTMLResponse(page, headers=headers)
+
+# At module level (see api.metrics.get_metrics): a closure per app would keep the app alive.
+async def docs(request: Request) -> HTMLResponse:
+    state = request.app.state
+    return HTMLResponse(state.docs_page, headers=state.docs_headers)

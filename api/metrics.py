@@ -125,19 +125,25 @@ def install(app: FastAPI, *, token: str | None) -> HttpMetrics:
     registry = CollectorRegistry()
     metrics = HttpMetrics(registry)
     registry.register(_StateCollector(app))
-    expected = f"Bearer {token}".encode() if token else None
-
-    @app.get(METRICS_PATH, include_in_schema=False)
-    async def get_metrics(request: Request) -> Response:
-        if expected is not None:
-            sent = request.headers.get("authorization", "").encode()
-            if not hmac.compare_digest(sent, expected):
-                raise ProblemError(
-                    401,
-                    "unauthorized",
-                    "/metrics needs the metrics token: `Authorization: Bearer <token>`.",
-                    headers={"WWW-Authenticate": 'Bearer realm="newsgraph-metrics"'},
-                )
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-
+    app.state.metrics_registry = registry
+    app.state.metrics_authorization = f"Bearer {token}".encode() if token else None
+    app.add_api_route(METRICS_PATH, get_metrics, methods=["GET"], include_in_schema=False)
     return metrics
+
+
+# At module level, its state on the app: FastAPI caches what it learns about an endpoint
+# function (in lru_caches keyed by the function), so a closure made per app would keep its
+# app, registry and routes alive for as long as the process runs.
+async def get_metrics(request: Request) -> Response:
+    state = request.app.state
+    expected: bytes | None = state.metrics_authorization
+    if expected is not None:
+        sent = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(sent, expected):
+            raise ProblemError(
+                401,
+                "unauthorized",
+                "/metrics needs the metrics token: `Authorization: Bearer <token>`.",
+                headers={"WWW-Authenticate": 'Bearer realm="newsgraph-metrics"'},
+            )
+    return Response(generate_latest(state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
