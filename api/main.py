@@ -60,13 +60,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # What is alive once the app is built (modules, routes, schemas, validators) lives as
         # long as the process. Frozen, the collector's full passes no longer walk it: they were
         # the pauses behind the p99 under load (GET /v1/articles/{id} at 32 connections,
-        # p99 135 -> 34 ms; bench/README.md).
-        gc.collect()
-        gc.freeze()
+        # p99 135 -> 34 ms; bench/README.md). A process that froze its objects itself (the
+        # test session) keeps its own arrangement.
+        freezes = gc.get_freeze_count() == 0
+        if freezes:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
-            gc.unfreeze()
+            if freezes:
+                gc.unfreeze()
             await engine.dispose()
             if rate_limiter is not None:
                 await rate_limiter.close()

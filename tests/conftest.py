@@ -6,6 +6,7 @@ embedded server under .data/ is started and `newsgraph_test` is used.
 """
 
 import asyncio
+import gc
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,7 +14,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event
 from sqlalchemy.engine import URL
@@ -50,6 +51,19 @@ def counting_statements(engine: AsyncEngine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def freeze_what_is_alive() -> None:
+    """Everything alive now (the imported modules: FastAPI, SQLAlchemy, pydantic, Hypothesis,
+    Schemathesis...) leaves the collector's full passes, which otherwise walk it every time
+    the tests' garbage triggers one: pauses of 0.5-0.7 s that tripped the timing-bound tests
+    (a 2 s readiness timeout, a one-second rate-limit window) now and then."""
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    freeze_what_is_alive()
 
 
 def free_port() -> int:
@@ -134,13 +148,17 @@ async def client_for(app: FastAPI) -> AsyncIterator[AsyncClient]:
 @pytest.fixture
 def app(settings: Settings, session: AsyncSession) -> FastAPI:
     app = create_app(settings)
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-        await session.commit()
-
-    app.dependency_overrides[get_session] = test_session
+    app.state.test_session = session
+    app.dependency_overrides[get_session] = _test_session
     return app
+
+
+async def _test_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The test's session for every request of its app. At module level: FastAPI caches
+    dependency functions, so a closure per test would keep its session alive to the end."""
+    session: AsyncSession = request.app.state.test_session
+    yield session
+    await session.commit()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any, TypeVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from httpx import AsyncClient, Response
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,21 +109,20 @@ def field_errors(response: Response) -> list[tuple[str, str, str]]:
     return [(e["location"], e["field"], e["type"]) for e in response.json()["errors"]]
 
 
-def session_per_request(session: AsyncSession) -> Any:
+async def session_per_request(request: Request) -> AsyncIterator[AsyncSession]:
     """As in production, a request that fails leaves nothing behind: each request runs in a
-    savepoint of the test's transaction, released on success and rolled back on error."""
-
-    async def request_session() -> AsyncIterator[AsyncSession]:
-        savepoint = await session.begin_nested()
-        try:
-            yield session
-        except BaseException:
-            await savepoint.rollback()
-            raise
-        else:
-            await savepoint.commit()
-
-    return request_session
+    savepoint of the test's transaction (`app.state.test_session`), released on success and
+    rolled back on error. At module level: FastAPI caches dependency functions, so a closure
+    per test would keep its session alive to the end of the run."""
+    session: AsyncSession = request.app.state.test_session
+    savepoint = await session.begin_nested()
+    try:
+        yield session
+    except BaseException:
+        await savepoint.rollback()
+        raise
+    else:
+        await savepoint.commit()
 
 
 def build_app(database_url: str, session: AsyncSession, **settings: Any) -> FastAPI:
@@ -133,7 +132,8 @@ def build_app(database_url: str, session: AsyncSession, **settings: Any) -> Fast
             {"DATABASE_URL": database_url, "rate_limit_enabled": False} | settings
         )
     )
-    app.dependency_overrides[get_session] = session_per_request(session)
+    app.state.test_session = session
+    app.dependency_overrides[get_session] = session_per_request
     return app
 
 
