@@ -14,6 +14,7 @@ from api.disputes.router import router as disputes_router
 from api.entities.router import router as entities_router
 from api.events.router import router as events_router
 from api.export.router import router as export_router
+from api.export.stream import ExportSlots
 from api.health.router import router as health_router
 from api.limits import BodyLimitMiddleware
 from api.media_type import require_json_body
@@ -53,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_timeout=settings.db_pool_timeout,
         statement_timeout_ms=settings.db_statement_timeout_ms,
         connect_timeout=settings.db_connect_timeout,
+        idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
     )
+    export_slots = ExportSlots(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if freezes:
                 gc.unfreeze()
+            export_slots.terminate_all()
             await engine.dispose()
             if rate_limiter is not None:
                 await rate_limiter.close()
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.export_slots = export_slots
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT")

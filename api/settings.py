@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     # Seconds `newsgraph serve` lets requests in flight finish after SIGTERM (new connections
     # are refused at once); what is still running then is cancelled.
     shutdown_grace_seconds: int = Field(default=10, ge=0)
+    # Exports (GET /v1/export) each hold a connection of their own, outside the pool, for as
+    # long as their client reads: at most this many at once (503 `export_busy` beyond).
+    export_concurrency: int = Field(default=2, ge=1)
+    # Seconds an export waits for a client that reads nothing before it cuts the stream.
+    export_send_timeout: float = Field(default=30.0, gt=0)
+    # Milliseconds PostgreSQL lets an API connection sit idle inside a transaction before it
+    # ends the session: the backstop for a transaction nothing will ever finish.
+    db_idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=1000)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
     # `newsgraph serve` loads the shipped seed files after migrating (a no-op when unchanged).

@@ -28,11 +28,16 @@ def async_url(url: str | URL) -> URL:
 WORD_SIMILARITY_THRESHOLD = 0.5
 
 
-def server_settings(statement_timeout_ms: int) -> dict[str, str]:
+def server_settings(
+    statement_timeout_ms: int, idle_in_transaction_timeout_ms: int = 60_000
+) -> dict[str, str]:
     """The session settings of every connection the API opens (the benchmark's floor uses them
     too, so both run the same statements under the same settings)."""
     return {
         "statement_timeout": str(statement_timeout_ms),
+        # A transaction left open by a path that lost track of it (a cancelled request) ends
+        # here at the latest, releasing its locks and snapshot.
+        "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms),
         "application_name": "newsgraph",
         # asyncpg prepares every statement, and after five executions PostgreSQL may keep a
         # generic plan that ignores the parameter values. Filters are skewed (one entity is in
@@ -59,6 +64,7 @@ def create_engine(
     pool_timeout: float = 5.0,
     statement_timeout_ms: int = 15_000,
     connect_timeout: float = 5.0,
+    idle_in_transaction_timeout_ms: int = 60_000,
 ) -> AsyncEngine:
     engine = create_async_engine(
         async_url(url),
@@ -67,28 +73,34 @@ def create_engine(
         pool_timeout=pool_timeout,
         # No pre-ping: it costs three round trips (BEGIN, ping, ROLLBACK) on every checkout,
         # i.e. every request. A connection the server closed is dropped at checkout for free
-        # (_discard_closed); one that dies mid-query fails that request with a 503 and
+        # (_discard_unusable); one that dies mid-query fails that request with a 503 and
         # SQLAlchemy then recycles the whole pool.
         pool_pre_ping=False,
         connect_args={
             "timeout": connect_timeout,
-            "server_settings": server_settings(statement_timeout_ms),
+            "server_settings": server_settings(
+                statement_timeout_ms, idle_in_transaction_timeout_ms
+            ),
         },
     )
-    event.listen(engine.sync_engine, "checkout", _discard_closed)
+    event.listen(engine.sync_engine, "checkout", _discard_unusable)
     return engine
 
 
-def _discard_closed(
+def _discard_unusable(
     dbapi_connection: DBAPIConnection,
     connection_record: ConnectionPoolEntry,
     connection_proxy: PoolProxiedConnection,
 ) -> None:
-    """Refuse a pooled connection the server has closed (restart, pg_terminate_backend): the
-    pool then opens a new one. asyncpg notices the closed socket by itself, so asking costs no
-    round trip."""
-    if dbapi_connection.driver_connection.is_closed():
+    """Refuse a pooled connection the server has closed (restart, pg_terminate_backend), or
+    one that came back still inside a transaction (a path that was cancelled half-way through
+    its rollback): the pool then opens a new one. asyncpg knows both from the last message the
+    server sent, so asking costs no round trip."""
+    driver = dbapi_connection.driver_connection
+    if driver.is_closed():
         raise DisconnectionError("the server closed this pooled connection")
+    if driver.is_in_transaction():
+        raise DisconnectionError("this pooled connection came back inside a transaction")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

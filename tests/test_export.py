@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from httpx import AsyncClient
-from starlette.requests import ClientDisconnect
 
 from api.cli import main
 from api.main import create_app
@@ -18,7 +18,7 @@ from api.settings import Settings, get_settings
 from bench.corpus import generate
 from db.bulk import import_ndjson
 from db.bulk.export import ExportReport, UnknownReference, export_ndjson
-from tests.conftest import client_for
+from tests.conftest import client_for, free_port
 from tests.test_bulk_import import connect, expected_rows, migrated_database, table_counts
 
 # One sorted text row per table row, by natural keys only: ids differ between databases.
@@ -392,13 +392,20 @@ def test_cli_writes_the_export_to_a_file_or_stdout(
         get_settings.cache_clear()
 
 
+@pytest.mark.parametrize(
+    "spec_version",
+    [
+        pytest.param("2.4", id="send-fails"),  # ASGI 2.4: a send to a closed client fails
+        pytest.param("2.3", id="disconnect-message"),  # uvicorn's: receive says so
+    ],
+)
 async def test_http_export_gives_its_connection_back_when_the_client_goes_away(
-    source_url: str,
+    source_url: str, spec_version: str
 ) -> None:
     app = create_app(Settings.model_validate({"DATABASE_URL": source_url}))
     scope = {
         "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "asgi": {"version": "3.0", "spec_version": spec_version},
         "http_version": "1.1",
         "method": "GET",
         "scheme": "http",
@@ -412,22 +419,68 @@ async def test_http_export_gives_its_connection_back_when_the_client_goes_away(
         "state": {},
     }
     sent: list[MutableMapping[str, Any]] = []
+    first_chunk_sent = asyncio.Event()
+    connections: list[asyncpg.Connection] = []
+    slots = app.state.export_slots
+    take = slots.take
+
+    async def take_and_watch() -> Any:
+        slot = await take()
+        connections.append(slot.connection)
+        return slot
+
+    slots.take = take_and_watch
+
+    request_read = False
 
     async def receive() -> dict[str, Any]:
+        nonlocal request_read
+        if request_read:  # the client goes away after the first chunk
+            await first_chunk_sent.wait()
+            return {"type": "http.disconnect"}
+        request_read = True
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: MutableMapping[str, Any]) -> None:
-        if message["type"] == "http.response.body" and sent:
-            raise OSError("the client went away")
+        if message["type"] == "http.response.body" and first_chunk_sent.is_set():
+            if spec_version == "2.4":
+                raise OSError("the client went away")
+            await asyncio.sleep(3600)  # a 2.3 server never returns from a dead client's send
+        sent.append(message)
         if message["type"] == "http.response.body":
-            sent.append(message)
+            first_chunk_sent.set()
 
     try:
-        with pytest.raises(ClientDisconnect):
-            await app(scope, receive, send)
+        await asyncio.wait_for(app(scope, receive, send), timeout=30)
     finally:
         checked_out = app.state.engine.pool.checkedout()
         await app.state.engine.dispose()
-    assert len(sent) == 1
-    assert sent[0]["body"].startswith(b'{"type":"source"')
+    assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
+    assert sent[1]["body"].startswith(b'{"type":"source"')
+    # The export's own connection was cut, its slot freed; the pool was never touched.
+    assert len(connections) == 1
+    assert connections[0].is_closed()
+    assert slots.in_use == 0
     assert checked_out == 0
+
+
+async def test_export_slots_are_freed_at_shutdown(source_url: str) -> None:
+    app = create_app(Settings.model_validate({"DATABASE_URL": source_url}))
+    async with app.router.lifespan_context(app):
+        slot = await app.state.export_slots.take()
+        assert not slot.driver.is_closed()
+    assert slot.driver.is_closed()
+    assert app.state.export_slots.in_use == 0
+
+
+async def test_http_export_answers_503_when_the_database_is_down(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    app = create_app(
+        Settings.model_validate({"DATABASE_URL": f"postgresql://nobody@127.0.0.1:{port}/none"})
+    )
+    async with client_for(app) as client:
+        response = await client.get("/v1/export")
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert response.headers["retry-after"] == "2"
+    assert app.state.export_slots.in_use == 0

@@ -1,38 +1,14 @@
-from collections.abc import AsyncGenerator
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.types import Receive, Scope, Send
 
 from api.errors import FieldError, ProblemError, problem_responses
+from api.export.stream import DRIVER_ERRORS, NDJSON, ExportResponse, ExportSlots
 from api.schemas import Timestamp
 from db.bulk.export import UnknownReference, export_chunks, resolve_filter
 
 router = APIRouter(prefix="/export", tags=["export"])
-
-NDJSON = "application/x-ndjson"
-
-
-class _ExportResponse(StreamingResponse):
-    """Streams the export and returns its connection to the pool when the stream ends, fails
-    or the client goes away (the body generator may be left suspended at a `yield`)."""
-
-    def __init__(self, chunks: AsyncGenerator[bytes], connection: AsyncConnection) -> None:
-        super().__init__(chunks, media_type=NDJSON)
-        self.chunks = chunks
-        self.connection = connection
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            try:
-                await self.chunks.aclose()
-            finally:
-                await self.connection.close()
 
 
 @router.get(
@@ -45,7 +21,7 @@ class _ExportResponse(StreamingResponse):
             "description": "The corpus, one JSON record a line.",
             "content": {NDJSON: {"schema": {"type": "string"}}},
         },
-        **problem_responses(400),
+        **problem_responses(400, 503),
     },
 )
 async def export_ndjson(
@@ -67,14 +43,16 @@ async def export_ndjson(
 
     The filters select articles as they do for `GET /v1/articles`; a filtered export holds
     only the sources and entities those articles (and their events) refer to, the events
-    whose evidence cites them (with that evidence only), and no disputes."""
-    connection = await request.app.state.engine.connect()
+    whose evidence cites them (with that evidence only), and no disputes.
+
+    Each export runs on a database connection of its own, a few at a time (503 `export_busy`
+    with `Retry-After` beyond); one whose client reads nothing for 30 s is cut off."""
+    slots: ExportSlots = request.app.state.export_slots
+    slot = await slots.take()
     try:
-        raw = await connection.get_raw_connection()
-        driver: asyncpg.Connection = raw.driver_connection
         try:
             article_filter = await resolve_filter(
-                driver,
+                slot.driver,
                 source=source,
                 entity=entity or [],
                 language=language,
@@ -83,11 +61,13 @@ async def export_ndjson(
             )
         except UnknownReference as error:
             raise _unknown_reference(error) from error
-        chunks = export_chunks(driver, article_filter)
+        except DRIVER_ERRORS as error:
+            raise slots.unavailable(error) from error
+        chunks = export_chunks(slot.driver, article_filter)
     except BaseException:
-        await connection.close()
+        slot.terminate()
         raise
-    return _ExportResponse(chunks, connection)
+    return ExportResponse(chunks, slot)
 
 
 def _unknown_reference(error: UnknownReference) -> ProblemError:
