@@ -200,7 +200,7 @@ def export_corpus(database_url: str, arguments: argparse.Namespace) -> None:
 async def _manage_keys(database_url: str, arguments: argparse.Namespace) -> None:
     from sqlalchemy import or_, select
 
-    from api.auth import create_key
+    from api.shared.auth import create_key
     from db.models import ApiKey
     from db.session import create_engine, create_sessionmaker
 
@@ -259,8 +259,8 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> NoReturn:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from api.logs import configure_logging
     from api.main import create_app
+    from api.transport.logs import configure_logging
     from db import migrate
 
     # Until uvicorn installs its own handlers, SIGTERM must unwind like Ctrl-C so the embedded
@@ -279,8 +279,9 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        # api.logs has configured logging; the access log is api.observability's (JSON, with
-        # the request id and duration), so uvicorn's own is off.
+        # api.transport.logs has configured logging; the access log is
+        # api.transport.observability's (JSON, with the request id and duration), so uvicorn's
+        # own is off.
         log_config=None,
         access_log=False,
         server_header=False,  # no need to tell the world what serves the API

@@ -6,28 +6,34 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import concurrency, docs, errors, metrics, params
 from api.articles.router import router as articles_router
-from api.auth import read_access
-from api.cors import ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS, ProblemCORSMiddleware
 from api.disputes.router import router as disputes_router
 from api.entities.router import router as entities_router
 from api.events.router import router as events_router
 from api.export.router import router as export_router
 from api.export.stream import ExportSlots
 from api.health.router import router as health_router
-from api.limits import BodyLimitMiddleware
-from api.media_type import require_json_body
-from api.observability import ObservabilityMiddleware
-from api.query import reject_unknown_parameters
-from api.ratelimit import RateLimiter, RateLimitMiddleware, document_rate_limits
-from api.request_id import RequestIdMiddleware
-from api.request_line import RequestLineMiddleware
 from api.search.router import router as search_router
-from api.security_headers import SecurityHeadersMiddleware
 from api.settings import Settings, get_settings
+from api.shared import concurrency, errors, params
+from api.shared.auth import read_access
 from api.sources.router import router as sources_router
 from api.statements.router import router as statements_router
+from api.transport import docs, metrics
+from api.transport.body_limit import BodyLimitMiddleware
+from api.transport.cors import (
+    ALLOWED_HEADERS,
+    ALLOWED_METHODS,
+    EXPOSED_HEADERS,
+    ProblemCORSMiddleware,
+)
+from api.transport.media_type import require_json_body
+from api.transport.observability import ObservabilityMiddleware
+from api.transport.query import reject_unknown_parameters
+from api.transport.ratelimit import RateLimiter, RateLimitMiddleware, document_rate_limits
+from api.transport.request_id import RequestIdMiddleware
+from api.transport.request_line import RequestLineMiddleware
+from api.transport.security_headers import SecurityHeadersMiddleware
 from db.migrate import head_revision
 from db.session import create_engine, create_sessionmaker
 
@@ -86,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=API_DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url=None,  # replaced by api.docs, which serves its assets itself
+        docs_url=None,  # replaced by api.transport.docs, which serves its assets itself
         redoc_url=None,
         # Operation ids are the handler names (`list_articles`), so generated SDKs read well.
         generate_unique_id_function=lambda route: route.name,

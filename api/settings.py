@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     # Seconds a client is told to wait after a 503 from an unavailable database.
     retry_after_seconds: int = Field(default=2, ge=1)
 
-    # Rate limits (api/ratelimit.py), as `<count>/<second|minute|hour|day>`: requests without
-    # an API key are budgeted per client address, requests with one per key. Off: no limit.
+    # Rate limits (api/transport/ratelimit.py), as `<count>/<second|minute|hour|day>`: requests
+    # without an API key are budgeted per client address, requests with one per key.
+    # Off: no limit.
     rate_limit_enabled: bool = True
     rate_limit_per_address: str = "300/minute"
     rate_limit_per_key: str = "1200/minute"
@@ -70,8 +71,8 @@ class Settings(BaseSettings):
     # Namespaces the rate-limit keys in Redis, for deployments sharing one server.
     rate_limit_key_prefix: str = "newsgraph-ratelimit"
 
-    # Security headers (api/security_headers.py): Strict-Transport-Security max-age in seconds;
-    # 0 sends none. Set it only when the API is reached over HTTPS.
+    # Security headers (api/transport/security_headers.py): Strict-Transport-Security max-age
+    # in seconds; 0 sends none. Set it only when the API is reached over HTTPS.
     hsts_seconds: int = Field(default=0, ge=0)
 
     # Logs: one JSON object per line, or "text" for reading in a terminal.

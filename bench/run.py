@@ -27,8 +27,8 @@ import httpx
 import psutil
 from sqlalchemy.engine import URL
 
-from api.auth import issue_key
 from api.settings import Settings
+from api.shared.auth import issue_key
 from bench import corpus, floor, plans, wrk
 from bench.floor import Load
 from bench.scenarios import Scenario, pick

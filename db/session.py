@@ -1,4 +1,4 @@
-"""Engine and session factory. The API's request dependency lives in api/deps.py."""
+"""Engine and session factory. The API's request dependency lives in api/shared/deps.py."""
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url

@@ -20,10 +20,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from api.auth import create_key
-from api.deps import get_session
 from api.main import create_app
 from api.settings import Settings
+from api.shared.auth import create_key
+from api.shared.deps import get_session
 from db import embedded, migrate
 from db.database import drop_database, ensure_database
 from db.enums import ApiKeyScope

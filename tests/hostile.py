@@ -13,9 +13,9 @@ from httpx import AsyncClient, Response
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import get_session
 from api.main import create_app
 from api.settings import Settings
+from api.shared.deps import get_session
 from db.base import Base
 from db.enums import EntityKind, StatementKind
 from db.models import Article, Entity, Source

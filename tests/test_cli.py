@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from api.auth import hash_key
 from api.cli import main, seed
 from api.settings import get_settings
+from api.shared.auth import hash_key
 from db import migrate
 from db.session import create_engine
 from tests.conftest import fresh_database

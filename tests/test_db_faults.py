@@ -18,9 +18,9 @@ import httpx
 import pytest
 from httpx import AsyncClient
 
-from api.auth import issue_key
 from api.main import create_app
 from api.settings import Settings
+from api.shared.auth import issue_key
 from db import migrate
 from db.database import ensure_database
 from db.enums import ApiKeyScope

@@ -24,9 +24,9 @@ from schemathesis.python.asgi import shutdown_lifespans
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Receive, Scope, Send
 
-from api.auth import KEY_PREFIX, hash_key, new_key
 from api.main import create_app
 from api.settings import Settings
+from api.shared.auth import KEY_PREFIX, hash_key, new_key
 from db import migrate
 from db.enums import ApiKeyScope
 from db.models import ApiKey

@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
-from api.auth import issue_key
+from api.shared.auth import issue_key
 from db import migrate
 from db.enums import ApiKeyScope
 from tests.conftest import bearer, fresh_database, run_migration

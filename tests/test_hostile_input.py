@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.pagination import Keyset
 from api.settings import Settings
+from api.shared.pagination import Keyset
 from db.enums import EntityKind
 from db.models import Article
 from tests.conftest import client_for

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from api.auth import create_key
+from api.shared.auth import create_key
 from db import migrate
 from db.database import drop_database
 from db.enums import ApiKeyScope, SourceKind

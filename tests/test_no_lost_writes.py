@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.auth import issue_key
+from api.shared.auth import issue_key
 from db import migrate
 from db.enums import ApiKeyScope
 from db.session import create_engine

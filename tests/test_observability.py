@@ -20,9 +20,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.logs import RequestIdFilter, json_formatter, text_formatter
 from api.main import create_app
 from api.settings import Settings
+from api.transport.logs import RequestIdFilter, json_formatter, text_formatter
 from tests.conftest import client_for, free_port, fresh_database
 
 KEY = "ng_Zq9xT2" + "k" * 37
@@ -103,7 +103,7 @@ async def test_an_unhandled_error_is_logged_as_json_with_its_traceback_and_reque
     assert response.status_code == 500
     lines = log_lines()
     [error] = [line for line in lines if line["level"] == "ERROR"]
-    assert error["logger"] == "api.errors"
+    assert error["logger"] == "api.shared.errors"
     assert error["request_id"] == "crash-1"
     assert error["message"] == "unhandled error on GET /_probe/boom/reactor"
     assert error["exc_info"].startswith("Traceback (most recent call last):")
@@ -121,7 +121,7 @@ async def test_what_is_logged_while_serving_a_request_carries_its_id(
         response = await client.get("/v1/sources", headers={"X-Request-ID": "db-down-1"})
 
     assert response.status_code == 503
-    [warning] = [line for line in log_lines() if line["logger"] == "api.errors"]
+    [warning] = [line for line in log_lines() if line["logger"] == "api.shared.errors"]
     assert warning["level"] == "WARNING"
     assert "ConnectionRefusedError" in warning["message"]
     assert warning["request_id"] == "db-down-1"

@@ -19,9 +19,9 @@ import redis.asyncio
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 
-from api import ratelimit
 from api.main import create_app
 from api.settings import Settings
+from api.transport import ratelimit
 from tests.conftest import free_port
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
@@ -290,13 +290,15 @@ async def test_requests_pass_while_redis_is_down_and_are_limited_once_it_is_back
     server = None
     try:
         async with serving(app) as client:
-            with caplog.at_level(logging.WARNING, logger="api.ratelimit"):
+            with caplog.at_level(logging.WARNING, logger="api.transport.ratelimit"):
                 down = [await client.get("/v1/sources") for _ in range(5)]
                 await asyncio.sleep(1.1)
                 down.append(await client.get("/v1/sources"))  # Redis is tried again
             assert [r.status_code for r in down] == [200] * 6
             assert all("ratelimit" not in r.headers for r in down)
-            warnings = [r.getMessage() for r in caplog.records if r.name == "api.ratelimit"]
+            warnings = [
+                r.getMessage() for r in caplog.records if r.name == "api.transport.ratelimit"
+            ]
             assert len(warnings) == 1  # once per outage, not once per request
             assert re.match(r"rate limiting is off: its storage failed \(\w+Error", warnings[0])
             scrape = (await client.get("/metrics")).text
@@ -332,7 +334,7 @@ async def test_a_redis_that_does_not_answer_costs_a_bounded_wait(
     app = create_app(_settings(database_url, redis_url=f"redis://127.0.0.1:{port}/0"))
     try:
         async with serving(app) as client:
-            with caplog.at_level(logging.WARNING, logger="api.ratelimit"):
+            with caplog.at_level(logging.WARNING, logger="api.transport.ratelimit"):
                 started = time.monotonic()
                 response: Response = await asyncio.wait_for(client.get("/v1/sources"), 5)
                 waited = time.monotonic() - started

@@ -7,7 +7,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import create_key
+from api.shared.auth import create_key
 from db.enums import ApiKeyScope
 from db.models import Source
 from tests.factories import make_source

@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import create_key
+from api.shared.auth import create_key
 from db.enums import ApiKeyScope, EntityKind, ParticipantRole, StatementKind
 from db.models import Article, Entity, EntityAlias, EntityRelation, Event, Evidence, Statement
 from seeds.loader import SeedError, load_seeds

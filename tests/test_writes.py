@@ -10,9 +10,9 @@ from httpx import AsyncClient
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import create_key
 from api.main import create_app
 from api.settings import Settings
+from api.shared.auth import create_key
 from db import migrate
 from db.enums import ApiKeyScope
 from db.models import Source

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.schemas import EntityRef, EventRef, StatementRef
+from api.shared.schemas import EntityRef, EventRef, StatementRef
 from db.models import (
     DisputeEvent,
     DisputeParty,

@@ -7,7 +7,6 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from api import idempotency
 from api.articles import links
 from api.articles import service as article_service
 from api.articles import writes as article_writes
@@ -19,17 +18,18 @@ from api.articles.schemas import (
     ArticleUpdate,
     MentionRead,
 )
-from api.auth import WriteKey
-from api.concurrency import IF_MATCH, require_if_match
-from api.deps import SessionDep
-from api.errors import problem_responses
-from api.http_cache import json_with_etag
-from api.idempotency import IDEMPOTENCY_KEY
-from api.lookup import get_by_key, ids_for_filter
-from api.openapi_links import created_links, updated_links
-from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.params import Cursor, Limit
-from api.schemas import Timestamp
+from api.shared import idempotency
+from api.shared.auth import WriteKey
+from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.deps import SessionDep
+from api.shared.errors import problem_responses
+from api.shared.http_cache import json_with_etag
+from api.shared.idempotency import IDEMPOTENCY_KEY
+from api.shared.lookup import get_by_key, ids_for_filter
+from api.shared.openapi_links import created_links, updated_links
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
+from api.shared.params import Cursor, Limit
+from api.shared.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
 
 router = APIRouter(prefix="/articles", tags=["articles"])

@@ -12,8 +12,8 @@ from pydantic import (
     field_validator,
 )
 
-from api.pagination import Page
-from api.schemas import (
+from api.shared.pagination import Page
+from api.shared.schemas import (
     AwareTimestamp,
     Body,
     EntityRef,

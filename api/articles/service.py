@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
 from api.articles.schemas import SourceRef
-from api.errors import NotFound
-from api.pagination import SortKey, fetch_prepared_page, page_statement
-from api.rows import by_key, columns, fetch, key_statement, nested
+from api.shared.errors import NotFound
+from api.shared.pagination import SortKey, fetch_prepared_page, page_statement
+from api.shared.rows import by_key, columns, fetch, key_statement, nested
 from db.models import Article, Entity, Mention, Source
 from db.models.article import UNDATED_SQL
 

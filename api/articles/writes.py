@@ -8,9 +8,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles.schemas import ArticleCreate, ArticleUpdate
-from api.errors import FieldError, ProblemError
-from api.lookup import ids_for_filter
-from api.writes import flush_or_conflict, refuse_if_referenced
+from api.shared.errors import FieldError, ProblemError
+from api.shared.lookup import ids_for_filter
+from api.shared.writes import flush_or_conflict, refuse_if_referenced
 from db.checks import article_content_hash
 from db.enums import MentionMethod, TimePrecision
 from db.gazetteer import detect_mentions

@@ -3,11 +3,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import idempotency
-from api import pov as point_of_view
-from api.auth import WriteKey
-from api.concurrency import IF_MATCH, require_if_match
-from api.deps import SessionDep
 from api.disputes import service as dispute_service
 from api.disputes.schemas import (
     DisputeCreate,
@@ -21,17 +16,22 @@ from api.disputes.schemas import (
     TimelineEntry,
     TimelinePage,
 )
-from api.errors import problem_responses
 from api.events import service as event_service
-from api.evidence import evidence_for
-from api.http_cache import json_with_etag
-from api.idempotency import IDEMPOTENCY_KEY
-from api.lookup import get_by_key, id_by_key, ids_for_filter
-from api.openapi_links import created_links, updated_links
-from api.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
-from api.params import Cursor, Limit
-from api.pov import Pov
-from api.schemas import EntityRef
+from api.shared import idempotency
+from api.shared import pov as point_of_view
+from api.shared.auth import WriteKey
+from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.deps import SessionDep
+from api.shared.errors import problem_responses
+from api.shared.evidence import evidence_for
+from api.shared.http_cache import json_with_etag
+from api.shared.idempotency import IDEMPOTENCY_KEY
+from api.shared.lookup import get_by_key, id_by_key, ids_for_filter
+from api.shared.openapi_links import created_links, updated_links
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
+from api.shared.params import Cursor, Limit
+from api.shared.pov import Pov
+from api.shared.schemas import EntityRef
 from db.enums import DisputeKind, DisputeStatus
 from db.models import Dispute, Entity
 

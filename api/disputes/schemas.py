@@ -4,9 +4,16 @@ from typing import Self
 
 from pydantic import BaseModel, Field
 
-from api.pagination import Page
-from api.pov import POV_FIELD_DESCRIPTION
-from api.schemas import EntityRef, EventRef, EvidenceRead, ParticipantRef, TimeRead, WriteModel
+from api.shared.pagination import Page
+from api.shared.pov import POV_FIELD_DESCRIPTION
+from api.shared.schemas import (
+    EntityRef,
+    EventRef,
+    EvidenceRead,
+    ParticipantRef,
+    TimeRead,
+    WriteModel,
+)
 from db.enums import (
     AliasKind,
     DisputeEventRole,

@@ -7,12 +7,12 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from api import seed_writes
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
-from api.pagination import Keyset, SortKey, fetch_page, fetch_prepared_page, page_statement
-from api.rows import nested
-from api.schemas import EntityRef, TimeRead
-from api.writes import flush_or_conflict
+from api.shared import seed_writes
+from api.shared.pagination import Keyset, SortKey, fetch_page, fetch_prepared_page, page_statement
+from api.shared.rows import nested
+from api.shared.schemas import EntityRef, TimeRead
+from api.shared.writes import flush_or_conflict
 from db.enums import DisputeKind, DisputeStatus, RelationKind
 from db.models import (
     Dispute,

@@ -3,13 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import idempotency
-from api import pov as point_of_view
 from api.articles import service as article_service
 from api.articles.schemas import ArticlePage, ArticleSummary
-from api.auth import WriteKey
-from api.concurrency import IF_MATCH, require_if_match
-from api.deps import SessionDep
 from api.entities import service as entity_service
 from api.entities.schemas import (
     AliasRead,
@@ -23,18 +18,23 @@ from api.entities.schemas import (
     RelatedEntityPage,
     RelationRead,
 )
-from api.errors import problem_responses
 from api.events import service as event_service
 from api.events.router import event_summaries
 from api.events.schemas import EventPage
-from api.http_cache import json_with_etag
-from api.idempotency import IDEMPOTENCY_KEY
-from api.lookup import get_by_key
-from api.openapi_links import create_with, created_links, updated_links
-from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.params import Cursor, Limit
-from api.pov import Pov
-from api.schemas import EntityRef, TimeRead
+from api.shared import idempotency
+from api.shared import pov as point_of_view
+from api.shared.auth import WriteKey
+from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.deps import SessionDep
+from api.shared.errors import problem_responses
+from api.shared.http_cache import json_with_etag
+from api.shared.idempotency import IDEMPOTENCY_KEY
+from api.shared.lookup import get_by_key
+from api.shared.openapi_links import create_with, created_links, updated_links
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
+from api.shared.params import Cursor, Limit
+from api.shared.pov import Pov
+from api.shared.schemas import EntityRef, TimeRead
 from db.enums import EntityKind
 from db.models import Entity
 

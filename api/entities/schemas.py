@@ -4,8 +4,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.pagination import Page
-from api.schemas import EntityRef, TimeRead, WriteModel
+from api.shared.pagination import Page
+from api.shared.schemas import EntityRef, TimeRead, WriteModel
 from db.enums import AliasKind, EntityKind, RelationKind
 from seeds import schema as seed
 

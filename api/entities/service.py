@@ -7,10 +7,10 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from api import seed_writes
 from api.entities.schemas import EntityCreate, EntityUpdate
-from api.pagination import Keyset, SortKey, fetch_page
-from api.writes import flush_or_conflict, refuse_if_referenced
+from api.shared import seed_writes
+from api.shared.pagination import Keyset, SortKey, fetch_page
+from api.shared.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import EntityKind
 from db.models import (
     DisputeParty,

@@ -6,11 +6,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import idempotency
-from api.auth import WriteKey
-from api.concurrency import IF_MATCH, require_if_match
-from api.deps import SessionDep
-from api.errors import FieldError, ProblemError, problem_responses
 from api.events import service as event_service
 from api.events.schemas import (
     EventCreate,
@@ -23,14 +18,19 @@ from api.events.schemas import (
     ParticipantRead,
     iso_duration,
 )
-from api.evidence import evidence_for
-from api.http_cache import json_with_etag
-from api.idempotency import IDEMPOTENCY_KEY
-from api.lookup import get_by_key, ids_for_filter
-from api.openapi_links import created_links, updated_links
-from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.params import Cursor, Limit
-from api.schemas import EntityRef, EventRef, TimeRead
+from api.shared import idempotency
+from api.shared.auth import WriteKey
+from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.deps import SessionDep
+from api.shared.errors import FieldError, ProblemError, problem_responses
+from api.shared.evidence import evidence_for
+from api.shared.http_cache import json_with_etag
+from api.shared.idempotency import IDEMPOTENCY_KEY
+from api.shared.lookup import get_by_key, ids_for_filter
+from api.shared.openapi_links import created_links, updated_links
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
+from api.shared.params import Cursor, Limit
+from api.shared.schemas import EntityRef, EventRef, TimeRead
 from db.enums import EventType, Modality
 from db.models import Dispute, Entity, Event
 

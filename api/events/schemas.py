@@ -3,8 +3,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from api.pagination import Page
-from api.schemas import (
+from api.shared.pagination import Page
+from api.shared.schemas import (
     EntityRef,
     EventRef,
     EvidenceRead,

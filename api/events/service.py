@@ -13,12 +13,12 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from api import seed_writes
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
-from api.pagination import SortKey, fetch_prepared_page, page_statement
-from api.rows import fetch, nested
-from api.schemas import EntityRef
-from api.writes import flush_or_conflict, refuse_if_referenced
+from api.shared import seed_writes
+from api.shared.pagination import SortKey, fetch_prepared_page, page_statement
+from api.shared.rows import fetch, nested
+from api.shared.schemas import EntityRef
+from api.shared.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import EventType, Modality, ParticipantRole
 from db.models import (
     Dispute,

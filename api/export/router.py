@@ -3,9 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.errors import FieldError, ProblemError, problem_responses
 from api.export.stream import DRIVER_ERRORS, NDJSON, ExportResponse, ExportSlots
-from api.schemas import Timestamp
+from api.shared.errors import FieldError, ProblemError, problem_responses
+from api.shared.schemas import Timestamp
 from db.bulk.export import UnknownReference, export_chunks, resolve_filter
 
 router = APIRouter(prefix="/export", tags=["export"])

@@ -22,8 +22,8 @@ from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
 
-from api.errors import ProblemError
 from api.settings import Settings
+from api.shared.errors import ProblemError
 from db.session import async_url, server_settings
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.errors import ProblemError, problem_responses
+from api.shared.errors import ProblemError, problem_responses
 from db.migrate import current_revision
 
 router = APIRouter(tags=["health"])

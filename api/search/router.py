@@ -2,12 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import SessionDep
-from api.errors import problem_responses
-from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.params import Cursor, Limit
 from api.search import service as search_service
 from api.search.schemas import HitType, SearchHit, SearchPage
+from api.shared.deps import SessionDep
+from api.shared.errors import problem_responses
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
+from api.shared.params import Cursor, Limit
 
 router = APIRouter(prefix="/search", tags=["search"])
 

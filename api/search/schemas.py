@@ -3,7 +3,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from api.pagination import Page
+from api.shared.pagination import Page
 
 
 class HitType(StrEnum):

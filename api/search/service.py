@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import service as article_service
 from api.entities.service import name_matches
-from api.pagination import Keyset, SortKey, fetch_page
 from api.search.schemas import HitType
+from api.shared.pagination import Keyset, SortKey, fetch_page
 from db.models import Article, Dispute, Entity, Event
 
 # Control characters cannot occur in stored text, so they mark matches unambiguously until the

@@ -2,17 +2,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api import idempotency
-from api.auth import WriteKey
-from api.concurrency import IF_MATCH, require_if_match
-from api.deps import SessionDep
-from api.errors import problem_responses
-from api.http_cache import json_with_etag
-from api.idempotency import IDEMPOTENCY_KEY
-from api.lookup import get_by_key
-from api.openapi_links import create_with, created_links, updated_links
-from api.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.params import Cursor, Limit
+from api.shared import idempotency
+from api.shared.auth import WriteKey
+from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.deps import SessionDep
+from api.shared.errors import problem_responses
+from api.shared.http_cache import json_with_etag
+from api.shared.idempotency import IDEMPOTENCY_KEY
+from api.shared.lookup import get_by_key
+from api.shared.openapi_links import create_with, created_links, updated_links
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
+from api.shared.params import Cursor, Limit
 from api.sources import service as source_service
 from api.sources.schemas import SourceCreate, SourcePage, SourceRead, SourceUpdate
 from db.enums import SourceKind

@@ -3,8 +3,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from api.pagination import Page
-from api.schemas import Name, Slug, Url, WriteModel
+from api.shared.pagination import Page
+from api.shared.schemas import Name, Slug, Url, WriteModel
 from db.enums import SourceKind
 
 

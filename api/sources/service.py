@@ -5,10 +5,10 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import ProblemError
-from api.pagination import Keyset, SortKey, fetch_page
+from api.shared.errors import ProblemError
+from api.shared.pagination import Keyset, SortKey, fetch_page
+from api.shared.writes import flush_or_conflict, refuse_if_referenced
 from api.sources.schemas import SourceCreate, SourceUpdate
-from api.writes import flush_or_conflict, refuse_if_referenced
 from db.enums import SourceKind
 from db.models import Article, Source
 

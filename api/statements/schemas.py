@@ -2,8 +2,8 @@ from datetime import datetime
 
 from pydantic import Field
 
-from api.pagination import Page
-from api.schemas import EntityRef, EventRef, EvidenceRead, StatementRef, WriteModel
+from api.shared.pagination import Page
+from api.shared.schemas import EntityRef, EventRef, EvidenceRead, StatementRef, WriteModel
 from db.enums import StatementKind
 from seeds import schema as seed
 

@@ -6,11 +6,11 @@ from sqlalchemy import Select, select
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import seed_writes
 from api.events.service import TIME_ORDER
-from api.pagination import Keyset, SortKey, fetch_page
+from api.shared import seed_writes
+from api.shared.pagination import Keyset, SortKey, fetch_page
+from api.shared.writes import flush_or_conflict
 from api.statements.schemas import StatementCreate, StatementUpdate
-from api.writes import flush_or_conflict
 from db.enums import StatementKind
 from db.models import Entity, Event, Evidence, Statement
 from seeds import apply as seed_apply

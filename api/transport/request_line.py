@@ -16,7 +16,7 @@ from urllib.parse import unquote_to_bytes
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import FieldError, ProblemError, problem_response
+from api.shared.errors import FieldError, ProblemError, problem_response
 
 
 def _undecodable(raw: bytes) -> str | None:

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ProblemError, problem_response
+from api.shared.errors import ProblemError, problem_response
 
 
 def _too_large(limit: int) -> str:
@@ -39,7 +39,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     # FastAPI lets an HTTPException raised while reading the body through,
-                    # and api.errors turns it into problem details.
+                    # and api.shared.errors turns it into problem details.
                     raise HTTPException(413, _too_large(self.max_bytes))
             return message
 

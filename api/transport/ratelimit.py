@@ -38,9 +38,9 @@ from redis.asyncio import ConnectionPool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import KEY_PREFIX
-from api.errors import PROBLEM_MEDIA_TYPE, ProblemError, problem_response
 from api.settings import Settings, parse_rate_limit
+from api.shared.auth import KEY_PREFIX
+from api.shared.errors import PROBLEM_MEDIA_TYPE, ProblemError, problem_response
 
 logger = logging.getLogger(__name__)
 

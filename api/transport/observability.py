@@ -7,10 +7,10 @@ import time
 from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import KEY_PREFIX
-from api.logs import current_request_id
-from api.metrics import NO_ROUTE, HttpMetrics
-from api.ratelimit import bearer_token
+from api.shared.auth import KEY_PREFIX
+from api.transport.logs import current_request_id
+from api.transport.metrics import NO_ROUTE, HttpMetrics
+from api.transport.ratelimit import bearer_token
 
 access_log = logging.getLogger("newsgraph.access")
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import ProblemError
+from api.shared.errors import ProblemError
 
 
 async def flush_or_conflict(session: AsyncSession, *, resource: str) -> None:

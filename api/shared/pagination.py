@@ -21,8 +21,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import rows
-from api.errors import ProblemError
+from api.shared import rows
+from api.shared.errors import ProblemError
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -269,7 +269,7 @@ def page_response(
     next_key: Sequence[Any] | None,
 ) -> Response:
     """The list response: body with `next_cursor`, ETag, and the `Link` header."""
-    from api.http_cache import json_with_etag
+    from api.shared.http_cache import json_with_etag
 
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     page = page_type(items=list(items), next_cursor=next_cursor)

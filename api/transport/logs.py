@@ -1,7 +1,8 @@
 """Logging for `newsgraph serve`: one JSON object per line on stderr (or plain text).
 
 Every record logged while a request is served carries its `request_id`. The access log
-(`newsgraph.access`, one line per request, written by api.observability) replaces uvicorn's:
+(`newsgraph.access`, one line per request, written by api.transport.observability) replaces
+uvicorn's:
 
     {"timestamp": "2025-01-01T12:00:00.123456+00:00", "level": "INFO",
      "logger": "newsgraph.access", "message": "GET /v1/articles 200 3.1 ms",
@@ -39,8 +40,8 @@ class RequestIdFilter(logging.Filter):
 
 class _AlreadyLogged(logging.Filter):
     """uvicorn logs an exception that escaped the app with its traceback again, without the
-    request id; api.errors (or api.observability, for a failed stream) has logged it with
-    the id already."""
+    request id; api.shared.errors (or api.transport.observability, for a failed stream) has
+    logged it with the id already."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith("Exception in ASGI application")

@@ -10,8 +10,8 @@ from sqlalchemy import Select, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.rows import fetch
-from api.schemas import EvidenceRead
+from api.shared.rows import fetch
+from api.shared.schemas import EvidenceRead
 from db.models import Evidence
 from db.models.evidence import SUBJECT_COLUMNS
 

@@ -46,7 +46,8 @@ def install(app: FastAPI) -> None:
     app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
 
-# At module level (see api.metrics.get_metrics): a closure per app would keep the app alive.
+# At module level (see api.transport.metrics.get_metrics): a closure per app would keep the
+# app alive.
 async def docs(request: Request) -> HTMLResponse:
     state = request.app.state
     return HTMLResponse(state.docs_page, headers=state.docs_headers)

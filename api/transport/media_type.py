@@ -8,7 +8,7 @@ the wrong place.
 from fastapi import Request
 from fastapi.routing import APIRoute
 
-from api.errors import ProblemError
+from api.shared.errors import ProblemError
 
 _ACCEPT_HEADERS = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}
 

@@ -24,9 +24,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.request_id import REQUEST_ID_HEADER, request_id_of
-
 logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://newsgraph.dev/problems/"
@@ -80,6 +80,12 @@ class ProblemError(Exception):
 class NotFound(ProblemError):
     def __init__(self, resource: str, key: str) -> None:
         super().__init__(404, "not_found", f"No {resource} with id or slug {key!r}.")
+
+
+def request_id_of(request: Request) -> str | None:
+    """The id `api.transport.request_id` gave the request, which every problem carries."""
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
 
 
 def problem_response(request: Request, error: ProblemError) -> JSONResponse:
@@ -292,8 +298,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def document_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Replace FastAPI's default 422 `HTTPValidationError` entries with what the API really
     answers: problem details, 400 for parameters and 422 only for request bodies; 415 on
-    every operation that takes a body (api.media_type requires JSON); and 414 on every
-    operation, since api.request_line refuses any URL over the limit before routing."""
+    every operation that takes a body (api.transport.media_type requires JSON); and 414 on every
+    operation, since api.transport.request_line refuses any URL over the limit before routing."""
     for path in document.get("paths", {}).values():
         for operation in path.values():
             responses = operation.get("responses", {})

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import FieldError, ProblemError
+from api.shared.errors import FieldError, ProblemError
 from db.models import Evidence
 from seeds import apply as seed_apply
 from seeds.problems import SeedError

@@ -6,8 +6,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from api.errors import ProblemError, problem_response
-from api.request_id import REQUEST_ID_HEADER
+from api.shared.errors import REQUEST_ID_HEADER, ProblemError, problem_response
 
 ALLOWED_METHODS = ["GET", "POST", "PATCH", "DELETE", "OPTIONS"]
 ALLOWED_HEADERS = [

@@ -15,8 +15,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import SessionDep
-from api.errors import ProblemError
+from api.shared.deps import SessionDep
+from api.shared.errors import ProblemError
 from db.enums import ApiKeyScope
 from db.models import ApiKey
 from db.session import create_engine, create_sessionmaker

@@ -33,7 +33,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.registry import Collector
 from sqlalchemy.pool import QueuePool
 
-from api.errors import ProblemError
+from api.shared.errors import ProblemError
 
 METRICS_PATH = "/metrics"
 NO_ROUTE = "none"

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}).")

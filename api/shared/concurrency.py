@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from api.errors import ProblemError
+from api.shared.errors import ProblemError
 
 # Versions are bigints; a longer run of digits is no version (and int() of thousands of digits
 # raises), so it does not match.

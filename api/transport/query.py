@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from api.errors import FieldError, ProblemError
+from api.shared.errors import FieldError, ProblemError
 
 _SEQUENCES = (list, tuple, set, frozenset)
 

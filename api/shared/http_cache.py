@@ -28,7 +28,7 @@ def json_with_etag(
     status_code: int = 200,
 ) -> Response:
     """`exclude_unset` leaves out optional parts (e.g. `include=` data) that were not asked for.
-    With the resource's `version`, the ETag carries it for If-Match (api/concurrency.py)."""
+    With the resource's `version`, the ETag carries it for If-Match (api/shared/concurrency.py)."""
     body = payload.model_dump_json(exclude_unset=exclude_unset).encode()
     digest = hashlib.sha256(body).hexdigest()
     etag = f'"v{version}-{digest[:16]}"' if version is not None else f'"{digest[:32]}"'

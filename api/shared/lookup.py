@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
-from api.errors import FieldError, NotFound, ProblemError
-from api.rows import as_uuid, by_key, fetch, key_statement
+from api.shared.errors import FieldError, NotFound, ProblemError
+from api.shared.rows import as_uuid, by_key, fetch, key_statement
 
 Model = TypeVar("Model", bound=Any)
 

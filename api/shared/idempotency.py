@@ -24,8 +24,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import ProblemError
-from api.http_cache import json_with_etag
+from api.shared.errors import ProblemError
+from api.shared.http_cache import json_with_etag
 from db.models import ApiKey, IdempotencyRecord
 
 HEADER = "Idempotency-Key"

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.lookup import ids_for_filter
-from api.schemas import EntityRef
+from api.shared.lookup import ids_for_filter
+from api.shared.schemas import EntityRef
 from db.enums import AliasKind
 from db.models import Entity, EntityAlias
 

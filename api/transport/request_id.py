@@ -1,18 +1,12 @@
-"""X-Request-ID on every response: the caller's, when it is sane, or a fresh one."""
+"""X-Request-ID on every response: the caller's, when it is sane, or a fresh one. It is kept
+in the request's scope state, where `api.shared.errors.request_id_of` reads it."""
 
 import re
 import uuid
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-def request_id_of(request: Request) -> str | None:
-    value = request.scope.get("state", {}).get("request_id")
-    return value if isinstance(value, str) else None
 
 
 class RequestIdMiddleware:
