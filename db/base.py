@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from db.enums import TimePrecision
+from db.fields import SLUG_MAX_LENGTH, SLUG_PATTERN
 
 # Stable constraint names, so migrations can refer to them and autogenerate stays quiet.
 NAMING_CONVENTION = {
@@ -88,11 +89,11 @@ class Versioned:
 class Slugged:
     """A unique, human-readable identifier usable wherever the UUID is."""
 
-    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH), unique=True, nullable=False)
 
 
 def slug_format() -> CheckConstraint:
-    return CheckConstraint(r"slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'", name="slug_format")
+    return CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format")
 
 
 class TimeBounds:

@@ -20,7 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from db.checks import parse_duration, parse_time
+from db.checks import parse_duration
 from db.enums import (
     AliasKind,
     DisputeEventRole,
@@ -36,26 +36,11 @@ from db.enums import (
     SourceKind,
     StatementKind,
 )
-
-
-def _scalar_to_str(value: Any) -> Any:
-    # YAML reads `time: 1945` as an int; an EDTF year is still text.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
+from db.fields import VISIBLE, EdtfText, Name, Slug, SourceName, no_nul
 
 # These raise PydanticCustomError rather than ValueError so that the message is the check's own,
 # word for word, wherever the model is validated: in a seed file or in a write API request body
 # (pydantic would prefix a ValueError's message with "Value error, ").
-
-
-def _edtf(value: str) -> str:
-    try:
-        parse_time(value)
-    except ValueError as error:
-        raise PydanticCustomError("edtf", str(error)) from error
-    return value
 
 
 def _duration(value: str) -> str:
@@ -75,34 +60,18 @@ def _event_type(value: Any) -> Any:
     return value
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL: refuse it here rather than have the database fail.
-    if "\x00" in value:
-        raise PydanticCustomError("nul", "must not contain NUL characters")
-    return value
-
-
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
-# Holds a character that is not white space, spelled out: `\S` means different things to
-# pydantic's Rust regexes and to the ECMA-262 ones of JSON Schema tools (U+0085, U+FEFF).
-VISIBLE = r"[^\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 # Bounded so a request body cannot smuggle a huge field past the body limit's intent; an
 # article's body has its own, larger bound.
 Text = Annotated[
     str,
     StringConstraints(min_length=1, max_length=20_000, pattern=VISIBLE),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 ArticleBody = Annotated[
     str,
     StringConstraints(min_length=1, max_length=500_000, pattern=VISIBLE),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
-# Names and titles: their columns hold 300 characters.
-Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=300, pattern=VISIBLE), AfterValidator(_no_nul)
-]
-EdtfText = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_edtf)]
 Duration = Annotated[str, AfterValidator(_duration)]
 Language = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)
@@ -116,8 +85,8 @@ PloverType = Annotated[EventType, BeforeValidator(_event_type)]
 
 # Ids in other catalogues, by catalogue: {"wikidata": "Q17"}.
 ExternalIds = dict[
-    Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_no_nul)],
-    Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)],
+    Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(no_nul)],
+    Annotated[str, StringConstraints(max_length=300), AfterValidator(no_nul)],
 ]
 
 
@@ -164,7 +133,7 @@ Evidence = Annotated[list[EvidenceSeed], Field(max_length=200)]
 
 class SourceSeed(SeedModel):
     slug: Slug
-    name: Text
+    name: SourceName
     kind: SourceKind
     homepage_url: Text | None = None
 
@@ -192,7 +161,7 @@ class ArticleSeed(SeedModel):
     source: Slug
     headline: Text | None = None
     byline: (
-        Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_no_nul)]
+        Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(no_nul)]
         | None
     ) = None
     url: Text | None = None
@@ -223,7 +192,7 @@ class RelationSeed(SeedModel):
     kind: RelationKind
     object: Slug
     role: (
-        Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul)]
+        Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_nul)]
         | None
     ) = None
     time: EdtfText | None = None

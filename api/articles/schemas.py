@@ -19,14 +19,13 @@ from api.shared.schemas import (
     EntityRef,
     EventRef,
     Key,
-    Name,
-    Slug,
     StatementRef,
     Text,
     Url,
     WriteModel,
 )
 from db.enums import MentionMethod, TimePrecision
+from db.fields import Name, Slug
 
 
 class SourceRef(BaseModel):

@@ -21,6 +21,7 @@ from db.enums import (
     DisputePartyRole,
     DisputeStatus,
 )
+from db.fields import EdtfText, Name, Slug
 from db.models import Dispute
 from seeds import schema as seed
 
@@ -116,11 +117,11 @@ class DisputeUpdate(WriteModel):
     """Only the fields sent change (`null` clears an optional one); `parties`, `territories`,
     `events` or `evidence`, when sent, replace the dispute's whole set."""
 
-    slug: seed.Slug | None = None
-    title: seed.Name | None = None
+    slug: Slug | None = None
+    title: Name | None = None
     kind: DisputeKind | None = None
     status: DisputeStatus | None = None
-    time: seed.EdtfText | None = None
+    time: EdtfText | None = None
     summary: seed.Text | None = None
     parties: list[seed.PartySeed] | None = None
     territories: list[seed.TerritorySeed] | None = None

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.shared.pagination import Page
 from api.shared.schemas import EntityRef, TimeRead, WriteModel
 from db.enums import AliasKind, EntityKind, RelationKind
+from db.fields import Name, Slug
 from seeds import schema as seed
 
 
@@ -75,9 +76,9 @@ class EntityUpdate(WriteModel):
     """Only the fields sent change (`null` clears `description`); `aliases`, `relations` or
     `evidence`, when sent, replace the entity's whole set."""
 
-    slug: seed.Slug | None = None
+    slug: Slug | None = None
     kind: EntityKind | None = None
-    name: seed.Name | None = None
+    name: Name | None = None
     description: seed.Text | None = None
     external_ids: seed.ExternalIds | None = None
     aliases: list[seed.AliasSeed] | None = None

@@ -14,6 +14,7 @@ from api.shared.schemas import (
     WriteModel,
 )
 from db.enums import DisputeEventRole, EventType, Modality
+from db.fields import EdtfText, Name, Slug
 from seeds import schema as seed
 
 
@@ -105,16 +106,16 @@ class EventUpdate(WriteModel):
     """Only the fields sent change (`null` clears an optional one); `participants` or
     `evidence`, when sent, replace the event's whole set."""
 
-    slug: seed.Slug | None = None
-    title: seed.Name | None = None
+    slug: Slug | None = None
+    title: Name | None = None
     summary: seed.Text | None = None
     type: seed.PloverType | None = None
     mode: seed.Mode | None = None
     modality: Modality | None = None
     contexts: list[seed.Context] | None = None
-    time: seed.EdtfText | None = None
+    time: EdtfText | None = None
     duration: seed.Duration | None = None
-    location: seed.Slug | None = None
-    parent: seed.Slug | None = None
+    location: Slug | None = None
+    parent: Slug | None = None
     participants: list[seed.ParticipantSeed] | None = None
     evidence: list[seed.EvidenceSeed] | None = None

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from db.enums import EntityKind, EventType, Modality, ParticipantRole, StatementKind, TimePrecision
+from db.fields import SLUG_MAX_LENGTH, no_nul
 
 
 class TimeRead(BaseModel):
@@ -109,13 +110,6 @@ class StatementRef(BaseModel):
     kind: StatementKind
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it as a client error rather than fail later.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 _DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
@@ -148,15 +142,12 @@ AwareTimestamp = Annotated[
     AwareDatetime, BeforeValidator(_date_and_time), AfterValidator(_representable_in_utc)
 ]
 
-# Bounded, NUL-free text for request bodies.
+# Bounded, NUL-free text for request bodies; slugs and names follow db/fields.py, as the seed
+# loader and the bulk import do.
 # An id or slug that a body refers to.
-Key = Annotated[str, StringConstraints(max_length=120), AfterValidator(_no_nul)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_no_nul)]
-Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=500_000), AfterValidator(_no_nul)]
-Slug = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=1, max_length=120)
-]
+Key = Annotated[str, StringConstraints(max_length=SLUG_MAX_LENGTH), AfterValidator(no_nul)]
+Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(no_nul)]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=500_000), AfterValidator(no_nul)]
 # No spaces or control characters, spelled out: `\S` means different things to Python, to
 # pydantic's Rust engine and to the ECMA-262 regexes of JSON Schema tools (U+0085, for one).
 Url = Annotated[

@@ -4,8 +4,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from api.shared.pagination import Page
-from api.shared.schemas import Name, Slug, Url, WriteModel
+from api.shared.schemas import Url, WriteModel
 from db.enums import SourceKind
+from db.fields import Slug, SourceName
 
 
 class SourceRead(BaseModel):
@@ -27,7 +28,7 @@ class SourcePage(Page[SourceRead]):
 
 class SourceCreate(WriteModel):
     slug: Slug
-    name: Name
+    name: SourceName
     kind: SourceKind
     homepage_url: Url | None = None
 
@@ -36,6 +37,6 @@ class SourceUpdate(WriteModel):
     """Only the fields sent change; `null` clears an optional one."""
 
     slug: Slug | None = None
-    name: Name | None = None
+    name: SourceName | None = None
     kind: SourceKind | None = None
     homepage_url: Url | None = None

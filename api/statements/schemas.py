@@ -5,6 +5,7 @@ from pydantic import Field
 from api.shared.pagination import Page
 from api.shared.schemas import EntityRef, EventRef, EvidenceRead, StatementRef, WriteModel
 from db.enums import StatementKind
+from db.fields import Name, Slug
 from seeds import schema as seed
 
 
@@ -39,11 +40,11 @@ class StatementUpdate(WriteModel):
     """Only the fields sent change (`null` clears an optional one); `evidence`, when sent,
     replaces the statement's whole set."""
 
-    slug: seed.Slug | None = None
-    speaker: seed.Slug | None = None
+    slug: Slug | None = None
+    speaker: Slug | None = None
     kind: StatementKind | None = None
     text: seed.Text | None = None
-    conveyed_by: seed.Slug | None = None
-    conveyed_by_description: seed.Name | None = None
-    event: seed.Slug | None = None
+    conveyed_by: Slug | None = None
+    conveyed_by_description: Name | None = None
+    event: Slug | None = None
     evidence: list[seed.EvidenceSeed] | None = None

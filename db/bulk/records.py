@@ -21,6 +21,7 @@ from db.enums import (
     SourceKind,
     TimePrecision,
 )
+from db.fields import Name, Slug, SourceName
 
 
 def _not_blank(value: str) -> str:
@@ -29,12 +30,7 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Slug = Annotated[str, Text(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
 Offset = Annotated[int, Field(ge=0)]
-
-
-def _name(max_length: int) -> Any:
-    return Annotated[str, Text(max_length=max_length), AfterValidator(_not_blank)]
 
 
 class _Part(BaseModel):
@@ -44,13 +40,13 @@ class _Part(BaseModel):
 class SourceRecord(_Part):
     type: Literal["source"]
     slug: Slug
-    name: _name(200)  # type: ignore[valid-type]
+    name: SourceName
     kind: SourceKind
     homepage_url: str | None = None
 
 
 class AliasPart(_Part):
-    name: _name(300)  # type: ignore[valid-type]
+    name: Name
     language: Annotated[str, Text(max_length=35)] | None = None
     kind: AliasKind
     used_by: Slug | None = None
@@ -60,7 +56,7 @@ class EntityRecord(_Part):
     type: Literal["entity"]
     slug: Slug
     kind: EntityKind
-    name: _name(300)  # type: ignore[valid-type]
+    name: Name
     description: str | None = None
     external_ids: dict[str, Any] = Field(default_factory=dict)
     aliases: list[AliasPart] = Field(default_factory=list)
@@ -103,7 +99,7 @@ class EvidencePart(_Part):
 class EventRecord(_Part):
     type: Literal["event"]
     slug: Slug
-    title: _name(300)  # type: ignore[valid-type]
+    title: Name
     summary: str | None = None
     event_type: EventType
     mode: Annotated[str, Text(max_length=50)] | None = None
@@ -135,7 +131,7 @@ class TimelinePart(_Part):
 class DisputeRecord(_Part):
     type: Literal["dispute"]
     slug: Slug
-    title: _name(300)  # type: ignore[valid-type]
+    title: Name
     kind: DisputeKind
     status: DisputeStatus
     summary: str | None = None

@@ -1,0 +1,73 @@
+"""The rules for the fields every way in shares: the API's request bodies
+(`api/shared/schemas.py`), the seed files (`seeds/schema.py`) and the bulk import
+(`db/bulk/records.py`) validate slugs, names and EDTF times with these types, and the tables
+(`db/base.py`, `db/models/`) take their column lengths and slug check from the same constants,
+so the three ways in accept and refuse the same values, with the same messages.
+
+Validators raise PydanticCustomError rather than ValueError, so the message is the rule's own,
+word for word, wherever a model is validated (pydantic would prefix a ValueError's message with
+"Value error, ").
+"""
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from db.checks import parse_time
+
+# Lower-case words of letters and digits joined by single hyphens: `kuril-islands`.
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SLUG_MAX_LENGTH = 120
+# Names and titles (entities, aliases, events, disputes, bylines).
+NAME_MAX_LENGTH = 300
+# A source's name: its column holds 200 characters.
+SOURCE_NAME_MAX_LENGTH = 200
+
+# Holds a character that is not white space, spelled out: `\S` means different things to
+# pydantic's Rust regexes and to the ECMA-262 ones of JSON Schema tools (U+0085, U+FEFF).
+VISIBLE = r"[^\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+
+
+def no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: refuse it as a client error rather than have the
+    # database fail.
+    if "\x00" in value:
+        raise PydanticCustomError("nul", "must not contain NUL characters")
+    return value
+
+
+def _scalar_to_str(value: Any) -> Any:
+    # YAML reads `time: 1945` as an int; an EDTF year is still text.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _edtf(value: str) -> str:
+    try:
+        parse_time(value)
+    except ValueError as error:
+        raise PydanticCustomError("edtf", str(error)) from error
+    return value
+
+
+Slug = Annotated[
+    str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=SLUG_MAX_LENGTH)
+]
+
+
+# Names and titles: visible text, without NUL, as long as their columns hold.
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=VISIBLE),
+    AfterValidator(no_nul),
+]
+SourceName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=SOURCE_NAME_MAX_LENGTH, pattern=VISIBLE),
+    AfterValidator(no_nul),
+]
+# An EDTF time as stated (`2021-10-07`, `1945`, `197X/198X`, `2021-10-04/..`): one the
+# database's bounds can be computed from.
+EdtfText = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_edtf)]
