@@ -18,6 +18,7 @@ from db.base import (
     time_bounds_constraints,
 )
 from db.enums import DisputeEventRole, DisputeKind, DisputePartyRole, DisputeStatus
+from db.fields import NAME_MAX_LENGTH
 
 
 class Dispute(UUIDPrimaryKey, Slugged, TimeBounds, TitleSummarySearch, Versioned, Timestamps, Base):
@@ -32,7 +33,7 @@ class Dispute(UUIDPrimaryKey, Slugged, TimeBounds, TitleSummarySearch, Versioned
         search_index("dispute"),
     )
 
-    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    title: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), nullable=False)
     kind: Mapped[DisputeKind] = mapped_column(enum_column(DisputeKind, "kind"), nullable=False)
     status: Mapped[DisputeStatus] = mapped_column(
         enum_column(DisputeStatus, "status"), nullable=False

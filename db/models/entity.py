@@ -28,6 +28,7 @@ from db.base import (
     time_bounds_constraints,
 )
 from db.enums import AliasKind, EntityKind, RelationKind
+from db.fields import NAME_MAX_LENGTH
 
 
 # `immutable_unaccent` is created by the initial migration: unaccent() itself is only STABLE,
@@ -54,7 +55,7 @@ class Entity(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
     )
 
     kind: Mapped[EntityKind] = mapped_column(enum_column(EntityKind, "kind"), nullable=False)
-    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
     # e.g. {"wikidata": "Q57229"}
     external_ids: Mapped[dict[str, Any]] = mapped_column(
@@ -80,7 +81,7 @@ class EntityAlias(UUIDPrimaryKey, Timestamps, Base):
     entity_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("entity.id", ondelete="CASCADE"), nullable=False
     )
-    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), nullable=False)
     language: Mapped[str | None] = mapped_column(String(35))
     kind: Mapped[AliasKind] = mapped_column(enum_column(AliasKind, "kind"), nullable=False)
     used_by_id: Mapped[uuid.UUID | None] = mapped_column(

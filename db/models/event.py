@@ -29,6 +29,7 @@ from db.base import (
     time_bounds_constraints,
 )
 from db.enums import EventType, Modality, ParticipantRole, StatementKind
+from db.fields import NAME_MAX_LENGTH
 
 
 class Event(UUIDPrimaryKey, Slugged, TimeBounds, TitleSummarySearch, Versioned, Timestamps, Base):
@@ -54,7 +55,7 @@ class Event(UUIDPrimaryKey, Slugged, TimeBounds, TitleSummarySearch, Versioned, 
         search_index("event"),
     )
 
-    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    title: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), nullable=False)
     summary: Mapped[str | None] = mapped_column(Text)
     event_type: Mapped[EventType] = mapped_column(
         enum_column(EventType, "event_type"), nullable=False

@@ -12,6 +12,7 @@ from db.base import (
     slug_format,
 )
 from db.enums import SourceKind
+from db.fields import SOURCE_NAME_MAX_LENGTH
 
 
 class Source(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
@@ -20,6 +21,6 @@ class Source(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
     __tablename__ = "source"
     __table_args__ = (slug_format(), nonblank("name"))
 
-    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name: Mapped[str] = mapped_column(String(SOURCE_NAME_MAX_LENGTH), nullable=False)
     kind: Mapped[SourceKind] = mapped_column(enum_column(SourceKind, "kind"), nullable=False)
     homepage_url: Mapped[str | None] = mapped_column(Text)
