@@ -1,4 +1,5 @@
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -14,9 +15,8 @@ target_metadata = Base.metadata
 def _database_url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if not url:
-        from api.settings import get_settings
-
-        url = get_settings().database_url
+        # Plain `alembic upgrade`: the variable `newsgraph` reads too (db never imports api).
+        url = os.environ.get("DATABASE_URL")
     if not url:
         raise RuntimeError("no database URL: set DATABASE_URL or use `newsgraph migrate`")
     return str(url)
