@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_timeout_ms=settings.db_statement_timeout_ms,
         connect_timeout=settings.db_connect_timeout,
         idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        command_timeout=settings.db_command_timeout,
     )
     export_slots = ExportSlots(settings)
 

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     # that accepts but never answers then costs a request this long before its 503; a healthy
     # one connects in milliseconds, so 1.5 s keeps the 503 under 2 s with room to spare.
     db_connect_timeout: float = Field(default=1.5, gt=0)
+    # Seconds the API waits for the database to answer a statement it sent before giving up on
+    # the connection (503): a network that stops forwarding is noticed here, since the
+    # server's own statement_timeout cannot reach a client it is cut off from. Above the
+    # statement timeout, so a merely slow query gets the server's clean cancel first.
+    db_command_timeout: float = Field(default=20.0, gt=0)
     # Seconds `newsgraph serve` lets requests in flight finish after SIGTERM (new connections
     # are refused at once); what is still running then is cancelled.
     shutdown_grace_seconds: int = Field(default=10, ge=0)

@@ -53,6 +53,14 @@ def server_settings(
         # three-year range at 100k articles: 35 ms with two workers (three processes busy),
         # 17 ms in one.
         "max_parallel_workers_per_gather": "0",
+        # The server probes an idle TCP connection after 30 s and drops it after three
+        # unanswered probes 10 s apart: a backend whose API process vanished with the network
+        # (and any lock it held) is freed within a minute, not after the kernel's two hours.
+        # The API's side is bounded by asyncpg's command_timeout instead (create_engine).
+        # Unix-socket connections ignore these.
+        "tcp_keepalives_idle": "30",
+        "tcp_keepalives_interval": "10",
+        "tcp_keepalives_count": "3",
     }
 
 
@@ -65,6 +73,7 @@ def create_engine(
     statement_timeout_ms: int = 15_000,
     connect_timeout: float = 5.0,
     idle_in_transaction_timeout_ms: int = 60_000,
+    command_timeout: float | None = None,
 ) -> AsyncEngine:
     engine = create_async_engine(
         async_url(url),
@@ -78,6 +87,7 @@ def create_engine(
         pool_pre_ping=False,
         connect_args={
             "timeout": connect_timeout,
+            "command_timeout": command_timeout,
             "server_settings": server_settings(
                 statement_timeout_ms, idle_in_transaction_timeout_ms
             ),
