@@ -260,6 +260,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from api.main import create_app
+    from api.transport.http_protocol import protocol_with_head_timeout
     from api.transport.logs import configure_logging
     from db import migrate
 
@@ -289,6 +290,10 @@ def serve(settings: Settings) -> None:
         # On SIGTERM uvicorn stops listening at once, lets requests in flight finish for up
         # to this long, then closes the pool (the app's lifespan) and exits 0.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        # A request head that never finishes (a client that connects and says nothing, or a
+        # header a minute) is cut off; keep-alive idling has uvicorn's own 5 s timeout.
+        http=protocol_with_head_timeout(settings.request_head_timeout),
+        limit_concurrency=settings.max_concurrency,
     )
 
 

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     # Seconds `newsgraph serve` lets requests in flight finish after SIGTERM (new connections
     # are refused at once); what is still running then is cancelled.
     shutdown_grace_seconds: int = Field(default=10, ge=0)
+    # Seconds a client has to send a request's head (request line and headers) once it has
+    # connected or started the request; slower ones are disconnected (api/transport/
+    # http_protocol.py).
+    request_head_timeout: float = Field(default=10.0, gt=0)
+    # Connections plus requests in flight one `newsgraph serve` process takes on; beyond
+    # that uvicorn answers 503 at once rather than queue without bound.
+    max_concurrency: int = Field(default=1000, ge=1)
     # Exports (GET /v1/export) each hold a connection of their own, outside the pool, for as
     # long as their client reads: at most this many at once (503 `export_busy` beyond).
     export_concurrency: int = Field(default=2, ge=1)
