@@ -64,6 +64,10 @@ openapi: $(STAMP) ## Regenerate openapi/openapi.json from the app
 bench: $(STAMP) ## Load a 100k-article corpus, serve it, measure endpoints vs the database floor (bench/RESULTS.md)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+.PHONY: soak
+soak: $(STAMP) ## The mixed read/write profile for SOAK_MINUTES (30) on the bench corpus: RSS, p99, errors over time (bench/RESULTS.md)
+	$(BIN)/python -m bench.soak --minutes $${SOAK_MINUTES:-30} $(SOAK_ARGS)
+
 .PHONY: clean
 clean: ## Remove the virtualenv and caches (keeps .data, the embedded database)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

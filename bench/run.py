@@ -50,6 +50,9 @@ WORKERS = 2
 # and article-by-id at about half the req/s of 16 + 0; see bench/RESULTS.md).
 POOL_SIZE = 16
 MAX_OVERFLOW = 0
+# The section of RESULTS.md that `make soak` writes and `make bench` keeps.
+SOAK_START = "<!-- soak:start -->"
+SOAK_END = "<!-- soak:end -->"
 # Load each scenario gets before the first round, not counted (see measure()).
 WARM_SECONDS = 2.0
 
@@ -200,6 +203,13 @@ def start_server(database: URL, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not become ready in 60 s")
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def server_rss(process: subprocess.Popen[bytes]) -> list[int]:
     """RSS of each worker (the children of uvicorn's supervisor)."""
     parent = psutil.Process(process.pid)
@@ -230,6 +240,15 @@ def machine() -> str:
         f"{platform.release()}, Python {platform.python_version()}, "
         f"{wrk_version[0] if wrk_version else 'wrk'}"
     )
+
+
+def kept_soak_section(path: Path) -> str:
+    """The section `make soak` (bench/soak.py) wrote into RESULTS.md: a new run keeps it."""
+    current = path.read_text() if path.exists() else ""
+    if SOAK_START not in current or SOAK_END not in current:
+        return ""
+    kept = current.split(SOAK_START, 1)[1].split(SOAK_END, 1)[0]
+    return f"\n{SOAK_START}{kept}{SOAK_END}\n"
 
 
 def ms(value: float) -> str:
@@ -383,9 +402,7 @@ async def measure(arguments: argparse.Namespace) -> None:
         for scenario in scenarios
         if scenario.floor
     }
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = start_server(database, port)
     results = [Result(scenario) for scenario in scenarios]
     rss: list[list[int]] = []
@@ -440,7 +457,7 @@ async def measure(arguments: argparse.Namespace) -> None:
         process.terminate()
         process.wait(timeout=30)
     text = report(results, imported, trap, rss, arguments, f"PostgreSQL {pg_version}")
-    arguments.out.write_text(text)
+    arguments.out.write_text(text + kept_soak_section(arguments.out))
     say(f"wrote {arguments.out}")
     print(text)
 
