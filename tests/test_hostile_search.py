@@ -94,6 +94,12 @@ FULL_TEXT_QUERIES = [
     ("_", []),
     ("&|!<->:*()", []),
     ("' OR 1=1 --", []),
+    # Runs of minus signs nest NOTs: forty overflowed PostgreSQL's tsquery stack (a 500).
+    ("-" * 40, []),
+    ("- " * 100, []),
+    ("kishida " + "-" * 60 + " putin", [ARTICLE]),  # an even run cancels out
+    ("kishida " + "- " * 61 + "putin", []),  # an odd run is one NOT: kishida, not putin
+    ("-" * 500, []),
 ]
 
 

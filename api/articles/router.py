@@ -28,7 +28,7 @@ from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.shared.params import Cursor, Limit
+from api.shared.params import Cursor, FullText, Limit
 from api.shared.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
 
@@ -51,7 +51,7 @@ async def list_articles(
     request: Request,
     session: SessionDep,
     q: Annotated[
-        str | None,
+        FullText | None,
         Query(min_length=1, max_length=500, description="Full-text search; ranks by relevance."),
     ] = None,
     source: Annotated[str | None, Query(description="Source id or slug.")] = None,

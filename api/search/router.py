@@ -7,7 +7,7 @@ from api.search.schemas import HitType, SearchHit, SearchPage
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.shared.params import Cursor, Limit
+from api.shared.params import Cursor, FullText, Limit
 
 router = APIRouter(prefix="/search", tags=["search"])
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/search", tags=["search"])
 async def search(
     request: Request,
     session: SessionDep,
-    q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for.")],
+    q: Annotated[FullText, Query(min_length=1, max_length=500, description="What to look for.")],
     type: Annotated[
         list[HitType] | None, Query(description="Only these kinds of hit (repeatable).")
     ] = None,
