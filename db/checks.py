@@ -76,16 +76,27 @@ def _preview(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def find_occurrences(body: str, text: str) -> list[int]:
-    """Start offsets of every occurrence of `text`, overlapping ones included."""
+# An ambiguous quote's message lists this many of its offsets: a one-letter quote in a 500,000
+# character body occurs hundreds of thousands of times, and listing them all made a 78 MB error.
+LISTED_OCCURRENCES = 10
+
+
+def find_occurrences(body: str, text: str, limit: int | None = None) -> list[int]:
+    """Start offsets of every occurrence of `text` (the first `limit`, when given), overlapping
+    ones included."""
     if not text:
         return []
     starts: list[int] = []
     position = body.find(text)
-    while position != -1:
+    while position != -1 and (limit is None or len(starts) < limit):
         starts.append(position)
         position = body.find(text, position + 1)
     return starts
+
+
+def _count(starts: list[int], limit: int) -> str:
+    """How many occurrences were found, when the search stopped at `limit`."""
+    return f"at least {len(starts)}" if len(starts) >= limit else str(len(starts))
 
 
 def check_span(body: str, start: int, end: int, text: str | None = None) -> Span:
@@ -103,21 +114,25 @@ def check_span(body: str, start: int, end: int, text: str | None = None) -> Span
 
 def locate_quote(body: str, quote: str, *, occurrence: int | None = None) -> Span:
     """Find `quote` in the body; `occurrence` (1-based) picks one when it occurs more than once."""
-    starts = find_occurrences(body, quote)
+    # Enough occurrences to pick the one asked for, or to list a few when none was.
+    wanted = max(occurrence or 0, LISTED_OCCURRENCES + 1)
+    starts = find_occurrences(body, quote, limit=wanted)
     if not starts:
         raise QuoteNotFound(f"{_preview(quote)} does not occur in the article body")
     if occurrence is not None:
         if not 1 <= occurrence <= len(starts):
             raise QuoteNotFound(
-                f"{_preview(quote)} occurs {len(starts)} time(s); occurrence {occurrence} "
-                "does not exist"
+                f"{_preview(quote)} occurs {_count(starts, wanted)} time(s); "
+                f"occurrence {occurrence} does not exist"
             )
         start = starts[occurrence - 1]
     elif len(starts) > 1:
+        listed = starts[:LISTED_OCCURRENCES]
+        more = ", …" if len(starts) > LISTED_OCCURRENCES else ""
         raise AmbiguousQuote(
-            f"{_preview(quote)} occurs {len(starts)} times (at offsets "
-            f"{', '.join(map(str, starts))}); add `occurrence:` or `start`/`end`",
-            starts=starts,
+            f"{_preview(quote)} occurs {_count(starts, wanted)} times (at offsets "
+            f"{', '.join(map(str, listed))}{more}); add `occurrence:` or `start`/`end`",
+            starts=listed,
         )
     else:
         start = starts[0]
