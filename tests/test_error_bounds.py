@@ -9,7 +9,8 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.checks import LISTED_OCCURRENCES
-from tests.factories import make_article, make_source
+from db.gazetteer import MAX_DETECTED_MENTIONS
+from tests.factories import make_article, make_entity, make_source
 
 LONG_BODY = ("a banana and a papaya. " * 22_000)[:500_000]
 
@@ -42,3 +43,27 @@ async def test_an_ambiguous_quote_in_a_long_body_gives_a_short_error(
     assert listed.endswith(", …")
     assert len(listed.split(", ")) == LISTED_OCCURRENCES + 1
     assert (await client.get("/v1/entities/fruit")).status_code == 404
+
+
+async def test_detection_stores_at_most_its_bound_of_mentions_per_article(
+    session: AsyncSession, client: AsyncClient, writer: dict[str, str]
+) -> None:
+    source = await make_source(session)
+    await make_entity(session, "japan", "Japan")
+    await make_entity(session, "russia", "Russia")
+    body = "Japan and Russia. " * 3000  # 6,000 names
+
+    response = await client.post(
+        "/v1/articles",
+        json={"source": source.slug, "slug": "names", "body": body, "language": "en"},
+        headers=writer,
+    )
+
+    assert response.status_code == 201, response.text[:2000]
+    read = await client.get("/v1/articles/names", params={"include": "mentions"})
+    mentions = read.json()["mentions"]
+    assert len(mentions) == MAX_DETECTED_MENTIONS
+    # The first in body order: the bound cuts the tail, not a random sample.
+    assert [m["start"] for m in mentions] == sorted(m["start"] for m in mentions)
+    assert mentions[0]["start"] == 0
+    assert mentions[-1]["end"] < len(body) // 2
