@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import FieldError, ProblemError
+from api.shared.problems import ProblemCode
 from db.models import Evidence
 from seeds import apply as seed_apply
 from seeds.problems import SeedError
@@ -37,7 +38,9 @@ def seed_problem(error: SeedError) -> ProblemError:
         for p in error.problems
     ]
     names = ", ".join(dict.fromkeys(e.field for e in errors))
-    return ProblemError(422, "validation_error", f"Invalid request: {names}.", errors=errors)
+    return ProblemError(
+        ProblemCode.VALIDATION_ERROR, f"Invalid request: {names}.", status=422, errors=errors
+    )
 
 
 def validate_seed(model: type[SeedModelT], values: Mapping[str, Any]) -> SeedModelT:
@@ -54,8 +57,7 @@ async def refuse_taken_slug(
     existing = await session.scalar(select(model.id).where(model.slug == slug))
     if existing is not None:
         raise ProblemError(
-            409,
-            "conflict",
+            ProblemCode.CONFLICT,
             f"Another {resource} already has this slug.",
             existing=f"/v1/{collection}/{existing}",
         )
@@ -79,7 +81,7 @@ async def apply_seed(
         constraint = getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
         if constraint and constraint.startswith("uq_"):
             raise ProblemError(
-                409, "conflict", f"The {resource} conflicts with another ({constraint})."
+                ProblemCode.CONFLICT, f"The {resource} conflicts with another ({constraint})."
             ) from error
         raise
 

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import ProblemError
+from api.shared.problems import ProblemCode
 
 
 async def flush_or_conflict(session: AsyncSession, *, resource: str) -> None:
@@ -19,7 +20,7 @@ async def flush_or_conflict(session: AsyncSession, *, resource: str) -> None:
         if constraint and constraint.startswith("uq_"):
             column = constraint.removeprefix(f"uq_{resource}_")
             raise ProblemError(
-                409, "conflict", f"Another {resource} already has this {column}."
+                ProblemCode.CONFLICT, f"Another {resource} already has this {column}."
             ) from error
         raise
 
@@ -30,8 +31,7 @@ def refuse_if_referenced(resource: str, references: Mapping[str, int]) -> None:
     if used:
         listed = ", ".join(f"{count} {what}" for what, count in used.items())
         raise ProblemError(
-            409,
-            "still_referenced",
+            ProblemCode.STILL_REFERENCED,
             f"The {resource} is still referred to by {listed}; delete those first, or repeat "
             "the request with `cascade=true` to delete them with it.",
         )
