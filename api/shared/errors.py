@@ -33,14 +33,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.shared.problems import ProblemCode, status_of
+from api.shared.problems import PROBLEM_TYPE_BASE, ProblemCode, status_of
 
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://newsgraph.dev/problems/"
 
 
 class FieldError(BaseModel):

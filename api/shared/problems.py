@@ -1,6 +1,7 @@
 """Every problem code the API answers with: its HTTP status (or statuses), a title and what it
 means for the client. The one place codes are spelled: `ProblemError` takes a `ProblemCode`
-and takes its status from here.
+and takes its status from here, and docs/problems.md is generated from here (`newsgraph
+problems`; a test fails when the page and the registry differ).
 
 A code is answered with one status, except where the same mistake is a bad request in the URL
 or a header (400) and an unprocessable body (422): `validation_error` and `unknown_reference`.
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
+
+PROBLEM_TYPE_BASE: Final = "https://newsgraph.dev/problems/"
 
 
 class ProblemCode(StrEnum):
@@ -68,7 +71,8 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
             (400, 422),
             "Invalid request",
             "A query, path or header value (400) or the request body (422) is malformed or "
-            "breaks a rule; `errors` names each bad field and why: fix those and send again.",
+            "breaks a rule; `errors` (or, for a single field, `detail`) says which and why: fix "
+            "those and send again.",
         ),
         ProblemCode.INVALID_PATH: _entry(
             400,
@@ -203,8 +207,8 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
         ProblemCode.BODY_IS_CITED: _entry(
             409,
             "Body is cited",
-            "The article's body cannot change while mentions or evidence point into it by "
-            "character offsets (`detail` counts them); remove those first.",
+            "The article's body cannot change while evidence items or curated mentions point "
+            "into it by character offsets (`detail` counts them); remove those first.",
         ),
         ProblemCode.PRECONDITION_REQUIRED: _entry(
             428,
@@ -215,8 +219,9 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
         ProblemCode.PRECONDITION_FAILED: _entry(
             412,
             "Precondition failed",
-            "The resource changed since you read it (`If-Match` names an older version); read "
-            "it again, reapply your change and send the new ETag.",
+            "The resource changed since you read it (`If-Match` names an older version, or a "
+            "concurrent request changed it first); read it again, reapply your change and send "
+            "the new ETag.",
         ),
         ProblemCode.IDEMPOTENCY_KEY_REUSED: _entry(
             422,
@@ -273,3 +278,27 @@ def status_of(code: ProblemCode, status: int | None = None) -> int:
     if status not in statuses:
         raise ValueError(f"{code} is answered with {statuses}, not {status}")
     return status
+
+
+def problems_page() -> str:
+    """docs/problems.md: every code as a Markdown table."""
+    lines = [
+        "# Problem codes",
+        "",
+        "<!-- Generated from api/shared/problems.py by `newsgraph problems`: edit the registry,",
+        "     not this page (a test fails when the two differ). -->",
+        "",
+        "Every error the API answers is an RFC 9457 `application/problem+json` body whose `code`",
+        f"is one of these, and whose `type` is `{PROBLEM_TYPE_BASE}<code>`. Codes are",
+        "stable: a client can branch on `code`; `detail` is for people and may change. The",
+        "body's `title` is the status's reason phrase (`Conflict`); the titles here name codes.",
+        "",
+        "| Code | Status | Title | Meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for code in ProblemCode:
+        entry = PROBLEM_TYPES[code]
+        statuses = ", ".join(str(status) for status in entry.statuses)
+        meaning = entry.meaning.replace("|", "\\|")
+        lines.append(f"| `{code}` | {statuses} | {entry.title} | {meaning} |")
+    return "\n".join(lines) + "\n"
