@@ -11,6 +11,8 @@ from httpx import AsyncClient
 from starlette.exceptions import HTTPException
 
 from api.cli import main
+from api.main import create_app
+from api.settings import Settings
 from api.shared.errors import ProblemError
 from api.shared.problems import (
     PROBLEM_TYPE_BASE,
@@ -157,6 +159,13 @@ def test_a_status_the_registry_does_not_give_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match=code.value):
         ProblemError(code, "x", status=status)
+
+
+def test_the_contract_enumerates_every_code(settings: Settings) -> None:
+    code = create_app(settings).openapi()["components"]["schemas"]["Problem"]["properties"]["code"]
+
+    assert code["enum"] == [code.value for code in ProblemCode]
+    assert "docs/problems.md" in code["description"]
 
 
 def test_committed_problems_page_matches_the_registry() -> None:

@@ -56,7 +56,11 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    code: str = Field(description="A stable machine-readable error code.")
+    code: str = Field(
+        description="A stable machine-readable error code, the last segment of `type`; "
+        "docs/problems.md gives each code's statuses and meaning.",
+        json_schema_extra={"enum": [code.value for code in ProblemCode]},
+    )
     instance: str | None = Field(default=None, description="The request path.")
     request_id: str | None = None
     errors: list[FieldError] | None = None
