@@ -1,5 +1,6 @@
 """One registry of problem codes (api/shared/problems.py): the source spells no code outside it,
-uses every code in it, and docs/problems.md is what it generates."""
+uses every code in it, and docs/problems.md is what it generates. And one rule for the
+constraint violations a write meets: a unique one is a 409 `conflict`, any other is re-raised."""
 
 import ast
 from collections.abc import Iterable
@@ -8,6 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
 from api.cli import main
@@ -21,6 +25,10 @@ from api.shared.problems import (
     problems_page,
     status_of,
 )
+from api.shared.writes import flush_or_conflict, unique_conflict
+from db.enums import EntityKind
+from db.models import Entity
+from tests.factories import make_entity
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "api" / "shared" / "problems.py"
@@ -228,3 +236,38 @@ async def test_a_framework_status_without_a_code_is_an_unexpected_error(
 
     assert response.status_code == 500
     assert response.json()["code"] == "internal_error"
+
+
+async def test_a_unique_violation_is_a_conflict_named_after_its_columns(
+    session: AsyncSession,
+) -> None:
+    await make_entity(session, "japan", "Japan")
+    session.add(Entity(slug="japan", name="Nippon", kind=EntityKind.COUNTRY))
+
+    with pytest.raises(ProblemError) as caught:
+        await flush_or_conflict(session, resource="entity")
+
+    problem = caught.value
+    assert (problem.status, problem.code) == (409, ProblemCode.CONFLICT)
+    assert problem.detail == "Another entity already has this slug."
+
+
+async def test_any_other_violation_is_re_raised(session: AsyncSession) -> None:
+    session.add(Entity(slug="Not A Slug", name="X", kind=EntityKind.COUNTRY))
+
+    with pytest.raises(IntegrityError):
+        await flush_or_conflict(session, resource="entity")
+
+
+async def test_the_rule_hands_the_constraint_name_to_the_detail(session: AsyncSession) -> None:
+    """As the seed-backed writes word it: the whole constraint name."""
+    insert = "INSERT INTO entity (slug, kind, name) VALUES ('japan', 'country', 'Japan')"
+    await session.execute(text(insert))
+    with pytest.raises(IntegrityError) as caught:
+        async with session.begin_nested():
+            await session.execute(text(insert))
+
+    problem = unique_conflict(caught.value, lambda constraint: f"({constraint})")
+
+    assert problem is not None
+    assert problem.detail == "(uq_entity_slug)"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import FieldError, ProblemError
 from api.shared.problems import ProblemCode
+from api.shared.writes import unique_conflict
 from db.models import Evidence
 from seeds import apply as seed_apply
 from seeds.problems import SeedError
@@ -78,12 +79,12 @@ async def apply_seed(
     except SeedError as error:
         raise seed_problem(error) from error
     except IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
-        if constraint and constraint.startswith("uq_"):
-            raise ProblemError(
-                ProblemCode.CONFLICT, f"The {resource} conflicts with another ({constraint})."
-            ) from error
-        raise
+        conflict = unique_conflict(
+            error, lambda constraint: f"The {resource} conflicts with another ({constraint})."
+        )
+        if conflict is None:
+            raise
+        raise conflict from error
 
 
 def changed(result: WriteResult) -> bool:
