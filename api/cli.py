@@ -1,4 +1,5 @@
-"""The `newsgraph` command: serve, migrate, seed, import, export, apikey, openapi, db-url."""
+"""The `newsgraph` command: serve, migrate, seed, import, export, apikey, openapi, problems,
+db-url."""
 
 import argparse
 import asyncio
@@ -24,6 +25,7 @@ logger = logging.getLogger("newsgraph")
 
 EMBEDDED_DATABASE = "newsgraph"
 OPENAPI_PATH = Path("openapi/openapi.json")
+PROBLEMS_PATH = Path("docs/problems.md")
 
 
 def _say(message: str) -> None:
@@ -310,6 +312,14 @@ def write_openapi(path: Path) -> None:
     _say(f"wrote {path}")
 
 
+def write_problems(path: Path) -> None:
+    from api.shared.problems import problems_page
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(problems_page())
+    _say(f"wrote {path}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -376,6 +386,10 @@ def _parser() -> argparse.ArgumentParser:
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
+    problems = commands.add_parser(
+        "problems", help="write docs/problems.md, every problem code, from the registry"
+    )
+    problems.add_argument("--output", type=Path, default=PROBLEMS_PATH)
     commands.add_parser(
         "db-url",
         help="print the database URL in use (starts the embedded server and leaves it running)",
@@ -420,6 +434,8 @@ def main(argv: list[str] | None = None) -> None:
         export_corpus(resolve_database_url(settings), arguments)
     elif arguments.command == "openapi":
         write_openapi(arguments.output)
+    elif arguments.command == "problems":
+        write_problems(arguments.output)
     elif arguments.command == "db-url":
         print(resolve_database_url(settings, keep_running=True))
 

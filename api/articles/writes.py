@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.articles.schemas import ArticleCreate, ArticleUpdate
 from api.shared.errors import FieldError, ProblemError
 from api.shared.lookup import ids_for_filter
+from api.shared.problems import ProblemCode
 from api.shared.writes import flush_or_conflict, refuse_if_referenced
 from db.checks import article_content_hash
 from db.enums import MentionMethod, TimePrecision
@@ -45,8 +46,7 @@ async def _refuse_duplicate(
     if existing is not None:
         same = "URL" if url is not None and existing.url == url else "text"
         raise ProblemError(
-            409,
-            "duplicate_article",
+            ProblemCode.DUPLICATE_ARTICLE,
             f"An article with the same {same} exists: {existing.slug!r}.",
             existing=f"/v1/articles/{existing.id}",
         )
@@ -101,9 +101,9 @@ def _keep_precision_with_time(article: Article, changes: dict[str, Any]) -> None
     precision = changes.get("published_precision", article.published_precision)
     if published_at is None and changes.get("published_precision") is not None:
         raise ProblemError(
-            422,
-            "validation_error",
+            ProblemCode.VALIDATION_ERROR,
             "Invalid request: published_precision.",
+            status=422,
             errors=[
                 FieldError(
                     location="body",
@@ -128,9 +128,9 @@ async def update_article(
     )
     if nulled:
         raise ProblemError(
-            422,
-            "validation_error",
+            ProblemCode.VALIDATION_ERROR,
             "Required fields cannot be null.",
+            status=422,
             errors=[
                 FieldError(location="body", field=f, message="cannot be null", type="null")
                 for f in nulled
@@ -143,8 +143,7 @@ async def update_article(
         if any(cited.values()):
             listed = ", ".join(f"{n} {what}" for what, n in cited.items() if n)
             raise ProblemError(
-                409,
-                "body_is_cited",
+                ProblemCode.BODY_IS_CITED,
                 f"The body cannot change while {listed} point into it by character offsets.",
             )
         changes["content_hash"] = article_content_hash(changes["body"])

@@ -30,6 +30,7 @@ from api.shared.lookup import get_by_key, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
+from api.shared.problems import ProblemCode
 from api.shared.schemas import EntityRef, EventRef, TimeRead
 from db.enums import EventType, Modality
 from db.models import Dispute, Entity, Event
@@ -42,9 +43,9 @@ PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 def _bad_query_value(parameter: str, message: str) -> ProblemError:
     return ProblemError(
-        400,
-        "validation_error",
+        ProblemCode.VALIDATION_ERROR,
         f"Invalid request: {parameter}.",
+        status=400,
         errors=[FieldError(location="query", field=parameter, message=message, type="value_error")],
     )
 

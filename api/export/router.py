@@ -5,6 +5,7 @@ from fastapi.responses import StreamingResponse
 
 from api.export.stream import DRIVER_ERRORS, NDJSON, ExportResponse, ExportSlots
 from api.shared.errors import FieldError, ProblemError, problem_responses
+from api.shared.problems import ProblemCode
 from api.shared.schemas import Timestamp
 from db.bulk.export import UnknownReference, export_chunks, resolve_filter
 
@@ -72,9 +73,9 @@ async def export_ndjson(
 
 def _unknown_reference(error: UnknownReference) -> ProblemError:
     return ProblemError(
-        400,
-        "unknown_reference",
+        ProblemCode.UNKNOWN_REFERENCE,
         f"{error}.",
+        status=400,
         errors=[
             FieldError(
                 location="query", field=error.parameter, message=f"unknown: {key}", type="unknown"

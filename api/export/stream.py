@@ -24,6 +24,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from api.settings import Settings
 from api.shared.errors import ProblemError
+from api.shared.problems import ProblemCode
 from db.session import async_url, server_settings
 
 logger = logging.getLogger(__name__)
@@ -69,8 +70,7 @@ class ExportSlots:
         """A slot with its own connection, or 503 `export_busy` when all are taken."""
         if len(self._open) >= self.limit:
             raise ProblemError(
-                503,
-                "export_busy",
+                ProblemCode.EXPORT_BUSY,
                 f"{self.limit} exports are already running, the most this server runs at once; "
                 "retry shortly.",
                 headers={"Retry-After": str(self.retry_after)},
@@ -94,8 +94,7 @@ class ExportSlots:
         """503 for the database failing an export before its stream starts."""
         logger.warning("export: the database failed: %s", type(error).__name__)
         return ProblemError(
-            503,
-            "database_unavailable",
+            ProblemCode.DATABASE_UNAVAILABLE,
             "The database is unavailable; retry shortly.",
             headers={"Retry-After": str(self.retry_after)},
         )

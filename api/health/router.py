@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.shared.errors import ProblemError, problem_responses
+from api.shared.problems import ProblemCode
 from db.migrate import current_revision
 
 router = APIRouter(tags=["health"])
@@ -47,15 +48,13 @@ async def get_readiness(request: Request) -> Readiness:
             revision = await current_revision(connection)
     except Exception as error:
         raise ProblemError(
-            503,
-            "database_unavailable",
+            ProblemCode.DATABASE_UNAVAILABLE,
             f"The database is not reachable ({type(error).__name__}).",
             headers=retry_after,
         ) from error
     if revision != head:
         raise ProblemError(
-            503,
-            "migrations_pending",
+            ProblemCode.MIGRATIONS_PENDING,
             f"The database schema is at {revision or 'no revision'}, not at head {head}; "
             "run `newsgraph migrate upgrade`.",
             headers=retry_after,

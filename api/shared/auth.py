@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.deps import SessionDep
 from api.shared.errors import ProblemError
+from api.shared.problems import ProblemCode
 from db.enums import ApiKeyScope
 from db.models import ApiKey
 from db.session import create_engine, create_sessionmaker
@@ -71,7 +72,7 @@ async def issue_key(database_url: str | URL, *, name: str, scopes: list[ApiKeySc
 
 def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(
-        401, "unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="newsgraph"'}
+        ProblemCode.UNAUTHORIZED, detail, headers={"WWW-Authenticate": 'Bearer realm="newsgraph"'}
     )
 
 
@@ -120,8 +121,7 @@ def require(scope: ApiKeyScope) -> object:
         key = await _authenticate(session, credentials)
         if not _has_scope(key, scope):
             raise ProblemError(
-                403,
-                "insufficient_scope",
+                ProblemCode.INSUFFICIENT_SCOPE,
                 f"This API key lacks the `{scope.value}` scope.",
             )
         return key

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 
 from api.shared.errors import ProblemError
+from api.shared.problems import ProblemCode
 
 # Versions are bigints; a longer run of digits is no version (and int() of thousands of digits
 # raises), so it does not match.
@@ -22,8 +23,7 @@ def require_if_match(request: Request, *, resource: str, version: int) -> None:
     header = request.headers.get("if-match")
     if header is None:
         raise ProblemError(
-            428,
-            "precondition_required",
+            ProblemCode.PRECONDITION_REQUIRED,
             f"Send If-Match with the ETag of the {resource} you read, so a concurrent change "
             "is not overwritten.",
         )
@@ -31,8 +31,7 @@ def require_if_match(request: Request, *, resource: str, version: int) -> None:
         return
     if version not in {int(v) for v in _VERSION.findall(header)}:
         raise ProblemError(
-            412,
-            "precondition_failed",
+            ProblemCode.PRECONDITION_FAILED,
             f"The {resource} has changed since you read it (it is now at version {version}); "
             "read it again and reapply your change.",
         )

@@ -1,18 +1,27 @@
 """RFC 9457 problem details for every error the API returns.
 
-    ProblemError            raised by handlers and services; carries status, code, detail
-    ├── NotFound            404 not_found
-    └── (others later: Conflict 409, PreconditionFailed 412, ...)
+    ProblemError(code, detail)   raised by handlers, services and middleware; `code` is a
+    │                            ProblemCode from api.shared.problems, the registry of every
+    │                            code with its status(es), title and meaning; the status comes
+    │                            from there (given only for a code with two: 400 or 422)
+    └── NotFound                 404 not_found for an id or slug that matches nothing
+    problem_response             a ProblemError as the response (middleware answers with it)
+    install                      the exception handlers below, on the app
+    problem_responses            OpenAPI `responses` entries for error statuses
+    document_problems            OpenAPI post-processing: what the API really answers
 
-Framework errors are translated too: Starlette's HTTPException (unknown route, wrong method),
-FastAPI's RequestValidationError (400 for query/path/header, 422 for a body), an unreachable
-database (503 with Retry-After) and anything unexpected (500, logged, never a traceback).
+Framework errors are translated too: Starlette's HTTPException (unknown route, wrong method, a
+body over the limit or unreadable), FastAPI's RequestValidationError (400 for query/path/header,
+422 for a body), an unreachable or slow database (503 with Retry-After) and anything unexpected
+(500, logged, never a traceback).
+
+On the wire, `type` is PROBLEM_TYPE_BASE + code and `title` the status's reason phrase.
 """
 
 import logging
 from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,12 +33,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.shared.problems import PROBLEM_TYPE_BASE, ProblemCode, status_of
+
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://newsgraph.dev/problems/"
 
 
 class FieldError(BaseModel):
@@ -46,7 +56,11 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    code: str = Field(description="A stable machine-readable error code.")
+    code: str = Field(
+        description="A stable machine-readable error code, the last segment of `type`; "
+        "docs/problems.md gives each code's statuses and meaning.",
+        json_schema_extra={"enum": [code.value for code in ProblemCode]},
+    )
     instance: str | None = Field(default=None, description="The request path.")
     request_id: str | None = None
     errors: list[FieldError] | None = None
@@ -58,28 +72,28 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     def __init__(
         self,
-        status: int,
-        code: str,
+        code: ProblemCode,
         detail: str,
         *,
-        title: str | None = None,
+        status: int | None = None,
         errors: Sequence[FieldError] | None = None,
         headers: dict[str, str] | None = None,
         existing: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.existing = existing
-        self.status = status
         self.code = code
+        # A status the registry does not give the code raises here, at the raise site.
+        self.status = status_of(code, status)
         self.detail = detail
-        self.title = title or HTTPStatus(status).phrase
+        self.title = HTTPStatus(self.status).phrase
         self.errors = list(errors) if errors else None
         self.headers = headers or {}
 
 
 class NotFound(ProblemError):
     def __init__(self, resource: str, key: str) -> None:
-        super().__init__(404, "not_found", f"No {resource} with id or slug {key!r}.")
+        super().__init__(ProblemCode.NOT_FOUND, f"No {resource} with id or slug {key!r}.")
 
 
 def request_id_of(request: Request) -> str | None:
@@ -91,11 +105,11 @@ def request_id_of(request: Request) -> str | None:
 def problem_response(request: Request, error: ProblemError) -> JSONResponse:
     request_id = request_id_of(request)
     problem = Problem(
-        type=PROBLEM_TYPE_BASE + error.code,
+        type=PROBLEM_TYPE_BASE + error.code.value,
         title=error.title,
         status=error.status,
         detail=error.detail,
-        code=error.code,
+        code=error.code.value,
         instance=request.url.path,
         request_id=request_id,
         errors=error.errors,
@@ -112,12 +126,16 @@ def problem_response(request: Request, error: ProblemError) -> JSONResponse:
     )
 
 
-_HTTP_CODES = {
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
+# Every status an HTTPException has in this app: Starlette's routing and the /docs assets'
+# StaticFiles (404, 405), api.transport.body_limit for a body that outgrows the limit (413),
+# FastAPI for a body it cannot read at all, as when the client hangs up mid-body (400), and
+# StaticFiles for an asset it may not read (401).
+_HTTP_CODES: Final[dict[int, ProblemCode]] = {
+    400: ProblemCode.HTTP_400,
+    401: ProblemCode.HTTP_401,
+    404: ProblemCode.NOT_FOUND,
+    405: ProblemCode.METHOD_NOT_ALLOWED,
+    413: ProblemCode.PAYLOAD_TOO_LARGE,
 }
 
 
@@ -138,7 +156,9 @@ def _unparsable_body(error: StarletteHTTPException) -> ProblemError | None:
     else:
         return None
     body = FieldError(location="body", field="body", message=message, type="json_invalid")
-    return ProblemError(422, "validation_error", "Invalid request: body.", errors=[body])
+    return ProblemError(
+        ProblemCode.VALIDATION_ERROR, "Invalid request: body.", status=422, errors=[body]
+    )
 
 
 async def _on_http_exception(request: Request, error: Exception) -> JSONResponse:
@@ -147,6 +167,11 @@ async def _on_http_exception(request: Request, error: Exception) -> JSONResponse
     if unparsable is not None:
         return problem_response(request, unparsable)
     status = error.status_code
+    code = _HTTP_CODES.get(status)
+    if code is None:
+        # Every code is registered and in the contract's enum: a status the framework starts
+        # raising is a gap to fill in the registry, not a code to make up.
+        return await _on_unexpected(request, error)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(status).phrase
     if status == 404 and detail == "Not Found":
         detail = f"No route matches {request.method} {request.url.path}."
@@ -155,9 +180,7 @@ async def _on_http_exception(request: Request, error: Exception) -> JSONResponse
         allowed = _allowed_methods(request)
         headers["Allow"] = allowed
         detail = f"{request.method} is not allowed on {request.url.path}; it allows {allowed}."
-    problem = ProblemError(
-        status, _HTTP_CODES.get(status, f"http_{status}"), detail, headers=headers
-    )
+    problem = ProblemError(code, detail, status=status, headers=headers)
     return problem_response(request, problem)
 
 
@@ -197,20 +220,27 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
     # body fails validation is unprocessable.
     status = 422 if in_body else 400
     names = ", ".join(sorted({e.field for e in errors}))
-    problem = ProblemError(status, "validation_error", f"Invalid request: {names}.", errors=errors)
+    problem = ProblemError(
+        ProblemCode.VALIDATION_ERROR, f"Invalid request: {names}.", status=status, errors=errors
+    )
     return problem_response(request, problem)
 
 
-def _database_problem(request: Request, error: Exception, code: str, detail: str) -> JSONResponse:
-    logger.warning("%s: %s", code, type(error).__name__)
+def _database_problem(
+    request: Request, error: Exception, code: ProblemCode, detail: str
+) -> JSONResponse:
+    logger.warning("%s: %s", code.value, type(error).__name__)
     retry_after = request.app.state.settings.retry_after_seconds
-    problem = ProblemError(503, code, detail, headers={"Retry-After": str(retry_after)})
+    problem = ProblemError(code, detail, headers={"Retry-After": str(retry_after)})
     return problem_response(request, problem)
 
 
 async def _on_database_unavailable(request: Request, error: Exception) -> JSONResponse:
     return _database_problem(
-        request, error, "database_unavailable", "The database is unavailable; retry shortly."
+        request,
+        error,
+        ProblemCode.DATABASE_UNAVAILABLE,
+        "The database is unavailable; retry shortly.",
     )
 
 
@@ -223,7 +253,7 @@ async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
         extra={"request_id": request_id_of(request)},
     )
     problem = ProblemError(
-        500, "internal_error", "An unexpected error occurred; it has been logged."
+        ProblemCode.INTERNAL_ERROR, "An unexpected error occurred; it has been logged."
     )
     return problem_response(request, problem)
 
@@ -232,8 +262,7 @@ async def _on_stale_version(request: Request, error: Exception) -> JSONResponse:
     # Two writers passed If-Match with the same version; the version check in the UPDATE
     # let only the first through.
     problem = ProblemError(
-        412,
-        "precondition_failed",
+        ProblemCode.PRECONDITION_FAILED,
         "The resource was changed by a concurrent request; read it again and reapply.",
     )
     return problem_response(request, problem)
@@ -257,7 +286,7 @@ async def _on_dbapi_error(request: Request, error: Exception) -> JSONResponse:
         return _database_problem(
             request,
             error,
-            "database_timeout",
+            ProblemCode.DATABASE_TIMEOUT,
             "The database did not finish the query in time; retry shortly.",
         )
     if (

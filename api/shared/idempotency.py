@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import ProblemError
 from api.shared.http_cache import json_with_etag
+from api.shared.problems import ProblemCode
 from db.models import ApiKey, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -60,8 +61,7 @@ async def begin(
         return None
     if len(key) > MAX_KEY_LENGTH or not re.fullmatch(KEY_PATTERN, key):
         raise ProblemError(
-            400,
-            "invalid_idempotency_key",
+            ProblemCode.INVALID_IDEMPOTENCY_KEY,
             f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters.",
         )
     now = datetime.now(UTC)
@@ -99,8 +99,7 @@ async def begin(
     assert record is not None  # the conflicting row is committed: we waited for it
     if record.request_hash != request_hash:
         raise ProblemError(
-            422,
-            "idempotency_key_reused",
+            ProblemCode.IDEMPOTENCY_KEY_REUSED,
             f"This {HEADER} was used for a different request "
             f"({record.method} {record.path}); use a new key for a new request.",
         )

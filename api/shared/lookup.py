@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
 from api.shared.errors import FieldError, NotFound, ProblemError
+from api.shared.problems import ProblemCode
 from api.shared.rows import as_uuid, by_key, fetch, key_statement
 
 Model = TypeVar("Model", bound=Any)
@@ -97,9 +98,9 @@ async def ids_for_filter(
     unknown = [k for k, u in as_uuids.items() if (str(u) if u is not None else k) not in found]
     if unknown:
         raise ProblemError(
-            422 if location == "body" else 400,
-            "unknown_reference",
+            ProblemCode.UNKNOWN_REFERENCE,
             f"{parameter}: nothing has the id or slug {', '.join(map(repr, unknown))}.",
+            status=422 if location == "body" else 400,
             errors=[
                 FieldError(
                     location=location, field=parameter, message=f"unknown: {key}", type="unknown"

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared import rows
 from api.shared.errors import ProblemError
+from api.shared.problems import ProblemCode
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -102,7 +103,7 @@ def _decode_value(value: Any, kind: KeyKind) -> Any:
 
 
 def _invalid_cursor(detail: str) -> ProblemError:
-    return ProblemError(400, "invalid_cursor", detail)
+    return ProblemError(ProblemCode.INVALID_CURSOR, detail)
 
 
 def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:

@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import FieldError, ProblemError
+from api.shared.problems import ProblemCode
+from api.shared.writes import unique_conflict
 from db.models import Evidence
 from seeds import apply as seed_apply
 from seeds.problems import SeedError
@@ -37,7 +39,9 @@ def seed_problem(error: SeedError) -> ProblemError:
         for p in error.problems
     ]
     names = ", ".join(dict.fromkeys(e.field for e in errors))
-    return ProblemError(422, "validation_error", f"Invalid request: {names}.", errors=errors)
+    return ProblemError(
+        ProblemCode.VALIDATION_ERROR, f"Invalid request: {names}.", status=422, errors=errors
+    )
 
 
 def validate_seed(model: type[SeedModelT], values: Mapping[str, Any]) -> SeedModelT:
@@ -54,8 +58,7 @@ async def refuse_taken_slug(
     existing = await session.scalar(select(model.id).where(model.slug == slug))
     if existing is not None:
         raise ProblemError(
-            409,
-            "conflict",
+            ProblemCode.CONFLICT,
             f"Another {resource} already has this slug.",
             existing=f"/v1/{collection}/{existing}",
         )
@@ -76,12 +79,12 @@ async def apply_seed(
     except SeedError as error:
         raise seed_problem(error) from error
     except IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
-        if constraint and constraint.startswith("uq_"):
-            raise ProblemError(
-                409, "conflict", f"The {resource} conflicts with another ({constraint})."
-            ) from error
-        raise
+        conflict = unique_conflict(
+            error, lambda constraint: f"The {resource} conflicts with another ({constraint})."
+        )
+        if conflict is None:
+            raise
+        raise conflict from error
 
 
 def changed(result: WriteResult) -> bool:

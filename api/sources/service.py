@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import ProblemError
 from api.shared.pagination import Keyset, SortKey, fetch_page
+from api.shared.problems import ProblemCode
 from api.shared.writes import flush_or_conflict, refuse_if_referenced
 from api.sources.schemas import SourceCreate, SourceUpdate
 from db.enums import SourceKind
@@ -41,7 +42,9 @@ async def create_source(session: AsyncSession, *, data: SourceCreate) -> Source:
 async def update_source(session: AsyncSession, *, source: Source, data: SourceUpdate) -> Source:
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is None and field in REQUIRED_FIELDS:
-            raise ProblemError(422, "validation_error", f"`{field}` cannot be null.")
+            raise ProblemError(
+                ProblemCode.VALIDATION_ERROR, f"`{field}` cannot be null.", status=422
+            )
         setattr(source, field, value)
     await flush_or_conflict(session, resource="source")
     return source

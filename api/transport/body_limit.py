@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.shared.errors import ProblemError, problem_response
+from api.shared.problems import ProblemCode
 
 
 def _too_large(limit: int) -> str:
@@ -27,7 +28,7 @@ class BodyLimitMiddleware:
             return
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            problem = ProblemError(413, "payload_too_large", _too_large(self.max_bytes))
+            problem = ProblemError(ProblemCode.PAYLOAD_TOO_LARGE, _too_large(self.max_bytes))
             await problem_response(Request(scope), problem)(scope, receive, send)
             return
         received = 0

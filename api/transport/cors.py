@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from api.shared.errors import REQUEST_ID_HEADER, ProblemError, problem_response
+from api.shared.problems import ProblemCode
 
 ALLOWED_METHODS = ["GET", "POST", "PATCH", "DELETE", "OPTIONS"]
 ALLOWED_HEADERS = [
@@ -38,8 +39,7 @@ class ProblemCORSMiddleware(CORSMiddleware):
                 if response.status_code == 400:
                     refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
                     problem = ProblemError(
-                        400,
-                        "cors_not_allowed",
+                        ProblemCode.CORS_NOT_ALLOWED,
                         f"This cross-origin request is not allowed (its {refused}).",
                     )
                     response = problem_response(Request(scope), problem)

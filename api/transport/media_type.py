@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 
 from api.shared.errors import ProblemError
+from api.shared.problems import ProblemCode
 
 _ACCEPT_HEADERS = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}
 
@@ -33,8 +34,7 @@ async def require_json_body(request: Request) -> None:
     given = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
     header = _ACCEPT_HEADERS.get(request.method)
     raise ProblemError(
-        415,
-        "unsupported_media_type",
+        ProblemCode.UNSUPPORTED_MEDIA_TYPE,
         f"This operation takes a JSON body (Content-Type: application/json); "
         f"the request has {given}.",
         headers={header: "application/json"} if header else None,

@@ -34,6 +34,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.pool import QueuePool
 
 from api.shared.errors import ProblemError
+from api.shared.problems import ProblemCode
 
 METRICS_PATH = "/metrics"
 NO_ROUTE = "none"
@@ -141,8 +142,7 @@ async def get_metrics(request: Request) -> Response:
         sent = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(sent, expected):
             raise ProblemError(
-                401,
-                "unauthorized",
+                ProblemCode.UNAUTHORIZED,
                 "/metrics needs the metrics token: `Authorization: Bearer <token>`.",
                 headers={"WWW-Authenticate": 'Bearer realm="newsgraph-metrics"'},
             )

@@ -8,6 +8,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from api.shared.errors import FieldError, ProblemError
+from api.shared.problems import ProblemCode
 
 _SEQUENCES = (list, tuple, set, frozenset)
 
@@ -53,8 +54,7 @@ async def reject_unknown_parameters(request: Request) -> None:
     unknown = sorted({name for name, _ in given} - accepted)
     if unknown:
         raise ProblemError(
-            400,
-            "unknown_parameter",
+            ProblemCode.UNKNOWN_PARAMETER,
             f"Unknown query parameter: {', '.join(unknown)}. "
             f"This endpoint accepts: {', '.join(sorted(accepted)) or 'none'}.",
             errors=[
@@ -71,8 +71,7 @@ async def reject_unknown_parameters(request: Request) -> None:
     repeated = sorted({n for n in names if names.count(n) > 1 and n not in repeatable})
     if repeated:
         raise ProblemError(
-            400,
-            "repeated_parameter",
+            ProblemCode.REPEATED_PARAMETER,
             f"Query parameter given more than once: {', '.join(repeated)}.",
             errors=[
                 FieldError(

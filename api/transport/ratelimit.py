@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.settings import Settings, parse_rate_limit
 from api.shared.auth import KEY_PREFIX
 from api.shared.errors import PROBLEM_MEDIA_TYPE, ProblemError, problem_response
+from api.shared.problems import ProblemCode
 
 logger = logging.getLogger(__name__)
 
@@ -214,8 +215,7 @@ def _refusal(decision: Decision) -> ProblemError:
     headers = {"Retry-After": str(wait)}
     headers.update((name.decode(), value.decode()) for name, value in decision.headers())
     return ProblemError(
-        429,
-        "rate_limited",
+        ProblemCode.RATE_LIMITED,
         f"Too many requests: {whose} budget of {policy.item.amount} requests per "
         f"{policy.window_seconds} s is spent; retry in {wait} s.",
         headers=headers,

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.shared.errors import FieldError, ProblemError, problem_response
+from api.shared.problems import ProblemCode
 
 
 def _undecodable(raw: bytes) -> str | None:
@@ -43,7 +44,7 @@ def _path_problem(raw_path: bytes) -> ProblemError | None:
     reason = _undecodable(raw_path)
     if reason is None:
         return None
-    return ProblemError(400, "invalid_path", f"The request path {_MESSAGES[reason]}.")
+    return ProblemError(ProblemCode.INVALID_PATH, f"The request path {_MESSAGES[reason]}.")
 
 
 def _query_problem(query_string: bytes) -> ProblemError | None:
@@ -65,7 +66,9 @@ def _query_problem(query_string: bytes) -> ProblemError | None:
     if not errors:
         return None
     names = ", ".join(sorted({error.field for error in errors}))
-    return ProblemError(400, "validation_error", f"Invalid request: {names}.", errors=errors)
+    return ProblemError(
+        ProblemCode.VALIDATION_ERROR, f"Invalid request: {names}.", status=400, errors=errors
+    )
 
 
 class RequestLineMiddleware:
@@ -81,21 +84,19 @@ class RequestLineMiddleware:
         query_string: bytes = scope.get("query_string", b"")
         if len(raw_path) + len(query_string) + 1 > self.max_url_bytes:
             return ProblemError(
-                414,
-                "uri_too_long",
+                ProblemCode.URI_TOO_LONG,
                 f"The request path and query are longer than the {self.max_url_bytes} bytes "
                 "this API accepts.",
             )
         if query_string.count(b"&") >= self.max_query_parameters:
             return ProblemError(
-                400,
-                "too_many_parameters",
+                ProblemCode.TOO_MANY_PARAMETERS,
                 f"The query string has more than the {self.max_query_parameters} parameters "
                 "this API accepts.",
             )
         # The decoded path can hold a NUL even when raw_path (as some clients send it) does not.
         if "\x00" in scope["path"]:
-            return ProblemError(400, "invalid_path", f"The request path {_MESSAGES['nul']}.")
+            return ProblemError(ProblemCode.INVALID_PATH, f"The request path {_MESSAGES['nul']}.")
         return _path_problem(raw_path) or _query_problem(query_string)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
