@@ -270,6 +270,8 @@ def serve(settings: Settings) -> None:
     # database is stopped by its exit hook rather than left behind.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     configure_logging(level=settings.log_level, log_format=settings.log_format)
+    if problems := settings.exposure_problems():
+        raise SystemExit("newsgraph serve: " + " ".join(problems))
     database_url = resolve_database_url(settings)
     _say("migrating to head")
     migrate.upgrade(database_url)

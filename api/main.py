@@ -129,7 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(
-        ObservabilityMiddleware, metrics=metrics.install(app, token=settings.metrics_token)
+        ObservabilityMiddleware,
+        metrics=metrics.install(
+            app, token=settings.metrics_token, served_without_token=settings.on_loopback
+        ),
     )
     # Added last, so outermost: every response, even a 413, carries the request id.
     app.add_middleware(RequestIdMiddleware)

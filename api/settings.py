@@ -1,3 +1,4 @@
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -5,6 +6,8 @@ from typing import Literal
 from limits import RateLimitItem, parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_CURSOR_SECRET = "newsgraph-development-cursor-secret"  # noqa: S105 (not a credential)
 
 
 class Settings(BaseSettings):
@@ -56,8 +59,9 @@ class Settings(BaseSettings):
     # `newsgraph serve` loads the shipped seed files after migrating (a no-op when unchanged).
     seed_on_start: bool = True
     # Signs pagination cursors so an altered one is refused. Set it in production; every
-    # worker behind one load balancer needs the same value.
-    cursor_secret: str = "newsgraph-development-cursor-secret"  # noqa: S105 (not a credential)
+    # worker behind one load balancer needs the same value. `newsgraph serve` refuses to listen
+    # beyond loopback with the development value.
+    cursor_secret: str = DEVELOPMENT_CURSOR_SECRET
     # Largest request body accepted; larger ones get 413 before they are read in full.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Longest request path plus query string accepted (414 beyond); uvicorn itself refuses
@@ -89,8 +93,30 @@ class Settings(BaseSettings):
 
     # Logs: one JSON object per line, or "text" for reading in a terminal.
     log_format: Literal["json", "text"] = "json"
-    # When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open.
+    # When set, GET /metrics needs `Authorization: Bearer <token>`. Unset, it is served
+    # without one only to a server listening on loopback; beyond it, there is no /metrics.
     metrics_token: str | None = None
+
+    @property
+    def on_loopback(self) -> bool:
+        """Whether the server listens on this machine only (the development default)."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False  # a host name: assume it is reachable
+
+    def exposure_problems(self) -> list[str]:
+        """What makes these settings unfit for a server reachable from other machines."""
+        if self.on_loopback or self.cursor_secret != DEVELOPMENT_CURSOR_SECRET:
+            return []
+        return [
+            f"NEWSGRAPH_CURSOR_SECRET is not set, and the server would listen on {self.host}: "
+            "anyone could sign cursors with the development secret. Set it to a long random "
+            "value (`python -c 'import secrets; print(secrets.token_urlsafe(32))'`), the same "
+            "on every worker."
+        ]
 
     @field_validator("rate_limit_per_address", "rate_limit_per_key")
     @classmethod

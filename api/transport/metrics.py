@@ -17,6 +17,7 @@ multi-process mode of prometheus_client (PROMETHEUS_MULTIPROC_DIR) is not used.
 """
 
 import hmac
+import logging
 from collections.abc import Iterator
 
 from fastapi import FastAPI, Request
@@ -35,6 +36,8 @@ from sqlalchemy.pool import QueuePool
 
 from api.shared.errors import ProblemError
 from api.shared.problems import ProblemCode
+
+logger = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
 NO_ROUTE = "none"
@@ -122,13 +125,21 @@ class _StateCollector(Collector):
             )
 
 
-def install(app: FastAPI, *, token: str | None) -> HttpMetrics:
+def install(app: FastAPI, *, token: str | None, served_without_token: bool) -> HttpMetrics:
+    """Count every request; serve GET /metrics with `token`, or without one when
+    `served_without_token` (a server on loopback), else not at all (404)."""
     registry = CollectorRegistry()
     metrics = HttpMetrics(registry)
     registry.register(_StateCollector(app))
     app.state.metrics_registry = registry
     app.state.metrics_authorization = f"Bearer {token}".encode() if token else None
-    app.add_api_route(METRICS_PATH, get_metrics, methods=["GET"], include_in_schema=False)
+    if token or served_without_token:
+        app.add_api_route(METRICS_PATH, get_metrics, methods=["GET"], include_in_schema=False)
+    else:
+        logger.warning(
+            "/metrics is off: the server listens beyond loopback and NEWSGRAPH_METRICS_TOKEN "
+            "is not set"
+        )
     return metrics
 
 
