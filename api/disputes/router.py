@@ -170,7 +170,7 @@ async def get_dispute_timeline(
     `1945` or `197X/198X` by their bounds; undated events first), each with what it did to
     the dispute and the article words behind it. With `pov`, entities go by that party's
     names."""
-    keyset = keyset_for(request, dispute_service.TIME_ORDER)
+    keyset = keyset_for(request, dispute_service.TIME_ORDER_UNDATED_FIRST)
     after = keyset.start(cursor)
     dispute_id = await id_by_key(session, Dispute.__table__, dispute, "dispute")
     party = await point_of_view.find_party(session, pov)

@@ -173,7 +173,7 @@ async def list_entity_events(
 ) -> Response:
     """The events the entity takes part in, in any role, in time order."""
     row = await get_by_key(session, Entity, entity, "entity")
-    keyset = keyset_for(request, event_service.TIME_ORDER)
+    keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     events, next_key = await event_service.list_events(
         session, after=keyset.start(cursor), limit=limit, participant_ids=[row.id]
     )

@@ -145,7 +145,7 @@ async def list_events(
     latest = period_bound(time_to, "to", last=True) if time_to else None
     if earliest is not None and latest is not None and earliest > latest:
         raise _bad_query_value("from", "must not be after `to`")
-    keyset = keyset_for(request, event_service.TIME_ORDER)
+    keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     after = keyset.start(cursor)
     participant_ids = await ids_for_filter(session, Entity, participant or [], "participant")
     dispute_ids = await ids_for_filter(session, Dispute, [dispute], "dispute") if dispute else []
