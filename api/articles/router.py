@@ -25,7 +25,7 @@ from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, ids_for_filter
+from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
@@ -78,19 +78,19 @@ async def list_articles(
     match every filter: a word found in most of the archive still answers in milliseconds."""
     keyset = keyset_for(request, article_service.ordering(q))
     after = keyset.start(cursor)
-    source_ids = await ids_for_filter(session, Source, [source], "source") if source else []
+    source_id = await id_for_filter(session, Source, source, "source")
     entity_ids = await ids_for_filter(session, Entity, entity or [], "entity")
-    event_ids = await ids_for_filter(session, Event, [event], "event") if event else []
-    dispute_ids = await ids_for_filter(session, Dispute, [dispute], "dispute") if dispute else []
+    event_id = await id_for_filter(session, Event, event, "event")
+    dispute_id = await id_for_filter(session, Dispute, dispute, "dispute")
     articles, next_key = await article_service.list_articles(
         session,
         after=after,
         limit=limit,
         q=q,
-        source_id=source_ids[0] if source_ids else None,
+        source_id=source_id,
         entity_ids=entity_ids,
-        event_id=event_ids[0] if event_ids else None,
-        dispute_id=dispute_ids[0] if dispute_ids else None,
+        event_id=event_id,
+        dispute_id=dispute_id,
         language=language,
         published_after=published_after,
         published_before=published_before,

@@ -26,7 +26,7 @@ from api.shared.errors import problem_responses
 from api.shared.evidence import evidence_for
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, id_by_key, ids_for_filter
+from api.shared.lookup import get_by_key, id_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
 from api.shared.params import Cursor, Limit
@@ -68,9 +68,7 @@ async def list_disputes(
     keyset = keyset_for(request, dispute_service.TITLE_ORDER)
     after = keyset.start(cursor)
     party_ids = await ids_for_filter(session, Entity, party or [], "party")
-    territory_ids = (
-        await ids_for_filter(session, Entity, [territory], "territory") if territory else []
-    )
+    territory_id = await id_for_filter(session, Entity, territory, "territory")
     disputes, next_key = await dispute_service.list_disputes(
         session,
         keyset=keyset,
@@ -79,7 +77,7 @@ async def list_disputes(
         kind=kind,
         status=status,
         party_ids=party_ids,
-        territory_id=territory_ids[0] if territory_ids else None,
+        territory_id=territory_id,
     )
     items = [DisputeSummary.of(d) for d in disputes]
     return page_response(request, DisputePage, items, keyset, next_key)

@@ -26,7 +26,7 @@ from api.shared.errors import FieldError, ProblemError, problem_responses
 from api.shared.evidence import evidence_for
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, ids_for_filter
+from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
@@ -148,8 +148,8 @@ async def list_events(
     keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     after = keyset.start(cursor)
     participant_ids = await ids_for_filter(session, Entity, participant or [], "participant")
-    dispute_ids = await ids_for_filter(session, Dispute, [dispute], "dispute") if dispute else []
-    location_ids = await ids_for_filter(session, Entity, [location], "location") if location else []
+    dispute_id = await id_for_filter(session, Dispute, dispute, "dispute")
+    location_id = await id_for_filter(session, Entity, location, "location")
     events, next_key = await event_service.list_events(
         session,
         after=after,
@@ -159,8 +159,8 @@ async def list_events(
         contexts=context or [],
         modality=modality,
         participant_ids=participant_ids,
-        dispute_id=dispute_ids[0] if dispute_ids else None,
-        location_id=location_ids[0] if location_ids else None,
+        dispute_id=dispute_id,
+        location_id=location_id,
         time_from=earliest,
         time_to=latest,
     )

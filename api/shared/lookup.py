@@ -1,4 +1,9 @@
-"""Finding rows by the key a client used: a UUID or a slug."""
+"""Finding rows by the key a client used: a UUID or a slug.
+
+A key in the path names the row a request is about (404 when it names nothing: get_by_key,
+id_by_key); keys in a filter narrow a list (400, or 422 in a body, when one names nothing:
+ids_for_filter, id_for_filter).
+"""
 
 import uuid
 from collections.abc import Sequence
@@ -108,3 +113,14 @@ async def ids_for_filter(
             ],
         )
     return ids
+
+
+async def id_for_filter(
+    session: AsyncSession, model: Any, key: str | None, parameter: str
+) -> uuid.UUID | None:
+    """The id of the row a single-valued filter names, as ids_for_filter checks it; None when
+    the filter is absent or empty (`?source=` filters nothing)."""
+    if not key:
+        return None
+    ids = await ids_for_filter(session, model, [key], parameter)
+    return ids[0]

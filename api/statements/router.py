@@ -12,7 +12,7 @@ from api.shared.errors import problem_responses
 from api.shared.evidence import evidence_for
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, ids_for_filter
+from api.shared.lookup import get_by_key, id_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
@@ -85,17 +85,17 @@ async def list_statements(
     statements whose evidence cites that article."""
     keyset = keyset_for(request, statement_service.EVENT_TIME_ORDER)
     after = keyset.start(cursor)
-    speaker_ids = await ids_for_filter(session, Entity, [speaker], "speaker") if speaker else []
-    event_ids = await ids_for_filter(session, Event, [event], "event") if event else []
-    article_ids = await ids_for_filter(session, Article, [article], "article") if article else []
+    speaker_id = await id_for_filter(session, Entity, speaker, "speaker")
+    event_id = await id_for_filter(session, Event, event, "event")
+    article_id = await id_for_filter(session, Article, article, "article")
     statements, next_key = await statement_service.list_statements(
         session,
         keyset=keyset,
         after=after,
         limit=limit,
-        speaker_id=speaker_ids[0] if speaker_ids else None,
-        event_id=event_ids[0] if event_ids else None,
-        article_id=article_ids[0] if article_ids else None,
+        speaker_id=speaker_id,
+        event_id=event_id,
+        article_id=article_id,
         kind=kind,
     )
     entities = await event_service.get_entities(
