@@ -19,7 +19,7 @@ from api.entities.schemas import (
     RelationRead,
 )
 from api.events import service as event_service
-from api.events.router import event_summaries
+from api.events.presenters import event_summaries
 from api.events.schemas import EventPage
 from api.shared import idempotency
 from api.shared import pov as point_of_view
