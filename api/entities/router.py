@@ -1,22 +1,18 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import service as article_service
 from api.articles.schemas import ArticlePage, ArticleSummary
 from api.entities import service as entity_service
+from api.entities.presenters import entity_read, related_entities
 from api.entities.schemas import (
-    AliasRead,
-    EntityCounts,
     EntityCreate,
     EntityPage,
     EntityRead,
     EntitySummary,
     EntityUpdate,
-    RelatedEntity,
     RelatedEntityPage,
-    RelationRead,
 )
 from api.events import service as event_service
 from api.events.presenters import event_summaries
@@ -34,7 +30,6 @@ from api.shared.openapi_links import create_with, created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
 from api.shared.pov import Pov
-from api.shared.schemas import EntityRef, TimeRead
 from db.enums import EntityKind
 from db.models import Entity
 
@@ -81,40 +76,6 @@ async def list_entities(
     )
     items = [EntitySummary.model_validate(e) for e in entities]
     return page_response(request, EntityPage, items, keyset, next_key)
-
-
-async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) -> EntityRead:
-    """The full entity, as GET returns it and writes answer, in `party`'s names if given."""
-    aliases = await entity_service.get_aliases(session, entity_id=row.id)
-    relations = await entity_service.get_relations(session, entity_id=row.id)
-    articles, events = await entity_service.get_counts(session, entity_id=row.id)
-    read = EntityRead(
-        **EntitySummary.model_validate(row).model_dump(),
-        aliases=[
-            AliasRead(
-                name=alias.name,
-                language=alias.language,
-                kind=alias.kind,
-                used_by=EntityRef.model_validate(user) if user else None,
-            )
-            for alias, user in aliases
-        ],
-        relations=[
-            RelationRead(
-                kind=relation.kind,
-                direction="outgoing" if outgoing else "incoming",
-                role=relation.role,
-                other=EntityRef.model_validate(other),
-                time=TimeRead.of(relation),
-            )
-            for relation, other, outgoing in relations
-        ],
-        counts=EntityCounts(articles=articles, events=events),
-        pov=point_of_view.party_ref(party),
-    )
-    names = await point_of_view.apply(session, party, read, also=[row.id])
-    read.name = names.get(row.id, read.name)
-    return read
 
 
 @router.get(
@@ -202,10 +163,7 @@ async def list_related_entities(
     related, next_key = await entity_service.list_related(
         session, co_mentioned=co_mentioned, keyset=keyset, after=keyset.start(cursor), limit=limit
     )
-    items = [
-        RelatedEntity(entity=EntityRef.model_validate(other), articles=count)
-        for other, count in related
-    ]
+    items = related_entities(related)
     return page_response(request, RelatedEntityPage, items, keyset, next_key)
 
 
