@@ -1,65 +1,25 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.events import service as event_service
 from api.shared import idempotency
 from api.shared.auth import WriteKey
 from api.shared.concurrency import IF_MATCH, require_if_match
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
-from api.shared.evidence import evidence_for
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
-from api.shared.schemas import EntityRef, EventRef
 from api.statements import service as statement_service
-from api.statements.schemas import (
-    StatementCreate,
-    StatementPage,
-    StatementRead,
-    StatementSummary,
-    StatementUpdate,
-)
+from api.statements.presenters import statement_read, statement_summaries
+from api.statements.schemas import StatementCreate, StatementPage, StatementRead, StatementUpdate
 from db.enums import StatementKind
 from db.models import Article, Entity, Event, Statement
 
 router = APIRouter(prefix="/statements", tags=["statements"])
-
-
-def statement_fields(
-    statement: Statement, entities: dict[Any, Entity], events: dict[Any, Event]
-) -> dict[str, Any]:
-    """A statement's fields, with its speaker, messenger and event from bulk-loaded rows."""
-    conveyed_by = entities.get(statement.conveyed_by_id) if statement.conveyed_by_id else None
-    event = events.get(statement.event_id) if statement.event_id else None
-    return {
-        "id": statement.id,
-        "slug": statement.slug,
-        "speaker": EntityRef.model_validate(entities[statement.speaker_id]),
-        "text": statement.text,
-        "kind": statement.kind,
-        "conveyed_by": EntityRef.model_validate(conveyed_by) if conveyed_by else None,
-        "conveyed_by_description": statement.conveyed_by_description,
-        "event": EventRef.of(event) if event is not None else None,
-        "version": statement.version,
-        "created_at": statement.created_at,
-        "updated_at": statement.updated_at,
-    }
-
-
-async def statement_read(session: AsyncSession, row: Statement) -> StatementRead:
-    """The full statement, as GET returns it and writes answer."""
-    entities = await event_service.get_entities(
-        session, entity_ids=[row.speaker_id, row.conveyed_by_id]
-    )
-    events = await statement_service.get_events(session, event_ids=[row.event_id])
-    evidence = await evidence_for(session, "statement_id", [row.id])
-    return StatementRead(**statement_fields(row, entities, events), evidence=evidence[row.id])
 
 
 @router.get(
@@ -98,12 +58,7 @@ async def list_statements(
         article_id=article_id,
         kind=kind,
     )
-    entities = await event_service.get_entities(
-        session,
-        entity_ids=[s.speaker_id for s in statements] + [s.conveyed_by_id for s in statements],
-    )
-    events = await statement_service.get_events(session, event_ids=[s.event_id for s in statements])
-    items = [StatementSummary(**statement_fields(s, entities, events)) for s in statements]
+    items = await statement_summaries(session, statements)
     return page_response(request, StatementPage, items, keyset, next_key)
 
 
