@@ -1,22 +1,17 @@
-from collections.abc import Sequence
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
-from api.articles import links
 from api.articles import service as article_service
 from api.articles import writes as article_writes
+from api.articles.presenters import article_read, with_includes
 from api.articles.schemas import (
     ArticleCreate,
+    ArticleInclude,
     ArticlePage,
     ArticleRead,
     ArticleSummary,
     ArticleUpdate,
-    MentionRead,
 )
 from api.shared import idempotency
 from api.shared.auth import WriteKey
@@ -33,12 +28,6 @@ from api.shared.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
 
 router = APIRouter(prefix="/articles", tags=["articles"])
-
-
-class ArticleInclude(StrEnum):
-    MENTIONS = "mentions"
-    EVENTS = "events"
-    STATEMENTS = "statements"
 
 
 @router.get(
@@ -117,32 +106,8 @@ async def get_article(
     entities it names, with character offsets), `events` (those it reports) and `statements`
     (those it quotes or paraphrases)."""
     fields = await article_service.get_article(session, article)
-    read = await _with_includes(session, ArticleRead.model_validate(fields), include or [])
+    read = await with_includes(session, ArticleRead.model_validate(fields), include or [])
     return json_with_etag(request, read, exclude_unset=True, version=read.version)
-
-
-async def _article_read(
-    session: AsyncSession, row: Article, include: Sequence[ArticleInclude]
-) -> ArticleRead:
-    """The response to a write, from the row it wrote."""
-    if "source" in inspect(row).unloaded:
-        # Set as loaded state, not as a change: a read must leave nothing for commit to flush.
-        source = await article_service.get_source(session, source_id=row.source_id)
-        set_committed_value(row, "source", source)
-    return await _with_includes(session, ArticleRead.model_validate(row), include)
-
-
-async def _with_includes(
-    session: AsyncSession, read: ArticleRead, include: Sequence[ArticleInclude]
-) -> ArticleRead:
-    if ArticleInclude.MENTIONS in include:
-        mentions = await article_service.get_mentions(session, article_id=read.id)
-        read.mentions = [MentionRead.model_validate(m) for m in mentions]
-    if ArticleInclude.EVENTS in include:
-        read.events = await links.events_of_article(session, article_id=read.id)
-    if ArticleInclude.STATEMENTS in include:
-        read.statements = await links.statements_of_article(session, article_id=read.id)
-    return read
 
 
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)
@@ -175,7 +140,7 @@ async def create_article(
     if isinstance(claim, Response):
         return claim
     row = await article_writes.create_article(session, data=article)
-    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
+    read = await article_read(session, row, [ArticleInclude.MENTIONS])
     return await idempotency.created(
         session,
         request,
@@ -208,7 +173,7 @@ async def update_article(
     row = await get_by_key(session, Article, article, "article")
     require_if_match(request, resource="article", version=row.version)
     row = await article_writes.update_article(session, article=row, data=changes)
-    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
+    read = await article_read(session, row, [ArticleInclude.MENTIONS])
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
 
 
@@ -227,7 +192,7 @@ async def detect_article_mentions(
     if request.headers.get("if-match") is not None:
         require_if_match(request, resource="article", version=row.version)
     row = await article_writes.redetect_mentions(session, article=row)
-    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
+    read = await article_read(session, row, [ArticleInclude.MENTIONS])
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
 
 
