@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.articles import service as article_service
 from api.articles import writes as article_writes
@@ -28,6 +28,14 @@ from api.shared.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
 
 router = APIRouter(prefix="/articles", tags=["articles"])
+
+
+async def _article_in_path(session: SessionDep, article: str) -> Article:
+    return await get_by_key(session, Article, article, "article")
+
+
+# For handlers with nothing else to check: api.shared.lookup says why.
+ArticleInPath = Annotated[Article, Depends(_article_in_path)]
 
 
 @router.get(
@@ -184,11 +192,10 @@ async def update_article(
     responses=problem_responses(400, 401, 403, 404, 412),
 )
 async def detect_article_mentions(
-    request: Request, session: SessionDep, api_key: WriteKey, article: str
+    request: Request, session: SessionDep, api_key: WriteKey, row: ArticleInPath
 ) -> Response:
     """Scan the body again for every entity name and alias known now (after entities or
     aliases were added) and replace the article's gazetteer mentions; curated ones stay."""
-    row = await get_by_key(session, Article, article, "article")
     if request.headers.get("if-match") is not None:
         require_if_match(request, resource="article", version=row.version)
     row = await article_writes.redetect_mentions(session, article=row)

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.disputes import service as dispute_service
 from api.disputes.presenters import dispute_read, timeline_page
@@ -29,6 +29,14 @@ from db.enums import DisputeKind, DisputeStatus
 from db.models import Dispute, Entity
 
 router = APIRouter(prefix="/disputes", tags=["disputes"])
+
+
+async def _dispute_in_path(session: SessionDep, dispute: str) -> Dispute:
+    return await get_by_key(session, Dispute, dispute, "dispute")
+
+
+# For handlers with nothing else to check: api.shared.lookup says why.
+DisputeInPath = Annotated[Dispute, Depends(_dispute_in_path)]
 
 
 @router.get(
@@ -79,12 +87,11 @@ async def list_disputes(
     responses=problem_responses(400, 404),
 )
 async def get_dispute(
-    request: Request, session: SessionDep, dispute: str, pov: Pov = None
+    request: Request, session: SessionDep, row: DisputeInPath, pov: Pov = None
 ) -> Response:
     """One dispute by id or slug: its parties and their positions, the territories at stake
     with who administers and who claims each, the names each party uses for them, and the
     article words behind every fact. With `pov`, entities go by that party's names."""
-    row = await get_by_key(session, Dispute, dispute, "dispute")
     party = await point_of_view.find_party(session, pov)
     read = await dispute_read(session, row, party)
     return json_with_etag(request, read, version=row.version)
@@ -191,12 +198,11 @@ async def update_dispute(
     responses=problem_responses(400, 401, 403, 404, 412, 428),
 )
 async def delete_dispute(
-    request: Request, session: SessionDep, api_key: WriteKey, dispute: str
+    request: Request, session: SessionDep, api_key: WriteKey, row: DisputeInPath
 ) -> Response:
     """Delete a dispute with its parties, territories, timeline links and evidence (the
     entities and events they name stay); nothing else refers to a dispute. `If-Match` with
     the ETag you read is required."""
-    row = await get_by_key(session, Dispute, dispute, "dispute")
     require_if_match(request, resource="dispute", version=row.version)
     await dispute_service.delete_dispute(session, dispute=row)
     return Response(status_code=204)

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.articles import service as article_service
 from api.articles.schemas import ArticlePage, ArticleSummary
@@ -34,6 +34,14 @@ from db.enums import EntityKind
 from db.models import Entity
 
 router = APIRouter(prefix="/entities", tags=["entities"])
+
+
+async def _entity_in_path(session: SessionDep, entity: str) -> Entity:
+    return await get_by_key(session, Entity, entity, "entity")
+
+
+# For handlers with nothing else to check: api.shared.lookup says why.
+EntityInPath = Annotated[Entity, Depends(_entity_in_path)]
 
 
 @router.get(
@@ -85,12 +93,11 @@ async def list_entities(
     responses=problem_responses(400, 404),
 )
 async def get_entity(
-    request: Request, session: SessionDep, entity: str, pov: Pov = None
+    request: Request, session: SessionDep, row: EntityInPath, pov: Pov = None
 ) -> Response:
     """One entity by id or slug, with its aliases (and whose names they are), its relations
     with their time bounds, and how many articles and events involve it. With `pov`, the
     entity and those it refers to go by that party's names."""
-    row = await get_by_key(session, Entity, entity, "entity")
     party = await point_of_view.find_party(session, pov)
     read = await entity_read(session, row, party)
     return json_with_etag(request, read, version=row.version)

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.shared import idempotency
 from api.shared.auth import WriteKey
@@ -20,6 +20,14 @@ from db.enums import StatementKind
 from db.models import Article, Entity, Event, Statement
 
 router = APIRouter(prefix="/statements", tags=["statements"])
+
+
+async def _statement_in_path(session: SessionDep, statement: str) -> Statement:
+    return await get_by_key(session, Statement, statement, "statement")
+
+
+# For handlers with nothing else to check: api.shared.lookup says why.
+StatementInPath = Annotated[Statement, Depends(_statement_in_path)]
 
 
 @router.get(
@@ -68,10 +76,9 @@ async def list_statements(
     summary="Get a statement",
     responses=problem_responses(400, 404),
 )
-async def get_statement(request: Request, session: SessionDep, statement: str) -> Response:
+async def get_statement(request: Request, session: SessionDep, row: StatementInPath) -> Response:
     """One statement by id or slug, with its speaker, who conveyed it, its event and the
     words of the articles that report it."""
-    row = await get_by_key(session, Statement, statement, "statement")
     return json_with_etag(request, await statement_read(session, row), version=row.version)
 
 
@@ -144,11 +151,10 @@ async def update_statement(
     responses=problem_responses(400, 401, 403, 404, 412, 428),
 )
 async def delete_statement(
-    request: Request, session: SessionDep, api_key: WriteKey, statement: str
+    request: Request, session: SessionDep, api_key: WriteKey, row: StatementInPath
 ) -> Response:
     """Delete a statement and its evidence; nothing else refers to a statement. `If-Match`
     with the ETag you read is required."""
-    row = await get_by_key(session, Statement, statement, "statement")
     require_if_match(request, resource="statement", version=row.version)
     await statement_service.delete_statement(session, statement=row)
     return Response(status_code=204)
