@@ -1,10 +1,21 @@
+"""The app factory. create_app builds a complete app from its settings in named steps: its
+shared state, the error handlers, the middleware stack, the routes and the OpenAPI contract.
+
+Apps are built again and again in one process (tests, a process embedding the API), and
+FastAPI caches what it learns about endpoint and dependency functions by identity: nothing
+here is a function made per app. The lifespan and the contract document are module-level
+functions of the app they are given, reading its state.
+"""
+
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from api.articles.router import router as articles_router
 from api.disputes.router import router as disputes_router
@@ -44,13 +55,54 @@ the disputes those events belong to, each fact tied to the words of the article 
 Errors are RFC 9457 `application/problem+json` with a stable `code`.
 """
 
+# Under /v1, in the order the OpenAPI document lists their paths.
+_V1_ROUTERS = (
+    articles_router,
+    disputes_router,
+    entities_router,
+    events_router,
+    sources_router,
+    statements_router,
+    search_router,
+    export_router,
+)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; `newsgraph serve` starts a database for you")
+    app = FastAPI(
+        title="Newsgraph",
+        version="0.1.0",
+        summary="A REST API for structured news metadata.",
+        description=API_DESCRIPTION,
+        lifespan=_lifespan,
+        openapi_url="/openapi.json",
+        docs_url=None,  # replaced by api.transport.docs, which serves its assets itself
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+    )
+    _add_state(app, settings)
+    errors.install(app)
+    _add_middleware_stack(app, settings)
+    docs.install(app)
+    _include_routers(app)
+    app.openapi = partial(_contract_document, app)  # type: ignore[method-assign]
+    return app
 
+
+def _operation_id(route: APIRoute) -> str:
+    """The handler's name (`list_articles`), so that generated SDKs read well."""
+    return route.name
+
+
+def _add_state(app: FastAPI, settings: Settings) -> None:
+    """What the app's requests and its lifespan share, on app.state: the settings, the rate
+    limiter, the engine and its session makers, the export slots, and the migration head that
+    readiness compares the database with."""
     rate_limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
+    assert settings.database_url is not None  # create_app refuses an app without one
     # The engine connects lazily, so creating it here costs nothing and an app built without
     # running its lifespan (tests over ASGITransport) is still complete.
     engine = create_engine(
@@ -63,52 +115,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
         command_timeout=settings.db_command_timeout,
     )
-    export_slots = ExportSlots(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # What is alive once the app is built (modules, routes, schemas, validators) lives as
-        # long as the process. Frozen, the collector's full passes no longer walk it: they were
-        # the pauses behind the p99 under load (GET /v1/articles/{id} at 32 connections,
-        # p99 135 -> 34 ms; bench/README.md). A process that froze its objects itself (the
-        # test session) keeps its own arrangement.
-        freezes = gc.get_freeze_count() == 0
-        if freezes:
-            gc.collect()
-            gc.freeze()
-        try:
-            yield
-        finally:
-            if freezes:
-                gc.unfreeze()
-            export_slots.terminate_all()
-            await engine.dispose()
-            if rate_limiter is not None:
-                await rate_limiter.close()
-
-    app = FastAPI(
-        title="Newsgraph",
-        version="0.1.0",
-        summary="A REST API for structured news metadata.",
-        description=API_DESCRIPTION,
-        lifespan=lifespan,
-        openapi_url="/openapi.json",
-        docs_url=None,  # replaced by api.transport.docs, which serves its assets itself
-        redoc_url=None,
-        # Operation ids are the handler names (`list_articles`), so generated SDKs read well.
-        generate_unique_id_function=lambda route: route.name,
-    )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.export_slots = export_slots
+    app.state.export_slots = ExportSlots(settings)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT")
     )
     app.state.migration_head = head_revision()
     app.state.rate_limiter = rate_limiter
-    errors.install(app)
-    # Each add_middleware wraps the ones before it: the first added runs innermost.
+
+
+def _add_middleware_stack(app: FastAPI, settings: Settings) -> None:
+    """The middleware stack. Each add_middleware wraps the ones before it, so the first added
+    runs innermost; a request passes, from the outside in: request id, observability (with
+    /metrics), security headers, request line, body limit, CORS, rate limit."""
+    rate_limiter: RateLimiter | None = app.state.rate_limiter
     if rate_limiter is not None:
         # Inside CORS, so that a browser can read a 429.
         app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
@@ -136,7 +158,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Added last, so outermost: every response, even a 413, carries the request id.
     app.add_middleware(RequestIdMiddleware)
-    docs.install(app)
+
+
+def _include_routers(app: FastAPI) -> None:
+    """The probes at the root; the API under /v1, where every request is checked for unknown
+    query parameters, read access and a JSON body before its handler runs."""
     app.include_router(health_router)
     v1 = APIRouter(
         prefix="/v1",
@@ -146,25 +172,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             Depends(require_json_body),
         ],
     )
-    v1.include_router(articles_router)
-    v1.include_router(disputes_router)
-    v1.include_router(entities_router)
-    v1.include_router(events_router)
-    v1.include_router(sources_router)
-    v1.include_router(statements_router)
-    v1.include_router(search_router)
-    v1.include_router(export_router)
+    for router in _V1_ROUTERS:
+        v1.include_router(router)
     app.include_router(v1)
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = params.document_optional_parameters(get_openapi_document(app))
-            document = concurrency.document_if_match(document)
-            app.openapi_schema = document_rate_limits(errors.document_problems(document))
-        return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
-    return app
+def _contract_document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document (built once) as the contract states it: parameters left out are
+    absent, never null; If-Match is required; errors are problem details; rate limits are
+    documented."""
+    if app.openapi_schema is None:
+        document = params.document_optional_parameters(get_openapi_document(app))
+        document = concurrency.document_if_match(document)
+        app.openapi_schema = document_rate_limits(errors.document_problems(document))
+    return app.openapi_schema
 
 
 def get_openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -175,3 +196,25 @@ def get_openapi_document(app: FastAPI) -> dict[str, Any]:
         description=app.description,
         routes=app.routes,
     )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # What is alive once the app is built (modules, routes, schemas, validators) lives as
+    # long as the process. Frozen, the collector's full passes no longer walk it: they were
+    # the pauses behind the p99 under load (GET /v1/articles/{id} at 32 connections,
+    # p99 135 -> 34 ms; bench/README.md). A process that froze its objects itself (the
+    # test session) keeps its own arrangement.
+    freezes = gc.get_freeze_count() == 0
+    if freezes:
+        gc.collect()
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if freezes:
+            gc.unfreeze()
+        app.state.export_slots.terminate_all()
+        await app.state.engine.dispose()
+        if app.state.rate_limiter is not None:
+            await app.state.rate_limiter.close()

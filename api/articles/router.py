@@ -1,22 +1,17 @@
-from collections.abc import Sequence
-from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.articles import links
 from api.articles import service as article_service
 from api.articles import writes as article_writes
+from api.articles.presenters import article_read, with_includes
 from api.articles.schemas import (
     ArticleCreate,
+    ArticleInclude,
     ArticlePage,
     ArticleRead,
     ArticleSummary,
     ArticleUpdate,
-    MentionRead,
 )
 from api.shared import idempotency
 from api.shared.auth import WriteKey
@@ -25,7 +20,7 @@ from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, ids_for_filter
+from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, FullText, Limit
@@ -35,10 +30,12 @@ from db.models import Article, Dispute, Entity, Event, Source
 router = APIRouter(prefix="/articles", tags=["articles"])
 
 
-class ArticleInclude(StrEnum):
-    MENTIONS = "mentions"
-    EVENTS = "events"
-    STATEMENTS = "statements"
+async def _article_in_path(session: SessionDep, article: str) -> Article:
+    return await get_by_key(session, Article, article, "article")
+
+
+# For handlers with nothing else to check: api.shared.lookup says why.
+ArticleInPath = Annotated[Article, Depends(_article_in_path)]
 
 
 @router.get(
@@ -78,19 +75,19 @@ async def list_articles(
     match every filter: a word found in most of the archive still answers in milliseconds."""
     keyset = keyset_for(request, article_service.ordering(q))
     after = keyset.start(cursor)
-    source_ids = await ids_for_filter(session, Source, [source], "source") if source else []
+    source_id = await id_for_filter(session, Source, source, "source")
     entity_ids = await ids_for_filter(session, Entity, entity or [], "entity")
-    event_ids = await ids_for_filter(session, Event, [event], "event") if event else []
-    dispute_ids = await ids_for_filter(session, Dispute, [dispute], "dispute") if dispute else []
+    event_id = await id_for_filter(session, Event, event, "event")
+    dispute_id = await id_for_filter(session, Dispute, dispute, "dispute")
     articles, next_key = await article_service.list_articles(
         session,
         after=after,
         limit=limit,
         q=q,
-        source_id=source_ids[0] if source_ids else None,
+        source_id=source_id,
         entity_ids=entity_ids,
-        event_id=event_ids[0] if event_ids else None,
-        dispute_id=dispute_ids[0] if dispute_ids else None,
+        event_id=event_id,
+        dispute_id=dispute_id,
         language=language,
         published_after=published_after,
         published_before=published_before,
@@ -117,32 +114,8 @@ async def get_article(
     entities it names, with character offsets), `events` (those it reports) and `statements`
     (those it quotes or paraphrases)."""
     fields = await article_service.get_article(session, article)
-    read = await _with_includes(session, ArticleRead.model_validate(fields), include or [])
+    read = await with_includes(session, ArticleRead.model_validate(fields), include or [])
     return json_with_etag(request, read, exclude_unset=True, version=read.version)
-
-
-async def _article_read(
-    session: AsyncSession, row: Article, include: Sequence[ArticleInclude]
-) -> ArticleRead:
-    """The response to a write, from the row it wrote."""
-    if "source" in inspect(row).unloaded:
-        # Set as loaded state, not as a change: a read must leave nothing for commit to flush.
-        source = await article_service.get_source(session, source_id=row.source_id)
-        set_committed_value(row, "source", source)
-    return await _with_includes(session, ArticleRead.model_validate(row), include)
-
-
-async def _with_includes(
-    session: AsyncSession, read: ArticleRead, include: Sequence[ArticleInclude]
-) -> ArticleRead:
-    if ArticleInclude.MENTIONS in include:
-        mentions = await article_service.get_mentions(session, article_id=read.id)
-        read.mentions = [MentionRead.model_validate(m) for m in mentions]
-    if ArticleInclude.EVENTS in include:
-        read.events = await links.events_of_article(session, article_id=read.id)
-    if ArticleInclude.STATEMENTS in include:
-        read.statements = await links.statements_of_article(session, article_id=read.id)
-    return read
 
 
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)
@@ -175,7 +148,7 @@ async def create_article(
     if isinstance(claim, Response):
         return claim
     row = await article_writes.create_article(session, data=article)
-    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
+    read = await article_read(session, row, [ArticleInclude.MENTIONS])
     return await idempotency.created(
         session,
         request,
@@ -208,7 +181,7 @@ async def update_article(
     row = await get_by_key(session, Article, article, "article")
     require_if_match(request, resource="article", version=row.version)
     row = await article_writes.update_article(session, article=row, data=changes)
-    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
+    read = await article_read(session, row, [ArticleInclude.MENTIONS])
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
 
 
@@ -219,15 +192,14 @@ async def update_article(
     responses=problem_responses(400, 401, 403, 404, 412),
 )
 async def detect_article_mentions(
-    request: Request, session: SessionDep, api_key: WriteKey, article: str
+    request: Request, session: SessionDep, api_key: WriteKey, row: ArticleInPath
 ) -> Response:
     """Scan the body again for every entity name and alias known now (after entities or
     aliases were added) and replace the article's gazetteer mentions; curated ones stay."""
-    row = await get_by_key(session, Article, article, "article")
     if request.headers.get("if-match") is not None:
         require_if_match(request, resource="article", version=row.version)
     row = await article_writes.redetect_mentions(session, article=row)
-    read = await _article_read(session, row, [ArticleInclude.MENTIONS])
+    read = await article_read(session, row, [ArticleInclude.MENTIONS])
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
 
 

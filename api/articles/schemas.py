@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
@@ -69,6 +70,12 @@ class MentionRead(BaseModel):
     surface: str = Field(description="`body[start:end]`, the words as written.")
     method: MentionMethod
     confidence: Decimal
+
+
+class ArticleInclude(StrEnum):
+    MENTIONS = "mentions"
+    EVENTS = "events"
+    STATEMENTS = "statements"
 
 
 class ArticleRead(ArticleSummary):

@@ -1,45 +1,42 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.disputes import service as dispute_service
+from api.disputes.presenters import dispute_read, timeline_page
 from api.disputes.schemas import (
     DisputeCreate,
     DisputePage,
     DisputeRead,
     DisputeSummary,
     DisputeUpdate,
-    NameRead,
-    PartyRead,
-    TerritoryRead,
-    TimelineEntry,
     TimelinePage,
 )
-from api.events import service as event_service
 from api.shared import idempotency
 from api.shared import pov as point_of_view
 from api.shared.auth import WriteKey
 from api.shared.concurrency import IF_MATCH, require_if_match
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
-from api.shared.evidence import evidence_for
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, id_by_key, ids_for_filter
+from api.shared.lookup import get_by_key, id_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
 from api.shared.params import Cursor, Limit
 from api.shared.pov import Pov
-from api.shared.schemas import EntityRef
 from db.enums import DisputeKind, DisputeStatus
 from db.models import Dispute, Entity
 
 router = APIRouter(prefix="/disputes", tags=["disputes"])
 
 
-def _ref(entity: Entity | None) -> EntityRef | None:
-    return EntityRef.model_validate(entity) if entity is not None else None
+async def _dispute_in_path(session: SessionDep, dispute: str) -> Dispute:
+    return await get_by_key(session, Dispute, dispute, "dispute")
+
+
+# For handlers with nothing else to check: api.shared.lookup says why.
+DisputeInPath = Annotated[Dispute, Depends(_dispute_in_path)]
 
 
 @router.get(
@@ -68,9 +65,7 @@ async def list_disputes(
     keyset = keyset_for(request, dispute_service.TITLE_ORDER)
     after = keyset.start(cursor)
     party_ids = await ids_for_filter(session, Entity, party or [], "party")
-    territory_ids = (
-        await ids_for_filter(session, Entity, [territory], "territory") if territory else []
-    )
+    territory_id = await id_for_filter(session, Entity, territory, "territory")
     disputes, next_key = await dispute_service.list_disputes(
         session,
         keyset=keyset,
@@ -79,59 +74,10 @@ async def list_disputes(
         kind=kind,
         status=status,
         party_ids=party_ids,
-        territory_id=territory_ids[0] if territory_ids else None,
+        territory_id=territory_id,
     )
     items = [DisputeSummary.of(d) for d in disputes]
     return page_response(request, DisputePage, items, keyset, next_key)
-
-
-async def dispute_read(session: AsyncSession, row: Dispute, party: Entity | None) -> DisputeRead:
-    """The full dispute, as GET returns it and writes answer, in `party`'s names if given."""
-    parties = await dispute_service.get_parties(session, dispute_id=row.id)
-    territories = await dispute_service.get_territories(session, dispute_id=row.id)
-    names = await dispute_service.get_names(
-        session, dispute_id=row.id, used_by_id=party.id if party else None
-    )
-    dispute_evidence = await evidence_for(session, "dispute_id", [row.id])
-    party_evidence = await evidence_for(session, "dispute_party_id", [p.id for p, _ in parties])
-    territory_evidence = await evidence_for(
-        session, "dispute_territory_id", [t.id for t, *_ in territories]
-    )
-    read = DisputeRead(
-        **DisputeSummary.of(row).model_dump(),
-        parties=[
-            PartyRead(
-                entity=EntityRef.model_validate(entity),
-                role=dispute_party.role,
-                position=dispute_party.position,
-                evidence=party_evidence[dispute_party.id],
-            )
-            for dispute_party, entity in parties
-        ],
-        territories=[
-            TerritoryRead(
-                entity=EntityRef.model_validate(entity),
-                administered_by=_ref(administrator),
-                claimed_by=_ref(claimant),
-                evidence=territory_evidence[territory.id],
-            )
-            for territory, entity, administrator, claimant in territories
-        ],
-        evidence=dispute_evidence[row.id],
-        names=[
-            NameRead(
-                entity=EntityRef.model_validate(place),
-                name=alias.name,
-                language=alias.language,
-                kind=alias.kind,
-                used_by=EntityRef.model_validate(user),
-            )
-            for alias, place, user in names
-        ],
-        pov=point_of_view.party_ref(party),
-    )
-    await point_of_view.apply(session, party, read)
-    return read
 
 
 @router.get(
@@ -141,12 +87,11 @@ async def dispute_read(session: AsyncSession, row: Dispute, party: Entity | None
     responses=problem_responses(400, 404),
 )
 async def get_dispute(
-    request: Request, session: SessionDep, dispute: str, pov: Pov = None
+    request: Request, session: SessionDep, row: DisputeInPath, pov: Pov = None
 ) -> Response:
     """One dispute by id or slug: its parties and their positions, the territories at stake
     with who administers and who claims each, the names each party uses for them, and the
     article words behind every fact. With `pov`, entities go by that party's names."""
-    row = await get_by_key(session, Dispute, dispute, "dispute")
     party = await point_of_view.find_party(session, pov)
     read = await dispute_read(session, row, party)
     return json_with_etag(request, read, version=row.version)
@@ -170,26 +115,16 @@ async def get_dispute_timeline(
     `1945` or `197X/198X` by their bounds; undated events first), each with what it did to
     the dispute and the article words behind it. With `pov`, entities go by that party's
     names."""
-    keyset = keyset_for(request, dispute_service.TIME_ORDER)
+    keyset = keyset_for(request, dispute_service.TIME_ORDER_UNDATED_FIRST)
     after = keyset.start(cursor)
     dispute_id = await id_by_key(session, Dispute.__table__, dispute, "dispute")
     party = await point_of_view.find_party(session, pov)
     entries, next_key = await dispute_service.get_timeline(
         session, dispute_id=dispute_id, after=after, limit=limit
     )
-    event_ids = [entry["id"] for entry in entries]
-    participants = await event_service.participant_refs(session, event_ids=event_ids)
-    evidence = await evidence_for(session, "event_id", event_ids)
-    items = [
-        TimelineEntry.model_validate(
-            {**entry, "participants": participants[entry["id"]], "evidence": evidence[entry["id"]]}
-        )
-        for entry in entries
-    ]
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     # Not page_response: the page also says whose names it uses.
-    page = TimelinePage(items=items, next_cursor=next_cursor, pov=point_of_view.party_ref(party))
-    await point_of_view.apply(session, party, page)
+    page = await timeline_page(session, entries, next_cursor=next_cursor, party=party)
     response = json_with_etag(request, page)
     set_next_link(request, response, next_cursor)
     return response
@@ -263,12 +198,11 @@ async def update_dispute(
     responses=problem_responses(400, 401, 403, 404, 412, 428),
 )
 async def delete_dispute(
-    request: Request, session: SessionDep, api_key: WriteKey, dispute: str
+    request: Request, session: SessionDep, api_key: WriteKey, row: DisputeInPath
 ) -> Response:
     """Delete a dispute with its parties, territories, timeline links and evidence (the
     entities and events they name stay); nothing else refers to a dispute. `If-Match` with
     the ETag you read is required."""
-    row = await get_by_key(session, Dispute, dispute, "dispute")
     require_if_match(request, resource="dispute", version=row.version)
     await dispute_service.delete_dispute(session, dispute=row)
     return Response(status_code=204)

@@ -32,9 +32,12 @@ TITLE_ORDER = (SortKey(Dispute.title, "str"), SortKey(Dispute.id, "uuid"))
 
 # A partial date sorts by its bounds: earliest day first, then the earliest last day, so
 # "1945" (1945-01-01..1945-12-31) comes before "1945/1956". A missing bound sorts as far out
-# as it can, so an undated event comes first. asyncpg reads the infinities as
+# as it can, so an undated event comes first: in a dispute's history an event without a date
+# is a standing condition the dated ones happen against (Japan and Russia have not signed a
+# peace treaty), unbounded on both sides, where the events list puts undated events last
+# (api.events.service.TIME_ORDER_UNDATED_LAST). asyncpg reads the infinities as
 # date.min/date.max and writes those back as infinities, so cursors carry them faithfully.
-TIME_ORDER = (
+TIME_ORDER_UNDATED_FIRST = (
     SortKey(
         func.coalesce(Event.time_earliest, literal_column("'-infinity'::date", Date())), "date"
     ),
@@ -169,7 +172,7 @@ _TIMELINE = (
 _TIMELINE_PAGE = {
     cursor: page_statement(
         _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == bindparam("dispute_id")),
-        TIME_ORDER,
+        TIME_ORDER_UNDATED_FIRST,
         cursor=cursor,
     )
     for cursor in (False, True)

@@ -1,25 +1,21 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.articles import service as article_service
 from api.articles.schemas import ArticlePage, ArticleSummary
 from api.entities import service as entity_service
+from api.entities.presenters import entity_read, related_entities
 from api.entities.schemas import (
-    AliasRead,
-    EntityCounts,
     EntityCreate,
     EntityPage,
     EntityRead,
     EntitySummary,
     EntityUpdate,
-    RelatedEntity,
     RelatedEntityPage,
-    RelationRead,
 )
 from api.events import service as event_service
-from api.events.router import event_summaries
+from api.events.presenters import event_summaries
 from api.events.schemas import EventPage
 from api.shared import idempotency
 from api.shared import pov as point_of_view
@@ -34,11 +30,18 @@ from api.shared.openapi_links import create_with, created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
 from api.shared.pov import Pov
-from api.shared.schemas import EntityRef, TimeRead
 from db.enums import EntityKind
 from db.models import Entity
 
 router = APIRouter(prefix="/entities", tags=["entities"])
+
+
+async def _entity_in_path(session: SessionDep, entity: str) -> Entity:
+    return await get_by_key(session, Entity, entity, "entity")
+
+
+# For handlers with nothing else to check: api.shared.lookup says why.
+EntityInPath = Annotated[Entity, Depends(_entity_in_path)]
 
 
 @router.get(
@@ -83,40 +86,6 @@ async def list_entities(
     return page_response(request, EntityPage, items, keyset, next_key)
 
 
-async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) -> EntityRead:
-    """The full entity, as GET returns it and writes answer, in `party`'s names if given."""
-    aliases = await entity_service.get_aliases(session, entity_id=row.id)
-    relations = await entity_service.get_relations(session, entity_id=row.id)
-    articles, events = await entity_service.get_counts(session, entity_id=row.id)
-    read = EntityRead(
-        **EntitySummary.model_validate(row).model_dump(),
-        aliases=[
-            AliasRead(
-                name=alias.name,
-                language=alias.language,
-                kind=alias.kind,
-                used_by=EntityRef.model_validate(user) if user else None,
-            )
-            for alias, user in aliases
-        ],
-        relations=[
-            RelationRead(
-                kind=relation.kind,
-                direction="outgoing" if outgoing else "incoming",
-                role=relation.role,
-                other=EntityRef.model_validate(other),
-                time=TimeRead.of(relation),
-            )
-            for relation, other, outgoing in relations
-        ],
-        counts=EntityCounts(articles=articles, events=events),
-        pov=point_of_view.party_ref(party),
-    )
-    names = await point_of_view.apply(session, party, read, also=[row.id])
-    read.name = names.get(row.id, read.name)
-    return read
-
-
 @router.get(
     "/{entity}",
     response_model=EntityRead,
@@ -124,12 +93,11 @@ async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) 
     responses=problem_responses(400, 404),
 )
 async def get_entity(
-    request: Request, session: SessionDep, entity: str, pov: Pov = None
+    request: Request, session: SessionDep, row: EntityInPath, pov: Pov = None
 ) -> Response:
     """One entity by id or slug, with its aliases (and whose names they are), its relations
     with their time bounds, and how many articles and events involve it. With `pov`, the
     entity and those it refers to go by that party's names."""
-    row = await get_by_key(session, Entity, entity, "entity")
     party = await point_of_view.find_party(session, pov)
     read = await entity_read(session, row, party)
     return json_with_etag(request, read, version=row.version)
@@ -173,7 +141,7 @@ async def list_entity_events(
 ) -> Response:
     """The events the entity takes part in, in any role, in time order."""
     row = await get_by_key(session, Entity, entity, "entity")
-    keyset = keyset_for(request, event_service.TIME_ORDER)
+    keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     events, next_key = await event_service.list_events(
         session, after=keyset.start(cursor), limit=limit, participant_ids=[row.id]
     )
@@ -202,10 +170,7 @@ async def list_related_entities(
     related, next_key = await entity_service.list_related(
         session, co_mentioned=co_mentioned, keyset=keyset, after=keyset.start(cursor), limit=limit
     )
-    items = [
-        RelatedEntity(entity=EntityRef.model_validate(other), articles=count)
-        for other, count in related
-    ]
+    items = related_entities(related)
     return page_response(request, RelatedEntityPage, items, keyset, next_key)
 
 

@@ -1,41 +1,36 @@
 import calendar
-from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.events import service as event_service
-from api.events.schemas import (
-    EventCreate,
-    EventDisputeRead,
-    EventPage,
-    EventRead,
-    EventStatementRead,
-    EventSummary,
-    EventUpdate,
-    ParticipantRead,
-    iso_duration,
-)
+from api.events.presenters import event_read, event_summaries
+from api.events.schemas import EventCreate, EventPage, EventRead, EventUpdate
 from api.shared import idempotency
 from api.shared.auth import WriteKey
 from api.shared.concurrency import IF_MATCH, require_if_match
 from api.shared.deps import SessionDep
 from api.shared.errors import FieldError, ProblemError, problem_responses
-from api.shared.evidence import evidence_for
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, ids_for_filter
+from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
 from api.shared.problems import ProblemCode
-from api.shared.schemas import EntityRef, EventRef, TimeRead
 from db.enums import EventType, Modality
 from db.models import Dispute, Entity, Event
 
 router = APIRouter(prefix="/events", tags=["events"])
+
+
+async def _event_in_path(session: SessionDep, event: str) -> Event:
+    return await get_by_key(session, Event, event, "event")
+
+
+# For handlers with nothing else to check: api.shared.lookup says why.
+EventInPath = Annotated[Event, Depends(_event_in_path)]
 
 # A year, a month or a day: a researcher asks for "events in 1956" as often as for a date.
 PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
@@ -63,22 +58,6 @@ def period_bound(value: str, parameter: str, *, last: bool) -> date:
         return date(year, month, rest[1])
     except ValueError as error:
         raise _bad_query_value(parameter, f"not a calendar date: {value}") from error
-
-
-def event_fields(event: Event, location: Entity | None) -> dict[str, Any]:
-    """The fields every form of an event shares, from its row and its location."""
-    columns = {name: getattr(event, name) for name in event_service.EVENT_COLUMNS}
-    location_ref = EntityRef.model_validate(location) if location is not None else None
-    return shape_event({**columns, "location": location_ref})
-
-
-def shape_event(columns: dict[str, Any]) -> dict[str, Any]:
-    """`EVENT_COLUMNS` and `location` as the API shows them: the time bounds as one `time`,
-    the duration in ISO 8601."""
-    fields = {name: value for name, value in columns.items() if not name.startswith("time_")}
-    fields["time"] = TimeRead.of_fields(columns)
-    fields["duration"] = iso_duration(columns["duration"])
-    return fields
 
 
 @router.get(
@@ -146,11 +125,11 @@ async def list_events(
     latest = period_bound(time_to, "to", last=True) if time_to else None
     if earliest is not None and latest is not None and earliest > latest:
         raise _bad_query_value("from", "must not be after `to`")
-    keyset = keyset_for(request, event_service.TIME_ORDER)
+    keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     after = keyset.start(cursor)
     participant_ids = await ids_for_filter(session, Entity, participant or [], "participant")
-    dispute_ids = await ids_for_filter(session, Dispute, [dispute], "dispute") if dispute else []
-    location_ids = await ids_for_filter(session, Entity, [location], "location") if location else []
+    dispute_id = await id_for_filter(session, Dispute, dispute, "dispute")
+    location_id = await id_for_filter(session, Entity, location, "location")
     events, next_key = await event_service.list_events(
         session,
         after=after,
@@ -160,76 +139,13 @@ async def list_events(
         contexts=context or [],
         modality=modality,
         participant_ids=participant_ids,
-        dispute_id=dispute_ids[0] if dispute_ids else None,
-        location_id=location_ids[0] if location_ids else None,
+        dispute_id=dispute_id,
+        location_id=location_id,
         time_from=earliest,
         time_to=latest,
     )
     items = await event_summaries(session, events)
     return page_response(request, EventPage, items, keyset, next_key)
-
-
-async def event_summaries(
-    session: AsyncSession, events: Sequence[dict[str, Any]]
-) -> list[EventSummary]:
-    """List items for the rows of `list_events`, with their participants in one query."""
-    participants = await event_service.participant_refs(
-        session, event_ids=[event["id"] for event in events]
-    )
-    return [
-        EventSummary.model_validate(
-            {**shape_event(event), "participants": participants[event["id"]]}
-        )
-        for event in events
-    ]
-
-
-async def event_read(session: AsyncSession, row: Event) -> EventRead:
-    """The full event, as GET returns it and writes answer."""
-    participants = (await event_service.get_participants(session, event_ids=[row.id]))[row.id]
-    places = await event_service.get_entities(session, entity_ids=[row.location_id])
-    parent = await event_service.get_parent(session, parent_id=row.parent_id)
-    statements = await event_service.get_statements(session, event_id=row.id)
-    disputes = await event_service.get_disputes(session, event_id=row.id)
-    evidence = await evidence_for(session, "event_id", [row.id])
-    participant_evidence = await evidence_for(
-        session, "event_participant_id", [participant.id for participant, _ in participants]
-    )
-    return EventRead(
-        **event_fields(row, places.get(row.location_id) if row.location_id else None),
-        participants=[
-            ParticipantRead(
-                entity=EntityRef.model_validate(entity),
-                role=participant.role,
-                evidence=participant_evidence[participant.id],
-            )
-            for participant, entity in participants
-        ],
-        parent=EventRef.of(parent) if parent is not None else None,
-        statements=[
-            EventStatementRead(
-                id=statement.id,
-                slug=statement.slug,
-                speaker=EntityRef.model_validate(speaker),
-                text=statement.text,
-                kind=statement.kind,
-                conveyed_by=EntityRef.model_validate(via) if via is not None else None,
-                conveyed_by_description=statement.conveyed_by_description,
-            )
-            for statement, speaker, via in statements
-        ],
-        disputes=[
-            EventDisputeRead(
-                id=dispute.id,
-                slug=dispute.slug,
-                title=dispute.title,
-                role=link.role,
-                significance=link.significance,
-            )
-            for link, dispute in disputes
-        ],
-        evidence=evidence[row.id],
-    )
 
 
 @router.get(
@@ -238,11 +154,10 @@ async def event_read(session: AsyncSession, row: Event) -> EventRead:
     summary="Get an event",
     responses=problem_responses(400, 404),
 )
-async def get_event(request: Request, session: SessionDep, event: str) -> Response:
+async def get_event(request: Request, session: SessionDep, row: EventInPath) -> Response:
     """One event by id or slug: who took part and in what role, what was said, the larger
     event it belongs to, the disputes whose timeline it is part of, and the words of the
     articles that support the event and each participant."""
-    row = await get_by_key(session, Event, event, "event")
     return json_with_etag(request, await event_read(session, row), version=row.version)
 
 

@@ -38,8 +38,11 @@ from seeds.schema import EventSeed, SeedDocument
 _UNDATED = literal_column("'infinity'::date", Date)
 _OPEN_START = literal_column("'-infinity'::date", Date)
 
-# Undated events come last, while an open start ("../1855-02-07", before a date) comes first.
-TIME_ORDER = (
+# The events list answers "what happened when": an event whose time nobody recorded has no
+# place in that order, so it comes after every dated one (as no from/to range matches it),
+# while an open start ("../1855-02-07", some time before a date) comes first. A dispute's
+# timeline reads an undated event the other way: api.disputes.service.TIME_ORDER_UNDATED_FIRST.
+TIME_ORDER_UNDATED_LAST = (
     SortKey(
         case(
             (Event.time_edtf.is_(None), _UNDATED),
@@ -151,7 +154,7 @@ def _list_statement(shape: _Shape) -> Select[Any]:
         query = query.where(
             overlapping(bindparam("time_from", type_=Date), bindparam("time_to", type_=Date))
         )
-    return page_statement(query, TIME_ORDER, cursor=shape.cursor)
+    return page_statement(query, TIME_ORDER_UNDATED_LAST, cursor=shape.cursor)
 
 
 async def list_events(
@@ -169,7 +172,7 @@ async def list_events(
     time_from: date | None = None,
     time_to: date | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
-    """One page of events in `TIME_ORDER`, as `EVENT_COLUMNS` and their `location`
+    """One page of events in `TIME_ORDER_UNDATED_LAST`, as `EVENT_COLUMNS` and their `location`
     (EntityRef fields or None), and the sort key of its last row when more follow."""
     has_time = time_from is not None or time_to is not None
     shape = _Shape(

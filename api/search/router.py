@@ -3,7 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from api.search import service as search_service
-from api.search.schemas import HitType, SearchHit, SearchPage
+from api.search.presenters import search_hits
+from api.search.schemas import HitType, SearchPage
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
@@ -35,15 +36,5 @@ async def search(
     rows, next_key = await search_service.search(
         session, hits=hits, q=q, keyset=keyset, after=after, limit=limit
     )
-    items = [
-        SearchHit(
-            type=HitType(hit_type),
-            id=hit_id,
-            slug=slug,
-            title=title,
-            score=round(score, 6),
-            snippet=search_service.mark(snippet),
-        )
-        for hit_type, hit_id, slug, title, score, snippet in rows
-    ]
+    items = search_hits(rows)
     return page_response(request, SearchPage, items, keyset, next_key)

@@ -1,4 +1,15 @@
-"""Finding rows by the key a client used: a UUID or a slug."""
+"""Finding rows by the key a client used: a UUID or a slug.
+
+A key in the path names the row a request is about (404 when it names nothing: get_by_key,
+id_by_key); keys in a filter narrow a list (400, or 422 in a body, when one names nothing:
+ids_for_filter, id_for_filter).
+
+A handler that has nothing to check but the path takes its row from a dependency beside its
+router (`row: EventInPath`). One with a body, or query values that can be invalid, calls
+get_by_key itself: FastAPI runs dependencies before it validates the handler's own
+parameters, so a lookup in a dependency would answer 404 (and an If-Match check 428 or 412)
+to a malformed request that is answered 400 or 422.
+"""
 
 import uuid
 from collections.abc import Sequence
@@ -109,3 +120,14 @@ async def ids_for_filter(
             ],
         )
     return ids
+
+
+async def id_for_filter(
+    session: AsyncSession, model: Any, key: str | None, parameter: str
+) -> uuid.UUID | None:
+    """The id of the row a single-valued filter names, as ids_for_filter checks it; None when
+    the filter is absent or empty (`?source=` filters nothing)."""
+    if not key:
+        return None
+    ids = await ids_for_filter(session, model, [key], parameter)
+    return ids[0]

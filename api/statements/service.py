@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.events.service import TIME_ORDER
+from api.events.service import TIME_ORDER_UNDATED_LAST
 from api.shared import seed_writes
 from api.shared.pagination import Keyset, SortKey, fetch_page
 from api.shared.writes import flush_or_conflict
@@ -19,7 +19,7 @@ from seeds.schema import SeedDocument, StatementSeed
 # A statement has no time of its own: it is placed at the time of its event (the events list's
 # time keys over the outer-joined event), so a speaker's statements read as a chronology.
 # Statements outside any event come last, like undated events; the unique slug breaks ties.
-EVENT_TIME_ORDER = (*TIME_ORDER[:2], SortKey(Statement.slug, "str"))
+EVENT_TIME_ORDER = (*TIME_ORDER_UNDATED_LAST[:2], SortKey(Statement.slug, "str"))
 
 
 async def list_statements(

@@ -1,0 +1,98 @@
+"""Disputes as the API shows them: rows and service results shaped into the dispute schemas,
+in a party's names when a `pov` asks for them."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.disputes import service as dispute_service
+from api.disputes.schemas import (
+    DisputeRead,
+    DisputeSummary,
+    NameRead,
+    PartyRead,
+    TerritoryRead,
+    TimelineEntry,
+    TimelinePage,
+)
+from api.events import service as event_service
+from api.shared import pov as point_of_view
+from api.shared.evidence import evidence_for
+from api.shared.schemas import EntityRef
+from db.models import Dispute, Entity
+
+
+def _ref(entity: Entity | None) -> EntityRef | None:
+    return EntityRef.model_validate(entity) if entity is not None else None
+
+
+async def dispute_read(session: AsyncSession, row: Dispute, party: Entity | None) -> DisputeRead:
+    """The full dispute, as GET returns it and writes answer, in `party`'s names if given."""
+    parties = await dispute_service.get_parties(session, dispute_id=row.id)
+    territories = await dispute_service.get_territories(session, dispute_id=row.id)
+    names = await dispute_service.get_names(
+        session, dispute_id=row.id, used_by_id=party.id if party else None
+    )
+    dispute_evidence = await evidence_for(session, "dispute_id", [row.id])
+    party_evidence = await evidence_for(session, "dispute_party_id", [p.id for p, _ in parties])
+    territory_evidence = await evidence_for(
+        session, "dispute_territory_id", [t.id for t, *_ in territories]
+    )
+    read = DisputeRead(
+        **DisputeSummary.of(row).model_dump(),
+        parties=[
+            PartyRead(
+                entity=EntityRef.model_validate(entity),
+                role=dispute_party.role,
+                position=dispute_party.position,
+                evidence=party_evidence[dispute_party.id],
+            )
+            for dispute_party, entity in parties
+        ],
+        territories=[
+            TerritoryRead(
+                entity=EntityRef.model_validate(entity),
+                administered_by=_ref(administrator),
+                claimed_by=_ref(claimant),
+                evidence=territory_evidence[territory.id],
+            )
+            for territory, entity, administrator, claimant in territories
+        ],
+        evidence=dispute_evidence[row.id],
+        names=[
+            NameRead(
+                entity=EntityRef.model_validate(place),
+                name=alias.name,
+                language=alias.language,
+                kind=alias.kind,
+                used_by=EntityRef.model_validate(user),
+            )
+            for alias, place, user in names
+        ],
+        pov=point_of_view.party_ref(party),
+    )
+    await point_of_view.apply(session, party, read)
+    return read
+
+
+async def timeline_page(
+    session: AsyncSession,
+    entries: list[dict[str, Any]],
+    *,
+    next_cursor: str | None,
+    party: Entity | None,
+) -> TimelinePage:
+    """A page of `get_timeline` entries with their participants and evidence (one query
+    each), in `party`'s names if given; the page says whose names it uses."""
+    event_ids = [entry["id"] for entry in entries]
+    participants = await event_service.participant_refs(session, event_ids=event_ids)
+    evidence = await evidence_for(session, "event_id", event_ids)
+    items = [
+        TimelineEntry.model_validate(
+            {**entry, "participants": participants[entry["id"]], "evidence": evidence[entry["id"]]}
+        )
+        for entry in entries
+    ]
+    page = TimelinePage(items=items, next_cursor=next_cursor, pov=point_of_view.party_ref(party))
+    await point_of_view.apply(session, party, page)
+    return page

@@ -1,0 +1,61 @@
+"""Entities as the API shows them: rows and service results shaped into the entity schemas,
+in a party's names when a `pov` asks for them."""
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.entities import service as entity_service
+from api.entities.schemas import (
+    AliasRead,
+    EntityCounts,
+    EntityRead,
+    EntitySummary,
+    RelatedEntity,
+    RelationRead,
+)
+from api.shared import pov as point_of_view
+from api.shared.schemas import EntityRef, TimeRead
+from db.models import Entity
+
+
+async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) -> EntityRead:
+    """The full entity, as GET returns it and writes answer, in `party`'s names if given."""
+    aliases = await entity_service.get_aliases(session, entity_id=row.id)
+    relations = await entity_service.get_relations(session, entity_id=row.id)
+    articles, events = await entity_service.get_counts(session, entity_id=row.id)
+    read = EntityRead(
+        **EntitySummary.model_validate(row).model_dump(),
+        aliases=[
+            AliasRead(
+                name=alias.name,
+                language=alias.language,
+                kind=alias.kind,
+                used_by=EntityRef.model_validate(user) if user else None,
+            )
+            for alias, user in aliases
+        ],
+        relations=[
+            RelationRead(
+                kind=relation.kind,
+                direction="outgoing" if outgoing else "incoming",
+                role=relation.role,
+                other=EntityRef.model_validate(other),
+                time=TimeRead.of(relation),
+            )
+            for relation, other, outgoing in relations
+        ],
+        counts=EntityCounts(articles=articles, events=events),
+        pov=point_of_view.party_ref(party),
+    )
+    names = await point_of_view.apply(session, party, read, also=[row.id])
+    read.name = names.get(row.id, read.name)
+    return read
+
+
+def related_entities(related: Sequence[tuple[Entity, int]]) -> list[RelatedEntity]:
+    """List items for the rows of `list_related`: each entity with the articles it shares."""
+    return [
+        RelatedEntity(entity=EntityRef.model_validate(other), articles=count)
+        for other, count in related
+    ]

@@ -1,0 +1,99 @@
+"""Events as the API shows them: rows and service results shaped into the event schemas, with
+what each form embeds loaded in as few queries as it takes."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.events import service as event_service
+from api.events.schemas import (
+    EventDisputeRead,
+    EventRead,
+    EventStatementRead,
+    EventSummary,
+    ParticipantRead,
+    iso_duration,
+)
+from api.shared.evidence import evidence_for
+from api.shared.schemas import EntityRef, EventRef, TimeRead
+from db.models import Entity, Event
+
+
+def event_fields(event: Event, location: Entity | None) -> dict[str, Any]:
+    """The fields every form of an event shares, from its row and its location."""
+    columns = {name: getattr(event, name) for name in event_service.EVENT_COLUMNS}
+    location_ref = EntityRef.model_validate(location) if location is not None else None
+    return shape_event({**columns, "location": location_ref})
+
+
+def shape_event(columns: dict[str, Any]) -> dict[str, Any]:
+    """`EVENT_COLUMNS` and `location` as the API shows them: the time bounds as one `time`,
+    the duration in ISO 8601."""
+    fields = {name: value for name, value in columns.items() if not name.startswith("time_")}
+    fields["time"] = TimeRead.of_fields(columns)
+    fields["duration"] = iso_duration(columns["duration"])
+    return fields
+
+
+async def event_summaries(
+    session: AsyncSession, events: Sequence[dict[str, Any]]
+) -> list[EventSummary]:
+    """List items for the rows of `list_events`, with their participants in one query."""
+    participants = await event_service.participant_refs(
+        session, event_ids=[event["id"] for event in events]
+    )
+    return [
+        EventSummary.model_validate(
+            {**shape_event(event), "participants": participants[event["id"]]}
+        )
+        for event in events
+    ]
+
+
+async def event_read(session: AsyncSession, row: Event) -> EventRead:
+    """The full event, as GET returns it and writes answer."""
+    participants = (await event_service.get_participants(session, event_ids=[row.id]))[row.id]
+    places = await event_service.get_entities(session, entity_ids=[row.location_id])
+    parent = await event_service.get_parent(session, parent_id=row.parent_id)
+    statements = await event_service.get_statements(session, event_id=row.id)
+    disputes = await event_service.get_disputes(session, event_id=row.id)
+    evidence = await evidence_for(session, "event_id", [row.id])
+    participant_evidence = await evidence_for(
+        session, "event_participant_id", [participant.id for participant, _ in participants]
+    )
+    return EventRead(
+        **event_fields(row, places.get(row.location_id) if row.location_id else None),
+        participants=[
+            ParticipantRead(
+                entity=EntityRef.model_validate(entity),
+                role=participant.role,
+                evidence=participant_evidence[participant.id],
+            )
+            for participant, entity in participants
+        ],
+        parent=EventRef.of(parent) if parent is not None else None,
+        statements=[
+            EventStatementRead(
+                id=statement.id,
+                slug=statement.slug,
+                speaker=EntityRef.model_validate(speaker),
+                text=statement.text,
+                kind=statement.kind,
+                conveyed_by=EntityRef.model_validate(via) if via is not None else None,
+                conveyed_by_description=statement.conveyed_by_description,
+            )
+            for statement, speaker, via in statements
+        ],
+        disputes=[
+            EventDisputeRead(
+                id=dispute.id,
+                slug=dispute.slug,
+                title=dispute.title,
+                role=link.role,
+                significance=link.significance,
+            )
+            for link, dispute in disputes
+        ],
+        evidence=evidence[row.id],
+    )
