@@ -38,10 +38,11 @@ fuzz: $(STAMP) ## Fuzz every operation with Schemathesis, long (FUZZ_EXAMPLES pe
 		NEWSGRAPH_FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest tests/test_fuzz.py $(PYTEST_ARGS)
 
 .PHONY: check
-check: $(STAMP) ## Lint, check formatting and type-check
+check: $(STAMP) ## Lint, check formatting, type-check and check the layers' imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 .PHONY: format
 format: $(STAMP) ## Apply ruff's fixes and formatting
