@@ -27,7 +27,7 @@ from api.health.router import router as health_router
 from api.search.router import router as search_router
 from api.settings import Settings, get_settings
 from api.shared import concurrency, errors, params
-from api.shared.auth import read_access
+from api.shared.auth import key_is_valid, read_access
 from api.sources.router import router as sources_router
 from api.statements.router import router as statements_router
 from api.transport import docs, metrics
@@ -101,7 +101,6 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     """What the app's requests and its lifespan share, on app.state: the settings, the rate
     limiter, the engine and its session makers, the export slots, and the migration head that
     readiness compares the database with."""
-    rate_limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
     assert settings.database_url is not None  # create_app refuses an app without one
     # The engine connects lazily, so creating it here costs nothing and an app built without
     # running its lifespan (tests over ASGITransport) is still complete.
@@ -114,6 +113,11 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
         connect_timeout=settings.db_connect_timeout,
         idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
         command_timeout=settings.db_command_timeout,
+    )
+    rate_limiter = (
+        RateLimiter(settings, key_is_valid=partial(key_is_valid, engine))
+        if settings.rate_limit_enabled
+        else None
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -21,12 +21,23 @@ from httpx import ASGITransport, AsyncClient, Response
 
 from api.main import create_app
 from api.settings import Settings
+from api.shared.auth import issue_key
 from api.transport import ratelimit
+from db.enums import ApiKeyScope
 from tests.conftest import free_port
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
-KEY = "ng_" + "A" * 43
-OTHER_KEY = "ng_" + "B" * 43
+FORGED = "ng_" + "A" * 43  # shaped like a key, in no database
+
+
+@pytest.fixture
+async def key(database_url: str) -> str:
+    return await issue_key(database_url, name="limited", scopes=[ApiKeyScope.READ])
+
+
+@pytest.fixture
+async def other_key(database_url: str) -> str:
+    return await issue_key(database_url, name="limited too", scopes=[ApiKeyScope.READ])
 
 
 def _settings(database_url: str, **overrides: Any) -> Settings:
@@ -132,23 +143,48 @@ async def test_a_spent_budget_gets_429_problem_with_retry_after(database_url: st
 
 
 async def test_each_api_key_has_its_own_budget_apart_from_its_address(
-    database_url: str,
+    database_url: str, key: str, other_key: str
 ) -> None:
     app = create_app(_settings(database_url))
     async with serving(app) as client:
-        assert await _statuses(client, 4) == [200, 200, 200, 429]  # the address is spent
-        keyed = await client.get("/v1/sources", headers=_bearer(KEY))
+        # A key's first request is the address's: that is when the key is checked.
+        first = await client.get("/v1/sources", headers=_bearer(key))
+        assert first.status_code == 200
+        assert _fields(first)[:2] == ("address", 2)
+        keyed = await client.get("/v1/sources", headers=_bearer(key))
         assert keyed.status_code == 200
         assert keyed.headers["ratelimit-policy"] == '"key";q=5;w=3600'
         assert _fields(keyed)[:2] == ("key", 4)
-        assert await _statuses(client, 5, headers=_bearer(KEY)) == [200] * 4 + [429]
-        # Another key, and the same key from elsewhere, are budgeted by key.
-        assert await _statuses(client, 1, headers=_bearer(OTHER_KEY)) == [200]
+        assert await _statuses(client, 3) == [200, 200, 429]  # the address is spent
+        assert await _statuses(client, 5, headers=_bearer(key)) == [200] * 4 + [429]
+        # A key not checked yet is the address's, and the address is spent.
+        assert await _statuses(client, 1, headers=_bearer(other_key)) == [429]
     async with serving(app, "198.51.100.1") as elsewhere:
-        refused = await elsewhere.get("/v1/sources", headers=_bearer(KEY))
+        refused = await elsewhere.get("/v1/sources", headers=_bearer(key))
         assert refused.status_code == 429
         assert "this API key's budget of 5 requests" in refused.json()["detail"]
         assert await _statuses(elsewhere, 1) == [200]  # that address is untouched
+        # There the other key gets checked, then has a budget of its own.
+        assert await _statuses(elsewhere, 6, headers=_bearer(other_key)) == [200] * 6
+
+
+async def test_forged_keys_earn_no_budget_and_cost_the_database_little(
+    database_url: str,
+) -> None:
+    """Before, any `ng_…` string was budgeted by its hash: a spent address got 200 again with
+    a random token, 200 of 200 fresh tokens passed, and each cost a database lookup."""
+    app = create_app(_settings(database_url))
+    async with serving(app) as client:
+        forged = [
+            (await client.get("/v1/sources", headers=_bearer(f"ng_{uuid.uuid4().hex}"))).status_code
+            for _ in range(200)
+        ]
+        again = await client.get("/v1/sources", headers=_bearer(FORGED))
+    assert forged == [200] * 3 + [429] * 197  # the address's budget, and no more
+    assert again.status_code == 429
+    assert again.headers["ratelimit-policy"] == '"address";q=3;w=3600'
+    # Only the requests the address's budget let through were worth a lookup.
+    assert app.state.rate_limiter.known_keys.lookups == 3
 
 
 async def test_a_bearer_token_that_is_not_an_api_key_counts_against_the_address(
@@ -238,21 +274,23 @@ async def redis_prefix() -> AsyncIterator[str]:
 
 
 async def test_two_app_instances_share_one_budget_through_redis(
-    database_url: str, redis_prefix: str
+    database_url: str, redis_prefix: str, key: str
 ) -> None:
     shared = {"redis_url": MACHINE_REDIS, "rate_limit_key_prefix": redis_prefix}
     one = create_app(_settings(database_url, **shared))
     two = create_app(_settings(database_url, **shared))
     async with serving(one) as first, serving(two) as second:
-        assert await _statuses(first, 2) == [200, 200]
+        # Each app checks the key once, on the address's budget.
+        assert await _statuses(first, 1, headers=_bearer(key)) == [200]
+        assert await _statuses(second, 1, headers=_bearer(key)) == [200]
         third = await second.get("/v1/sources")
         assert third.status_code == 200
         assert _fields(third)[:2] == ("address", 0)
         assert await _statuses(first, 1) == [429]
         assert await _statuses(second, 1) == [429]
         # Keys are shared the same way.
-        assert await _statuses(first, 3, headers=_bearer(KEY)) == [200] * 3
-        assert await _statuses(second, 3, headers=_bearer(KEY)) == [200, 200, 429]
+        assert await _statuses(first, 3, headers=_bearer(key)) == [200] * 3
+        assert await _statuses(second, 3, headers=_bearer(key)) == [200, 200, 429]
 
     client = redis.asyncio.Redis.from_url(MACHINE_REDIS)
     try:
@@ -260,7 +298,7 @@ async def test_two_app_instances_share_one_budget_through_redis(
     finally:
         await client.aclose()
     assert len(stored) == 2  # one budget for the address, one for the key
-    assert not any(KEY in key or KEY[3:] in key for key in stored)  # the key is not stored
+    assert not any(key in stored_key or key[3:] in stored_key for stored_key in stored)
 
 
 def _start_redis(port: int) -> subprocess.Popen[bytes]:

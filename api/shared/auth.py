@@ -11,9 +11,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.shared.deps import SessionDep
 from api.shared.errors import ProblemError
@@ -68,6 +68,18 @@ async def issue_key(database_url: str | URL, *, name: str, scopes: list[ApiKeySc
     finally:
         await engine.dispose()
     return key
+
+
+_KEY_IS_VALID = text(
+    "SELECT EXISTS (SELECT 1 FROM api_key WHERE key_hash = :key_hash AND revoked_at IS NULL)"
+)
+
+
+async def key_is_valid(engine: AsyncEngine, key_hash: str) -> bool:
+    """Whether a key with this hash exists and is not revoked, outside any request's session
+    (the rate limiter asks before the request has one)."""
+    async with engine.connect() as connection:
+        return bool(await connection.scalar(_KEY_IS_VALID, {"key_hash": key_hash}))
 
 
 def _unauthorized(detail: str) -> ProblemError:

@@ -19,15 +19,20 @@ NEWSGRAPH_REDIS_URL is set, so that every worker and host draws on one budget. W
 cannot be reached the limiter fails open: requests pass unlimited (without RateLimit
 fields), a warning is logged once per outage, and Redis is tried again after a few seconds.
 
-A key is told apart by a hash of it, read from the Authorization header without a database
-lookup (the raw key is never stored); whether it is valid is for the route to decide.
+A request gets its key's budget only once the key is known to be valid: any `ng_…` string
+would otherwise buy a fresh budget (a spent address got 200 again with a random token). Keys
+are checked against the database once and remembered for a minute (`KnownKeys`); a token not
+known yet is charged to the client address's budget first, and only a request that budget
+allows is worth a lookup, so random tokens cost an attacker their address's budget and cost
+the database at most one lookup per allowed request. Whether the key may do what the request
+asks is still for the route to decide.
 """
 
-import hashlib
 import ipaddress
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,7 +44,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.settings import Settings, parse_rate_limit
-from api.shared.auth import KEY_PREFIX
+from api.shared.auth import KEY_PREFIX, hash_key
 from api.shared.errors import PROBLEM_MEDIA_TYPE, ProblemError, problem_response
 from api.shared.problems import ProblemCode
 
@@ -104,8 +109,48 @@ def _address(scope: Scope) -> str:
         return host
 
 
+class KnownKeys:
+    """Whether a key (by its hash) is a valid API key, asked of `lookup` and remembered for
+    `seconds`, for at most `size` keys (the oldest answer is forgotten first)."""
+
+    def __init__(
+        self,
+        lookup: Callable[[str], Awaitable[bool]],
+        *,
+        seconds: float = 60.0,
+        size: int = 10_000,
+    ) -> None:
+        self._lookup = lookup
+        self._seconds = seconds
+        self._size = size
+        self._answers: dict[str, tuple[bool, float]] = {}
+        self.lookups = 0
+
+    def remembered(self, key_hash: str) -> bool | None:
+        answer = self._answers.get(key_hash)
+        if answer is None:
+            return None
+        valid, until = answer
+        if time.monotonic() >= until:
+            del self._answers[key_hash]
+            return None
+        return valid
+
+    async def check(self, key_hash: str) -> bool:
+        """Ask the database (raises what the lookup raises; nothing is remembered then)."""
+        self.lookups += 1
+        valid = await self._lookup(key_hash)
+        if len(self._answers) >= self._size:
+            del self._answers[next(iter(self._answers))]
+        self._answers[key_hash] = (valid, time.monotonic() + self._seconds)
+        return valid
+
+
 class RateLimiter:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, key_is_valid: Callable[[str], Awaitable[bool]]
+    ) -> None:
+        self.known_keys = KnownKeys(key_is_valid)
         self.per_address = Policy("address", parse_rate_limit(settings.rate_limit_per_address))
         self.per_key = Policy("key", parse_rate_limit(settings.rate_limit_per_key))
         self._pool: ConnectionPool | None = None
@@ -140,12 +185,21 @@ class RateLimiter:
         if self._skip_until and time.monotonic() < self._skip_until:
             return None
         token = bearer_token(scope)
-        if token is not None and token.startswith(KEY_PREFIX):
-            policy = self.per_key
-            identity = hashlib.sha256(token.encode()).hexdigest()[:32]
-        else:
-            policy = self.per_address
-            identity = _address(scope)
+        key_hash = hash_key(token) if token is not None and token.startswith(KEY_PREFIX) else None
+        valid = self.known_keys.remembered(key_hash) if key_hash is not None else False
+        if valid:
+            assert key_hash is not None
+            return await self._charge(self.per_key, key_hash[:32])
+        # No key, a key known to be invalid, or one not checked yet: the address pays.
+        decision = await self._charge(self.per_address, _address(scope))
+        if key_hash is not None and valid is None and decision is not None and decision.allowed:
+            try:
+                await self.known_keys.check(key_hash)  # budgeted by key from the next request
+            except Exception as error:  # the database is down: the route will say so
+                logger.debug("API key lookup for rate limiting failed: %s", error)
+        return decision
+
+    async def _charge(self, policy: Policy, identity: str) -> Decision | None:
         try:
             allowed = await self._limiter.hit(policy.item, policy.name, identity)
             stats = await self._limiter.get_window_stats(policy.item, policy.name, identity)
