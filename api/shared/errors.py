@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.shared.problems import PROBLEM_TYPE_BASE, ProblemCode, status_of
+from api.shared.routing import CONFLICT_SQLSTATES
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +283,13 @@ _QUERY_CANCELED = "57014"  # statement_timeout, or pg_cancel_backend
 async def _on_dbapi_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DBAPIError)
     sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+    if sqlstate in CONFLICT_SQLSTATES:  # what RetryingRoute's last attempt still met
+        return _database_problem(
+            request,
+            error,
+            ProblemCode.TRANSACTION_CONFLICT,
+            "The request collided with concurrent ones and nothing changed; retry shortly.",
+        )
     if sqlstate == _QUERY_CANCELED:
         return _database_problem(
             request,

@@ -50,6 +50,7 @@ class ProblemCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     DATABASE_UNAVAILABLE = "database_unavailable"
     DATABASE_TIMEOUT = "database_timeout"
+    TRANSACTION_CONFLICT = "transaction_conflict"
     EXPORT_BUSY = "export_busy"
     MIGRATIONS_PENDING = "migrations_pending"
 
@@ -246,6 +247,13 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
             "Database timeout",
             "The database did not finish the query within the statement timeout; retry after "
             "the `Retry-After` seconds, or narrow the query.",
+        ),
+        ProblemCode.TRANSACTION_CONFLICT: _entry(
+            503,
+            "Transaction conflict",
+            "The request's transaction kept colliding with concurrent ones (a deadlock or a "
+            "serialization failure) and was rolled back, so nothing changed; the server had "
+            "already tried again. Retry after the `Retry-After` seconds.",
         ),
         ProblemCode.EXPORT_BUSY: _entry(
             503,

@@ -1,0 +1,61 @@
+"""The route class of every feature router: a request whose transaction lost a serialization
+conflict or was chosen as a deadlock's victim (SQLSTATE 40001, 40P01) is run again, a few times,
+after a short random wait.
+
+PostgreSQL rolled that transaction back whole, and a request's effects are its transaction (the
+idempotency claim, the rows, the audit of the key's use), so running the handler again is what
+the client would do on its own, only sooner: it is safe for every method. What is still in
+conflict after the last attempt is a 503 `transaction_conflict` with `Retry-After`, never a 500.
+The body is read once and kept by the request, so the next attempt parses the same bytes.
+"""
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
+
+logger = logging.getLogger(__name__)
+
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+# Attempts after the first, and the longest first wait (doubling each time, full jitter).
+RETRIES = 3
+FIRST_WAIT_SECONDS = 0.02
+
+
+def sqlstate_of(error: DBAPIError) -> str:
+    return str(getattr(error.orig, "sqlstate", None) or "")
+
+
+class RetryingRoute(APIRoute):
+    retries = RETRIES
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        retries = self.retries
+
+        async def run(request: Request) -> Response:
+            for attempt in range(retries + 1):
+                try:
+                    return await handler(request)
+                except DBAPIError as error:
+                    if sqlstate_of(error) not in CONFLICT_SQLSTATES or attempt == retries:
+                        raise
+                    wait = random.uniform(0, FIRST_WAIT_SECONDS * 2**attempt)  # noqa: S311
+                    logger.info(
+                        "transaction conflict (%s) on %s %s: attempt %d of %d in %.0f ms",
+                        sqlstate_of(error),
+                        request.method,
+                        request.url.path,
+                        attempt + 2,
+                        retries + 1,
+                        wait * 1000,
+                    )
+                    await asyncio.sleep(wait)
+            raise AssertionError("unreachable: the last attempt returns or raises")
+
+        return run
