@@ -29,8 +29,8 @@ from db.database import drop_database, ensure_database
 from db.enums import ApiKeyScope
 from db.models import Article
 from db.session import async_url, create_engine
-from tests.factories import make_article, make_entity, make_source
-from tests.writing import ARTICLE, BODY
+from tests.support.factories import make_article, make_entity, make_source
+from tests.support.writing import ARTICLE, BODY
 
 # Tests send requests far faster than any client should, so rate limiting is off in every
 # app they build and every server they start (those inherit the environment);

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import service as article_service
 from db.models import Source
-from tests.factories import make_article, make_entity, make_source, mention_all
+from tests.support.factories import make_article, make_entity, make_source, mention_all
 
 
 def day(n: int) -> datetime:

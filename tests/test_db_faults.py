@@ -25,8 +25,8 @@ from db import migrate
 from db.database import ensure_database
 from db.enums import ApiKeyScope
 from tests.conftest import bearer, client_for, run_migration
-from tests.live_server import LiveServer
-from tests.private_postgres import PrivatePostgres
+from tests.support.live_server import LiveServer
+from tests.support.private_postgres import PrivatePostgres
 
 # Bounds that mean "did not hang", far above what the tests measure (a few milliseconds for a
 # stopped database, the configured timeout for the others).

@@ -5,8 +5,8 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import DisputeEventRole, DisputeKind, DisputePartyRole, DisputeStatus, EventType
-from tests.dispute_factories import Kurils, add_kuril_timeline, make_kurils
-from tests.factories import (
+from tests.support.dispute_factories import Kurils, add_kuril_timeline, make_kurils
+from tests.support.factories import (
     add_party,
     add_territory,
     add_to_timeline,

@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AliasKind, EntityKind, RelationKind, TimePrecision
 from db.models import EntityAlias, EntityRelation
-from tests.factories import make_entity
+from tests.support.factories import make_entity
 
 
 @pytest.fixture

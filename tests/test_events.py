@@ -9,7 +9,7 @@ from api.events.schemas import iso_duration
 from db.enums import DisputeEventRole, EntityKind, EventType, Modality, ParticipantRole
 from db.models import Entity
 from tests.conftest import counting_statements
-from tests.factories import (
+from tests.support.factories import (
     add_participant,
     add_to_timeline,
     cite,

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from bench.corpus import generate
-from tests.live_server import LiveServer
+from tests.support.live_server import LiveServer
 from tests.test_bulk_import import connect, migrated_database
 from tests.test_export import import_bytes
 

@@ -21,7 +21,7 @@ from db.gazetteer import (
 from db.models import Article, Entity, EntityAlias, Mention
 from seeds.files import default_seed_paths
 from seeds.loader import load_seeds
-from tests.factories import add_alias, make_article, make_entity, make_source, mention_all
+from tests.support.factories import add_alias, make_article, make_entity, make_source, mention_all
 
 JAPAN = uuid.UUID(int=1)
 RUSSIA = uuid.UUID(int=2)

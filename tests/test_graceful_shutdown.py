@@ -16,7 +16,7 @@ from api.shared.auth import issue_key
 from db import migrate
 from db.enums import ApiKeyScope
 from tests.conftest import bearer, fresh_database, run_migration
-from tests.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 WAIT_SECONDS = 10.0  # "does not hang" bound for each step, far above what it takes
 

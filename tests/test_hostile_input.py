@@ -33,8 +33,8 @@ from api.shared.pagination import Keyset
 from db.enums import EntityKind
 from db.models import Article
 from tests.conftest import client_for
-from tests.factories import make_entity
-from tests.hostile import (
+from tests.support.factories import make_entity
+from tests.support.hostile import (
     WRITES,
     build_app,
     build_world,
@@ -48,7 +48,7 @@ from tests.hostile import (
     with_nul,
     write_headers,
 )
-from tests.writing import ARTICLE
+from tests.support.writing import ARTICLE
 
 MALFORMED = "The cursor is malformed."
 ALTERED = "The cursor is not one this API issued, or it was altered."

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import EntityKind
 from db.models import Article
-from tests.factories import make_entity
-from tests.hostile import build_app, build_world, latency_report, timed
-from tests.writing import ARTICLE
+from tests.support.factories import make_entity
+from tests.support.hostile import build_app, build_world, latency_report, timed
+from tests.support.writing import ARTICLE
 
 
 @pytest.fixture(scope="module", autouse=True)

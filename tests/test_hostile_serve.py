@@ -27,8 +27,8 @@ from db.enums import ApiKeyScope, SourceKind
 from db.models import Source
 from db.session import create_engine
 from tests.conftest import fresh_database, run_migration
-from tests.hostile import check_problem, latency_report, snapshot, timed
-from tests.live_server import LiveServer
+from tests.support.hostile import check_problem, latency_report, snapshot, timed
+from tests.support.live_server import LiveServer
 
 UVICORN_REFUSAL = b"Invalid HTTP request received."
 

@@ -19,7 +19,7 @@ from db import migrate
 from db.enums import ApiKeyScope
 from db.session import create_engine
 from tests.conftest import bearer, fresh_database, run_migration
-from tests.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 CREATES = 200
 CLIENTS = 8

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.enums import AliasKind, EntityKind
 from tests.conftest import counting_statements
-from tests.dispute_factories import Kurils, add_kuril_timeline, make_kurils
-from tests.factories import add_alias, add_part_of, add_territory, make_entity
+from tests.support.dispute_factories import Kurils, add_kuril_timeline, make_kurils
+from tests.support.factories import add_alias, add_part_of, add_territory, make_entity
 
 
 @pytest.fixture

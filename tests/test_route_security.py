@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.shared.auth import create_key
 from db.enums import ApiKeyScope
 from db.models import Source
-from tests.factories import make_source
+from tests.support.factories import make_source
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.articles import service as article_service
 from db.enums import DisputeKind, DisputeStatus, EntityKind, EventType
 from db.models import Dispute, Event
-from tests.factories import make_article, make_entity, make_source
+from tests.support.factories import make_article, make_entity, make_source
 
 
 @pytest.fixture

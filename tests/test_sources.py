@@ -1,7 +1,7 @@
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import make_source
+from tests.support.factories import make_source
 
 
 async def test_sources_list_by_name_and_filter_by_kind(

@@ -6,7 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import EntityKind, StatementKind
 from db.models import Entity
-from tests.factories import cite, make_article, make_entity, make_event, make_source, make_statement
+from tests.support.factories import (
+    cite,
+    make_article,
+    make_entity,
+    make_event,
+    make_source,
+    make_statement,
+)
 
 KYODO_BODY = (
     "Kishida told Putin that Japan wants to conclude a peace treaty, a ministry official said. "

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AliasKind, EntityKind, MentionMethod
 from db.models import Article, Evidence, Mention
-from tests.factories import add_alias, make_article, make_entity, make_source
+from tests.support.factories import add_alias, make_article, make_entity, make_source
 
 BODY = (
     "Prime Minister Fumio Kishida spoke with Russian President Vladimir Putin. "

@@ -17,8 +17,8 @@ from db.models import (
     Event,
     Evidence,
 )
-from tests import writing as shared
-from tests.factories import make_entity, make_event
+from tests.support import writing as shared
+from tests.support.factories import make_entity, make_event
 
 ARTICLE, BODY, span, problems, count = (
     shared.ARTICLE,

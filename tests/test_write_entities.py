@@ -12,14 +12,14 @@ from api.shared.auth import create_key
 from db.enums import ApiKeyScope, EntityKind, ParticipantRole, StatementKind
 from db.models import Article, Entity, EntityAlias, EntityRelation, Event, Evidence, Statement
 from seeds.loader import SeedError, load_seeds
-from tests.factories import (
+from tests.support.factories import (
     add_alias,
     add_participant,
     make_entity,
     make_event,
     make_statement,
 )
-from tests.writing import ARTICLE, BODY, count, problems, span
+from tests.support.writing import ARTICLE, BODY, count, problems, span
 
 
 def islands(**changes: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import EventType
 from db.models import Article, DisputeEvent, Entity, Event, EventParticipant, Evidence, Statement
-from tests import writing as shared
-from tests.factories import add_to_timeline, make_dispute, make_event, make_statement
+from tests.support import writing as shared
+from tests.support.factories import add_to_timeline, make_dispute, make_event, make_statement
 
 # The fixtures every write test uses: API keys, and the article with Japan and Russia.
 ARTICLE, BODY, span, problems, count = (

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import EntityKind
 from db.models import Article, Entity, Event, Evidence, Statement
-from tests import writing as shared
-from tests.factories import make_entity, make_event
+from tests.support import writing as shared
+from tests.support.factories import make_entity, make_event
 
 ARTICLE, BODY, span, problems, count = (
     shared.ARTICLE,

@@ -18,7 +18,7 @@ from db.enums import ApiKeyScope
 from db.models import Source
 from db.session import create_engine, create_sessionmaker
 from tests.conftest import bearer, client_for, fresh_database, run_migration
-from tests.factories import make_article, make_source
+from tests.support.factories import make_article, make_source
 
 KYODO = {"slug": "kyodo", "name": "Kyodo", "kind": "news_agency"}
 

@@ -1,5 +1,5 @@
 """The Kuril Islands dispute as the Kyodo article of 2021-10-07 tells it: a scenario for the
-dispute and point-of-view tests, built from the generic builders in tests.factories."""
+dispute and point-of-view tests, built from the generic builders in tests.support.factories."""
 
 from dataclasses import dataclass
 
@@ -15,7 +15,7 @@ from db.enums import (
     ParticipantRole,
 )
 from db.models import Article, Dispute, DisputeEvent, Entity
-from tests.factories import (
+from tests.support.factories import (
     add_alias,
     add_part_of,
     add_party,

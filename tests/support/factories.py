@@ -1,8 +1,8 @@
 """Generic builders for the rows the API tests need; each flushes and returns the ORM object.
 
-Times are EDTF strings, bounded by `set_time` as the seed loader bounds them. Builders that
-belong to one test area's scenario (e.g. the Kuril Islands dispute) live beside those tests
-and are made of these.
+Times are EDTF strings, bounded by `set_time` as the seed loader bounds them. Builders of one
+test area's scenario (e.g. the Kuril Islands dispute, tests/support/dispute_factories.py) are
+made of these.
 """
 
 import hashlib

@@ -19,7 +19,7 @@ from api.shared.deps import get_session
 from db.base import Base
 from db.enums import EntityKind, StatementKind
 from db.models import Article, Entity, Source
-from tests.factories import (
+from tests.support.factories import (
     make_article,
     make_dispute,
     make_entity,
@@ -27,7 +27,7 @@ from tests.factories import (
     make_statement,
     mention_all,
 )
-from tests.writing import ARTICLE, span
+from tests.support.writing import ARTICLE, span
 
 POSITION = "the Northern Territories belong to Japan"
 
