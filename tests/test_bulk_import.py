@@ -2,44 +2,19 @@
 
 import asyncio
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from api.cli import import_corpus
 from bench.corpus import generate
-from db import migrate
 from db.bulk import ImportReport, import_ndjson
 from db.bulk.console import summary
 from db.bulk.records import time_span
-from db.bulk.rows import TABLES
 from db.checks import InvalidEDTF, parse_time
-from db.session import async_url
-from tests.conftest import fresh_database, run_migration
-
-# Which table each part of a record goes to.
-PARTS = {
-    "entity": {"aliases": "entity_alias"},
-    "article": {"mentions": "mention"},
-    "event": {"participants": "event_participant", "evidence": "evidence"},
-    "dispute": {
-        "parties": "dispute_party",
-        "territories": "dispute_territory",
-        "timeline": "dispute_event",
-    },
-}
-
-
-def expected_rows(records: list[dict[str, Any]]) -> dict[str, int]:
-    counts: Counter[str] = Counter(dict.fromkeys(TABLES, 0))
-    for record in records:
-        counts[record["type"]] += 1
-        for part, table in PARTS.get(record["type"], {}).items():
-            counts[table] += len(record[part])
-    return dict(counts)
+from tests.support.bulk import expected_rows, table_counts
+from tests.support.database import connect, migrated_database
 
 
 def read_corpus(path: Path) -> list[dict[str, Any]]:
@@ -49,24 +24,6 @@ def read_corpus(path: Path) -> list[dict[str, Any]]:
 
 def write_corpus(path: Path, lines: list[str]) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-
-
-async def migrated_database(suffix: str) -> str:
-    url = await fresh_database(suffix)
-    await run_migration(migrate.upgrade, url)
-    return url
-
-
-async def connect(url: str) -> asyncpg.Connection:
-    dsn = async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    return await asyncpg.connect(dsn)
-
-
-async def table_counts(connection: asyncpg.Connection) -> dict[str, int]:
-    return {
-        table: await connection.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
-        for table in TABLES
-    }
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from api.settings import get_settings
 from api.shared.auth import hash_key
 from db import migrate
 from db.session import create_engine
-from tests.conftest import fresh_database
+from tests.support.database import fresh_database
 
 
 async def _count(url: str, table: str) -> int:

@@ -1,6 +1,6 @@
 from api.main import create_app
 from api.settings import Settings
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 ORIGIN = "https://explorer.example"
 

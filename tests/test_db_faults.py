@@ -24,7 +24,8 @@ from api.shared.auth import issue_key
 from db import migrate
 from db.database import ensure_database
 from db.enums import ApiKeyScope
-from tests.conftest import bearer, client_for, run_migration
+from tests.support.clients import bearer, client_for
+from tests.support.database import run_migration
 from tests.support.live_server import LiveServer
 from tests.support.private_postgres import PrivatePostgres
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from api.events.schemas import iso_duration
 from db.enums import DisputeEventRole, EntityKind, EventType, Modality, ParticipantRole
 from db.models import Entity
-from tests.conftest import counting_statements
+from tests.support.database import counting_statements
 from tests.support.factories import (
     add_participant,
     add_to_timeline,

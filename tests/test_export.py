@@ -16,91 +16,16 @@ from api.cli import main
 from api.main import create_app
 from api.settings import Settings, get_settings
 from bench.corpus import generate
-from db.bulk import import_ndjson
-from db.bulk.export import ExportReport, UnknownReference, export_ndjson
-from tests.conftest import client_for, free_port
-from tests.test_bulk_import import connect, expected_rows, migrated_database, table_counts
-
-# One sorted text row per table row, by natural keys only: ids differ between databases.
-CANONICAL = {
-    "source": "SELECT (slug, name, kind, homepage_url)::text FROM source",
-    "entity": "SELECT (slug, kind, name, description, external_ids)::text FROM entity",
-    "entity_alias": (
-        "SELECT (e.slug, al.name, al.language, al.kind, u.slug)::text FROM entity_alias al"
-        " JOIN entity e ON e.id = al.entity_id LEFT JOIN entity u ON u.id = al.used_by_id"
-    ),
-    "article": (
-        "SELECT (a.slug, s.slug, headline, byline, url, language, published_at,"
-        " published_precision, body, summary, content_hash)::text"
-        " FROM article a JOIN source s ON s.id = a.source_id"
-    ),
-    "mention": (
-        "SELECT (a.slug, e.slug, start_offset, end_offset, surface, method, confidence)::text"
-        " FROM mention m JOIN article a ON a.id = m.article_id JOIN entity e ON e.id = m.entity_id"
-    ),
-    "event": (
-        "SELECT (slug, title, summary, event_type, mode, contexts, modality, time_edtf,"
-        " time_earliest, time_latest, time_precision)::text FROM event"
-    ),
-    "event_participant": (
-        "SELECT (v.slug, e.slug, role)::text FROM event_participant p"
-        " JOIN event v ON v.id = p.event_id JOIN entity e ON e.id = p.entity_id"
-    ),
-    "evidence": (
-        "SELECT (a.slug, start_offset, end_offset, quote, v.slug)::text FROM evidence x"
-        " JOIN article a ON a.id = x.article_id JOIN event v ON v.id = x.event_id"
-    ),
-    "dispute": (
-        "SELECT (slug, title, kind, status, summary, time_edtf, time_earliest, time_latest,"
-        " time_precision)::text FROM dispute"
-    ),
-    "dispute_party": (
-        "SELECT (d.slug, e.slug, role, position)::text FROM dispute_party p"
-        " JOIN dispute d ON d.id = p.dispute_id JOIN entity e ON e.id = p.entity_id"
-    ),
-    "dispute_territory": (
-        "SELECT (d.slug, e.slug, ad.slug, cl.slug)::text FROM dispute_territory t"
-        " JOIN dispute d ON d.id = t.dispute_id JOIN entity e ON e.id = t.entity_id"
-        " LEFT JOIN entity ad ON ad.id = t.administered_by_id"
-        " LEFT JOIN entity cl ON cl.id = t.claimed_by_id"
-    ),
-    "dispute_event": (
-        "SELECT (d.slug, v.slug, role, significance)::text FROM dispute_event x"
-        " JOIN dispute d ON d.id = x.dispute_id JOIN event v ON v.id = x.event_id"
-    ),
-}
-
-
-async def canonical_dump(url: str) -> dict[str, list[str]]:
-    connection = await connect(url)
-    try:
-        return {
-            table: sorted(row[0] for row in await connection.fetch(query))
-            for table, query in CANONICAL.items()
-        }
-    finally:
-        await connection.close()
-
-
-async def export_bytes(url: str, **filters: Any) -> tuple[bytes, ExportReport]:
-    chunks: list[bytes] = []
-    connection = await connect(url)
-    try:
-        report = await export_ndjson(connection, chunks.append, batch_size=50, **filters)
-    finally:
-        await connection.close()
-    return b"".join(chunks), report
-
-
-async def import_bytes(url: str, path: Path, data: bytes) -> None:
-    await asyncio.to_thread(path.write_bytes, data)
-    connection = await connect(url)
-    try:
-        report = await import_ndjson(connection, path, batch_lines=100)
-    finally:
-        await connection.close()
-    assert (report.rejected, report.rejections) == (0, [])
-    assert report.imported_lines == data.count(b"\n")
+from db.bulk.export import ExportReport, UnknownReference
+from tests.support.bulk import (
+    canonical_dump,
+    expected_rows,
+    export_bytes,
+    import_bytes,
+    table_counts,
+)
+from tests.support.clients import client_for, free_port
+from tests.support.database import connect, migrated_database
 
 
 def article_slugs(data: bytes) -> list[str]:

@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from bench.corpus import generate
+from tests.support.bulk import import_bytes
+from tests.support.database import connect, migrated_database
 from tests.support.live_server import LiveServer
-from tests.test_bulk_import import connect, migrated_database
-from tests.test_export import import_bytes
 
 WAIT_SECONDS = 15.0  # "does not hang" bound for each step, far above what it takes
 EXPORTS = 2  # NEWSGRAPH_EXPORT_CONCURRENCY of the servers below

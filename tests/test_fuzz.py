@@ -33,7 +33,7 @@ from db.models import ApiKey
 from db.session import create_engine
 from seeds.files import default_seed_paths
 from seeds.loader import load_seeds
-from tests.conftest import fresh_database, run_migration
+from tests.support.database import fresh_database, run_migration
 
 EXAMPLES = int(os.environ.get("NEWSGRAPH_FUZZ_EXAMPLES", "10"))
 SEED = int(os.environ.get("NEWSGRAPH_FUZZ_SEED", "7"))

@@ -19,7 +19,8 @@ import pytest
 
 from api.cli import seed
 from db import migrate
-from tests.conftest import free_port, fresh_database
+from tests.support.clients import free_port
+from tests.support.database import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

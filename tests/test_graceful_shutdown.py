@@ -15,7 +15,8 @@ import pytest
 from api.shared.auth import issue_key
 from db import migrate
 from db.enums import ApiKeyScope
-from tests.conftest import bearer, fresh_database, run_migration
+from tests.support.clients import bearer
+from tests.support.database import fresh_database, run_migration
 from tests.support.live_server import LiveServer
 
 WAIT_SECONDS = 10.0  # "does not hang" bound for each step, far above what it takes

@@ -5,7 +5,9 @@ from httpx import AsyncClient
 from api.main import create_app
 from api.settings import Settings
 from db.migrate import head_revision
-from tests.conftest import client_for, freeze_what_is_alive, fresh_database
+from tests.support.clients import client_for
+from tests.support.collector import freeze_what_is_alive
+from tests.support.database import fresh_database
 
 # Port 1 on loopback: nothing listens there, so a connection is refused at once.
 UNREACHABLE = Settings.model_validate({"DATABASE_URL": "postgresql://x@127.0.0.1:1/none"})

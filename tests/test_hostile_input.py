@@ -32,7 +32,7 @@ from api.settings import Settings
 from api.shared.pagination import Keyset
 from db.enums import EntityKind
 from db.models import Article
-from tests.conftest import client_for
+from tests.support.clients import client_for
 from tests.support.factories import make_entity
 from tests.support.hostile import (
     WRITES,

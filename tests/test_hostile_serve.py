@@ -26,7 +26,7 @@ from db.database import drop_database
 from db.enums import ApiKeyScope, SourceKind
 from db.models import Source
 from db.session import create_engine
-from tests.conftest import fresh_database, run_migration
+from tests.support.database import fresh_database, run_migration
 from tests.support.hostile import check_problem, latency_report, snapshot, timed
 from tests.support.live_server import LiveServer
 

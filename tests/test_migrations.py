@@ -6,7 +6,7 @@ import db.models  # noqa: F401  (registers every table)
 from db import migrate
 from db.base import Base
 from db.session import create_engine
-from tests.conftest import fresh_database, run_migration
+from tests.support.database import fresh_database, run_migration
 
 
 def _schema_differences(connection: Connection) -> list[object]:

@@ -18,7 +18,8 @@ from api.shared.auth import issue_key
 from db import migrate
 from db.enums import ApiKeyScope
 from db.session import create_engine
-from tests.conftest import bearer, fresh_database, run_migration
+from tests.support.clients import bearer
+from tests.support.database import fresh_database, run_migration
 from tests.support.live_server import LiveServer
 
 CREATES = 200

@@ -23,7 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.main import create_app
 from api.settings import Settings
 from api.transport.logs import RequestIdFilter, json_formatter, text_formatter
-from tests.conftest import client_for, free_port, fresh_database
+from tests.support.clients import client_for, free_port
+from tests.support.database import fresh_database
 
 KEY = "ng_Zq9xT2" + "k" * 37
 

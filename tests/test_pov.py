@@ -5,7 +5,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.enums import AliasKind, EntityKind
-from tests.conftest import counting_statements
+from tests.support.database import counting_statements
 from tests.support.dispute_factories import Kurils, add_kuril_timeline, make_kurils
 from tests.support.factories import add_alias, add_part_of, add_territory, make_entity
 

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.enums import DisputePartyRole, EntityKind, ParticipantRole
 from db.models import Dispute, Entity, Source
-from tests.conftest import counting_statements
+from tests.support.database import counting_statements
 from tests.support.factories import (
     add_alias,
     add_participant,

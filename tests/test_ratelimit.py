@@ -22,7 +22,7 @@ from httpx import ASGITransport, AsyncClient, Response
 from api.main import create_app
 from api.settings import Settings
 from api.transport import ratelimit
-from tests.conftest import free_port
+from tests.support.clients import free_port
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 KEY = "ng_" + "A" * 43

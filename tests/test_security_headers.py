@@ -6,7 +6,7 @@ from httpx import AsyncClient, Headers
 
 from api.main import create_app
 from api.settings import Settings
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 

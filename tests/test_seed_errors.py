@@ -10,7 +10,7 @@ from db.enums import StatementKind
 from db.models import Entity, Event, Evidence, SeedFile, Statement
 from seeds import write as seed_write
 from seeds.loader import SeedError, load_seeds
-from tests.test_seed_loader import STORY, write
+from tests.support.seed_files import STORY, write
 
 
 async def rows(session: AsyncSession) -> tuple[int, int, int, int]:

@@ -13,7 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import free_port
+from tests.support.clients import free_port
 
 STARTUP_SECONDS = 90
 

@@ -17,7 +17,8 @@ from db import migrate
 from db.enums import ApiKeyScope
 from db.models import Source
 from db.session import create_engine, create_sessionmaker
-from tests.conftest import bearer, client_for, fresh_database, run_migration
+from tests.support.clients import bearer, client_for
+from tests.support.database import fresh_database, run_migration
 from tests.support.factories import make_article, make_source
 
 KYODO = {"slug": "kyodo", "name": "Kyodo", "kind": "news_agency"}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
+from tests.support.clients import free_port
 
 STARTUP_SECONDS = 60
 
