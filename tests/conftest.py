@@ -31,7 +31,7 @@ from tests.support.writing import ARTICLE, BODY
 
 # Tests send requests far faster than any client should, so rate limiting is off in every
 # app they build and every server they start (those inherit the environment);
-# tests/test_ratelimit.py turns it on explicitly.
+# tests/transport/test_ratelimit.py turns it on explicitly.
 os.environ["NEWSGRAPH_RATE_LIMIT_ENABLED"] = "false"
 
 

@@ -11,7 +11,7 @@ from api.cli import write_openapi
 from api.main import create_app
 from api.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_committed_openapi_matches_the_app(settings: Settings) -> None:

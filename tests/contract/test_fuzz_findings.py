@@ -1,5 +1,5 @@
-"""What the Schemathesis fuzz (tests/test_fuzz.py) found, pinned down one case each: places where
-the OpenAPI document and the app disagreed about what a request may hold."""
+"""What the Schemathesis fuzz (tests/contract/test_fuzz.py) found, pinned down one case each:
+places where the OpenAPI document and the app disagreed about what a request may hold."""
 
 from typing import Any
 

@@ -22,7 +22,7 @@ from db import migrate
 from tests.support.clients import free_port
 from tests.support.database import fresh_database
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

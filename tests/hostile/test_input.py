@@ -14,8 +14,9 @@ which succeeds.
     cursors              malformed, altered, foreign or forged: 400 invalid_cursor
     content type         anything but JSON on an operation with a body: 415
 
-Hostile search text is in test_hostile_search.py; what a client can only send over a socket
-(bytes outside ASCII in the request line, a chunked body on the wire) in test_hostile_serve.py.
+Hostile search text is in tests/hostile/test_search.py; what a client can only send over a
+socket (bytes outside ASCII in the request line, a chunked body on the wire) in
+tests/hostile/test_serve.py.
 """
 
 import base64
