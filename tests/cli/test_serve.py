@@ -15,6 +15,9 @@ import pytest
 
 from tests.support.clients import free_port
 
+# Every test runs `newsgraph serve` with an embedded PostgreSQL of its own.
+pytestmark = pytest.mark.process
+
 STARTUP_SECONDS = 90
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from api.cli import write_openapi
@@ -40,6 +41,7 @@ def test_operation_ids_are_unique_handler_names(settings: Settings) -> None:
     assert all(op.isidentifier() and op.islower() for op in operation_ids), operation_ids
 
 
+@pytest.mark.process
 def test_compose_file_follows_the_compose_specification() -> None:
     result = subprocess.run(
         [

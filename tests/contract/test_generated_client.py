@@ -22,6 +22,9 @@ from db import migrate
 from tests.support.clients import free_port
 from tests.support.database import fresh_database
 
+# openapi-python-client, `newsgraph apikey create` and `newsgraph serve`.
+pytestmark = pytest.mark.process
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 

@@ -25,6 +25,8 @@ from tests.support.bulk import import_bytes
 from tests.support.database import connect, migrated_database
 from tests.support.live_server import LiveServer
 
+pytestmark = pytest.mark.process  # every test runs `newsgraph serve`
+
 WAIT_SECONDS = 15.0  # "does not hang" bound for each step, far above what it takes
 EXPORTS = 2  # NEWSGRAPH_EXPORT_CONCURRENCY of the servers below
 # A client window this small keeps the server's writes blocked long before the export ends.

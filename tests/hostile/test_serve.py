@@ -30,6 +30,8 @@ from tests.support.database import fresh_database, run_migration
 from tests.support.hostile import check_problem, latency_report, snapshot, timed
 from tests.support.live_server import LiveServer
 
+pytestmark = pytest.mark.process  # a `newsgraph serve` for the module
+
 UVICORN_REFUSAL = b"Invalid HTTP request received."
 
 

@@ -150,6 +150,7 @@ async def first_success(client: AsyncClient, path: str) -> float:
     raise AssertionError(f"{path} did not recover within {RECOVERY_SECONDS} s")
 
 
+@pytest.mark.process
 async def test_with_the_database_stopped_requests_get_503_and_the_app_recovers_by_itself(
     private_postgres: PrivatePostgres, faults_url: str, write_key: dict[str, str]
 ) -> None:
@@ -202,6 +203,7 @@ async def test_a_database_that_never_answers_gives_503_within_the_connect_timeou
         await listener.wait_closed()
 
 
+@pytest.mark.process
 async def test_an_exhausted_pool_gives_503_within_the_pool_timeout(
     faults_url: str, admin: asyncpg.Connection
 ) -> None:
@@ -219,6 +221,7 @@ async def test_an_exhausted_pool_gives_503_within_the_pool_timeout(
         assert (await client.get("/v1/entities")).status_code == 200
 
 
+@pytest.mark.process
 async def test_statement_timeout_ends_queries_blocked_on_a_lock_and_writes_nothing(
     faults_url: str, admin: asyncpg.Connection, write_key: dict[str, str]
 ) -> None:
@@ -238,6 +241,7 @@ async def test_statement_timeout_ends_queries_blocked_on_a_lock_and_writes_nothi
         assert (await client.get("/v1/sources")).json()["items"] == []
 
 
+@pytest.mark.process
 async def test_connections_killed_with_pg_terminate_backend_are_replaced(
     faults_url: str, admin: asyncpg.Connection
 ) -> None:
@@ -261,6 +265,7 @@ async def test_connections_killed_with_pg_terminate_backend_are_replaced(
         assert not (await app_backends(admin)) & killed
 
 
+@pytest.mark.process
 async def test_a_connection_killed_mid_query_fails_only_that_request_with_503(
     faults_url: str, admin: asyncpg.Connection
 ) -> None:
@@ -274,6 +279,7 @@ async def test_a_connection_killed_mid_query_fails_only_that_request_with_503(
         assert (await client.get("/v1/sources")).status_code == 200
 
 
+@pytest.mark.process
 def test_a_live_server_rides_out_a_database_restart(
     private_postgres: PrivatePostgres, faults_url: str, tmp_path: Path
 ) -> None:

@@ -19,6 +19,8 @@ from tests.support.clients import bearer
 from tests.support.database import fresh_database, run_migration
 from tests.support.live_server import LiveServer
 
+pytestmark = pytest.mark.process  # every test signals a `newsgraph serve` of its own
+
 WAIT_SECONDS = 10.0  # "does not hang" bound for each step, far above what it takes
 
 

@@ -22,6 +22,8 @@ from tests.support.clients import bearer
 from tests.support.database import fresh_database, run_migration
 from tests.support.live_server import LiveServer
 
+pytestmark = pytest.mark.process  # `newsgraph serve`, SIGKILLed and started again
+
 CREATES = 200
 CLIENTS = 8
 KILL_AFTER_ACKNOWLEDGED = 60

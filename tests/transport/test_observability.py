@@ -269,6 +269,7 @@ async def test_metrics_are_not_part_of_the_api_document(client: AsyncClient) -> 
 # A live server ----------------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_newsgraph_serve_writes_json_access_lines_to_stderr(tmp_path: Path) -> None:
     database_url = asyncio.run(fresh_database("logs"))
     port = free_port()

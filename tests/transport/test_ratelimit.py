@@ -281,6 +281,7 @@ def _start_redis(port: int) -> subprocess.Popen[bytes]:
     raise AssertionError("redis-server did not start")
 
 
+@pytest.mark.process
 async def test_requests_pass_while_redis_is_down_and_are_limited_once_it_is_back(
     database_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
