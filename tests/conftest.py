@@ -29,6 +29,9 @@ from tests.support.database import fresh_database, run_migration
 from tests.support.factories import make_article, make_entity, make_source
 from tests.support.writing import ARTICLE, BODY
 
+# A test that starts a process without the `process` marker fails.
+pytest_plugins = ["tests.support.process_guard"]
+
 # Tests send requests far faster than any client should, so rate limiting is off in every
 # app they build and every server they start (those inherit the environment);
 # tests/transport/test_ratelimit.py turns it on explicitly.

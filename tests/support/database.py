@@ -41,7 +41,12 @@ def _server_url() -> URL:
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:
         return async_url(configured)
-    return async_url(embedded.start(Settings().data_dir)).set(database="newsgraph_test")
+    # Imported here: the guard is a plugin, and pytest must load it before anything imports it.
+    from tests.support import process_guard
+
+    with process_guard.allowed():  # the session's server, whichever test first needs it
+        server = embedded.start(Settings().data_dir)
+    return async_url(server).set(database="newsgraph_test")
 
 
 def _worker_database(url: URL, suffix: str = "") -> URL:
