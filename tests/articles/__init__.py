@@ -1,0 +1,1 @@
+"""/v1/articles (api/articles/): reads, then writes."""

@@ -1,0 +1,1 @@
+"""The benchmark's synthetic corpus (bench/)."""

@@ -1,0 +1,1 @@
+"""The `newsgraph` command line (api/cli.py) as a user runs it."""

@@ -1,0 +1,89 @@
+"""The committed contract (openapi/openapi.json) and the deployment files stay true."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from api.cli import write_openapi
+from api.main import create_app
+from api.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_committed_openapi_matches_the_app(settings: Settings) -> None:
+    committed = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+
+    assert create_app(settings).openapi() == committed, "run `make openapi` and commit the result"
+
+
+def test_openapi_command_writes_the_committed_document(tmp_path: Path) -> None:
+    written = tmp_path / "openapi.json"
+
+    write_openapi(written)
+
+    assert written.read_text() == (ROOT / "openapi" / "openapi.json").read_text()
+
+
+def test_operation_ids_are_unique_handler_names(settings: Settings) -> None:
+    document = create_app(settings).openapi()
+    operation_ids = [
+        operation["operationId"]
+        for path in document["paths"].values()
+        for operation in path.values()
+    ]
+
+    assert len(operation_ids) == len(set(operation_ids))
+    assert all(op.isidentifier() and op.islower() for op in operation_ids), operation_ids
+
+
+@pytest.mark.process
+def test_compose_file_follows_the_compose_specification() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(ROOT / "docker-compose.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_api_waits_for_a_healthy_database() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+    assert compose["services"]["api"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert "healthcheck" in compose["services"]["db"]
+    assert compose["services"]["db"]["image"] == "postgres:18"
+    assert compose["services"]["api"]["ports"] == ["8000:8000"]
+
+
+def test_schema_names_are_clean_for_sdk_generators(settings: Settings) -> None:
+    names = list(create_app(settings).openapi()["components"]["schemas"])
+
+    assert [n for n in names if "__" in n or n.endswith(("-Input", "-Output", "_"))] == []
+    assert "HTTPValidationError" not in names
+
+
+def test_every_v1_operation_documents_problem_errors(settings: Settings) -> None:
+    paths = create_app(settings).openapi()["paths"]
+
+    for path, operations in paths.items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            assert operation["summary"], path
+            assert operation["description"], path
+            problem = operation["responses"]["400"]["content"]["application/problem+json"]
+            assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}, path

@@ -1,0 +1,1 @@
+"""/v1/disputes (api/disputes/): reads, then writes."""

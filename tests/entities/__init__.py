@@ -1,0 +1,1 @@
+"""/v1/entities (api/entities/): reads, then writes."""

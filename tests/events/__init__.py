@@ -1,0 +1,1 @@
+"""/v1/events (api/events/): reads, then writes."""

@@ -1,0 +1,1 @@
+"""The test harness itself: tests/conftest.py and tests/support/."""

@@ -1,0 +1,1 @@
+"""Hostile input, in process and over a socket to `newsgraph serve`."""

@@ -1,0 +1,1 @@
+"""/v1/search (api/search/)."""

@@ -1,0 +1,1 @@
+"""/v1/sources (api/sources/); their writes exercise the write conventions in tests/shared/."""

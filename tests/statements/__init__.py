@@ -1,0 +1,1 @@
+"""/v1/statements (api/statements/): reads, then writes."""

@@ -1,0 +1,2 @@
+"""What every request passes through (api/transport/): CORS, security headers, rate limits, logs
+and metrics, the docs page."""
