@@ -107,6 +107,14 @@ async def writer(session: AsyncSession) -> dict[str, str]:
 
 
 @pytest.fixture
+async def admin(session: AsyncSession) -> dict[str, str]:
+    """Headers with a fresh API key that may also cascade, overwrite any version (`If-Match:
+    *`) and change what the seed files own."""
+    _, key = await create_key(session, name="chief", scopes=[ApiKeyScope.ADMIN])
+    return bearer(key)
+
+
+@pytest.fixture
 async def reader(session: AsyncSession) -> dict[str, str]:
     """Headers with a fresh API key that may only read."""
     _, key = await create_key(session, name="reader", scopes=[ApiKeyScope.READ])

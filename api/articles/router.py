@@ -15,7 +15,7 @@ from api.articles.schemas import (
 )
 from api.shared import idempotency
 from api.shared.auth import WriteKey
-from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.concurrency import IF_MATCH, claim, require_if_match
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
@@ -180,7 +180,7 @@ async def update_article(
     and is refused (409 `body_is_cited`) while evidence or curated mentions point into the
     old one."""
     row = await get_by_key(session, Article, article, "article")
-    require_if_match(request, resource="article", version=row.version)
+    await claim(request, session, api_key, row, resource="article")
     row = await article_writes.update_article(session, article=row, data=changes)
     read = await article_read(session, row, [ArticleInclude.MENTIONS])
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
@@ -223,6 +223,6 @@ async def delete_article(
     """Delete an article with its mentions; `If-Match` is required. Refused (409) while
     evidence for events, statements or other facts cites it, unless `cascade=true`."""
     row = await get_by_key(session, Article, article, "article")
-    require_if_match(request, resource="article", version=row.version)
+    await claim(request, session, api_key, row, resource="article", cascade=cascade)
     await article_writes.delete_article(session, article=row, cascade=cascade)
     return Response(status_code=204)

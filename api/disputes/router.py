@@ -15,7 +15,7 @@ from api.disputes.schemas import (
 from api.shared import idempotency
 from api.shared import pov as point_of_view
 from api.shared.auth import WriteKey
-from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
@@ -186,7 +186,7 @@ async def update_dispute(
     replace the dispute's set (checked as on create). `If-Match` with the ETag you read is
     required."""
     row = await get_by_key(session, Dispute, dispute, "dispute")
-    require_if_match(request, resource="dispute", version=row.version)
+    await claim(request, session, api_key, row, resource="dispute")
     row = await dispute_service.update_dispute(session, dispute=row, data=changes)
     return json_with_etag(request, await dispute_read(session, row, None), version=row.version)
 
@@ -204,6 +204,6 @@ async def delete_dispute(
     """Delete a dispute with its parties, territories, timeline links and evidence (the
     entities and events they name stay); nothing else refers to a dispute. `If-Match` with
     the ETag you read is required."""
-    require_if_match(request, resource="dispute", version=row.version)
+    await claim(request, session, api_key, row, resource="dispute")
     await dispute_service.delete_dispute(session, dispute=row)
     return Response(status_code=204)

@@ -20,7 +20,7 @@ from api.events.schemas import EventPage
 from api.shared import idempotency
 from api.shared import pov as point_of_view
 from api.shared.auth import WriteKey
-from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
@@ -233,7 +233,7 @@ async def update_entity(
     """Change the fields sent; `aliases`, `relations` or `evidence`, when sent, replace the
     entity's set (checked as on create). `If-Match` with the ETag you read is required."""
     row = await get_by_key(session, Entity, entity, "entity")
-    require_if_match(request, resource="entity", version=row.version)
+    await claim(request, session, api_key, row, resource="entity")
     row = await entity_service.update_entity(session, entity=row, data=changes)
     return json_with_etag(request, await entity_read(session, row, None), version=row.version)
 
@@ -265,6 +265,6 @@ async def delete_entity(
     anything else refers to it, unless `cascade=true`. `If-Match` with the ETag you read is
     required."""
     row = await get_by_key(session, Entity, entity, "entity")
-    require_if_match(request, resource="entity", version=row.version)
+    await claim(request, session, api_key, row, resource="entity", cascade=cascade)
     await entity_service.delete_entity(session, entity=row, cascade=cascade)
     return Response(status_code=204)

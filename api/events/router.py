@@ -9,7 +9,7 @@ from api.events.presenters import event_read, event_summaries
 from api.events.schemas import EventCreate, EventPage, EventRead, EventUpdate
 from api.shared import idempotency
 from api.shared.auth import WriteKey
-from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import FieldError, ProblemError, problem_responses
 from api.shared.http_cache import json_with_etag
@@ -210,7 +210,7 @@ async def update_event(
     """Change the fields sent; `participants` or `evidence`, when sent, replace the event's
     set (checked as on create). `If-Match` with the ETag you read is required."""
     row = await get_by_key(session, Event, event, "event")
-    require_if_match(request, resource="event", version=row.version)
+    await claim(request, session, api_key, row, resource="event")
     row = await event_service.update_event(session, event=row, data=changes)
     return json_with_etag(request, await event_read(session, row), version=row.version)
 
@@ -239,6 +239,6 @@ async def delete_event(
     timelines, statements or other events refer to it, unless `cascade=true`. `If-Match`
     with the ETag you read is required."""
     row = await get_by_key(session, Event, event, "event")
-    require_if_match(request, resource="event", version=row.version)
+    await claim(request, session, api_key, row, resource="event", cascade=cascade)
     await event_service.delete_event(session, event=row, cascade=cascade)
     return Response(status_code=204)

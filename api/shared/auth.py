@@ -121,7 +121,7 @@ async def _authenticate(
     return row
 
 
-def _has_scope(key: ApiKey, needed: ApiKeyScope) -> bool:
+def has_scope(key: ApiKey, needed: ApiKeyScope) -> bool:
     return any(_SCOPE_RANK[ApiKeyScope(scope)] >= _SCOPE_RANK[needed] for scope in key.scopes)
 
 
@@ -131,7 +131,7 @@ def require(scope: ApiKeyScope) -> object:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> ApiKey:
         key = await _authenticate(session, credentials)
-        if not _has_scope(key, scope):
+        if not has_scope(key, scope):
             raise ProblemError(
                 ProblemCode.INSUFFICIENT_SCOPE,
                 f"This API key lacks the `{scope.value}` scope.",

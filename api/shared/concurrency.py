@@ -1,5 +1,6 @@
 """Optimistic concurrency: a resource's ETag carries its version, and PATCH and DELETE must
-send it back in If-Match.
+send it back in If-Match; `claim` is the one step every PATCH and DELETE takes before it
+changes a row (If-Match, the admin scope where it is needed, the row locked at that version).
 
 The ETag of a single resource is `"v<version>-<digest of the body>"`: strong (it changes
 with every representation, e.g. with `pov`) while the version part lets If-Match accept the
@@ -10,9 +11,14 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.shared.errors import ProblemError
+from api.shared.auth import has_scope
+from api.shared.errors import NotFound, ProblemError
 from api.shared.problems import ProblemCode
+from db.enums import ApiKeyScope
+from db.models import ApiKey
 
 # Versions are bigints; a longer run of digits is no version (and int() of thousands of digits
 # raises), so it does not match.
@@ -35,6 +41,64 @@ def require_if_match(request: Request, *, resource: str, version: int) -> None:
             f"The {resource} has changed since you read it (it is now at version {version}); "
             "read it again and reapply your change.",
         )
+
+
+async def claim(
+    request: Request,
+    session: AsyncSession,
+    api_key: ApiKey,
+    row: Any,
+    *,
+    resource: str,
+    cascade: bool = False,
+) -> None:
+    """Before a PATCH or DELETE changes `row` (a versioned, slugged model):
+
+    1. If-Match is required (428) and must name the current version or be `*` (412);
+    2. a write key may not do what only an admin may (403 `insufficient_scope`): `If-Match: *`
+       (a change to whatever version is current), `cascade=true` (deleting what refers to the
+       row as well), or changing a row the seed files own (the curated story, with its
+       evidence: the next `newsgraph seed` would write it back);
+    3. the row is locked at that version for the rest of the transaction. A concurrent writer
+       that committed since it was read makes this 412 (404 when it deleted the row), so a
+       DELETE carrying an old ETag never deletes a newer version.
+    """
+    require_if_match(request, resource=resource, version=row.version)
+    any_version = request.headers.get("if-match", "").strip() == "*"
+    admin_only = []
+    if any_version:
+        admin_only.append("`If-Match: *`")
+    if cascade:
+        admin_only.append("`cascade=true`")
+    if await seed_owned(session, row):
+        article = "an" if resource[0] in "aeiou" else "a"
+        admin_only.append(f"changing {article} {resource} the seed files own")
+    if admin_only and not has_scope(api_key, ApiKeyScope.ADMIN):
+        raise ProblemError(
+            ProblemCode.INSUFFICIENT_SCOPE,
+            f"This API key lacks the `admin` scope, which {' and '.join(admin_only)} needs.",
+        )
+    model = type(row)
+    current = await session.scalar(
+        select(model.version).where(model.id == row.id).with_for_update()
+    )
+    if current is None:
+        raise NotFound(resource, row.slug)
+    if not any_version and current != row.version:
+        raise ProblemError(
+            ProblemCode.PRECONDITION_FAILED,
+            f"The {resource} was changed by a concurrent request (it is now at version "
+            f"{current}); read it again and reapply your change.",
+        )
+
+
+_SEED_OWNED = text("SELECT EXISTS (SELECT 1 FROM seed_file WHERE owned -> :table ? :id)")
+
+
+async def seed_owned(session: AsyncSession, row: Any) -> bool:
+    """Whether a seed file owns `row` (db/models/seed.py: `owned` maps tables to ids)."""
+    owned = await session.scalar(_SEED_OWNED, {"table": row.__tablename__, "id": str(row.id)})
+    return bool(owned)
 
 
 async def _declare_if_match(

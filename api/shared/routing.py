@@ -6,13 +6,16 @@ PostgreSQL rolled that transaction back whole, and a request's effects are its t
 idempotency claim, the rows, the audit of the key's use), so running the handler again is what
 the client would do on its own, only sooner: it is safe for every method. What is still in
 conflict after the last attempt is a 503 `transaction_conflict` with `Retry-After`, never a 500.
-The body is read once and kept by the request, so the next attempt parses the same bytes.
+The body is read once and kept by the request, so the next attempt parses the same bytes; each
+attempt ends its own session (rolled back) before the next begins. A conflict at COMMIT counts
+too: the session's dependency commits as the attempt ends.
 """
 
 import asyncio
 import logging
 import random
 from collections.abc import Callable, Coroutine
+from contextlib import AsyncExitStack
 from typing import Any
 
 from fastapi import Request, Response
@@ -32,16 +35,21 @@ def sqlstate_of(error: DBAPIError) -> str:
 
 
 class RetryingRoute(APIRoute):
-    retries = RETRIES
-
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        retries = self.retries
 
         async def run(request: Request) -> Response:
+            retries = RETRIES  # read per request, so that a test can lower it
+            outer_stack = request.scope.get("fastapi_function_astack")
             for attempt in range(retries + 1):
                 try:
-                    return await handler(request)
+                    # Each attempt ends its own function-scoped dependencies (the session:
+                    # rolled back, its connection returned) before the next one starts; left
+                    # to FastAPI's stack, they would end only after the last attempt, and the
+                    # first attempt's locks would block the second.
+                    async with AsyncExitStack() as attempt_stack:
+                        request.scope["fastapi_function_astack"] = attempt_stack
+                        return await handler(request)
                 except DBAPIError as error:
                     if sqlstate_of(error) not in CONFLICT_SQLSTATES or attempt == retries:
                         raise
@@ -56,6 +64,8 @@ class RetryingRoute(APIRoute):
                         wait * 1000,
                     )
                     await asyncio.sleep(wait)
+                finally:
+                    request.scope["fastapi_function_astack"] = outer_stack
             raise AssertionError("unreachable: the last attempt returns or raises")
 
         return run

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.shared import idempotency
 from api.shared.auth import WriteKey
-from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
@@ -108,7 +108,7 @@ async def update_source(
 ) -> Response:
     """Change the fields sent. `If-Match` with the ETag you read is required."""
     row = await get_by_key(session, Source, source, "source")
-    require_if_match(request, resource="source", version=row.version)
+    await claim(request, session, api_key, row, resource="source")
     row = await source_service.update_source(session, source=row, data=changes)
     return json_with_etag(request, SourceRead.model_validate(row), version=row.version)
 
@@ -132,6 +132,6 @@ async def delete_source(
     """Delete a source. Refused with 409 while articles refer to it, unless `cascade=true`.
     `If-Match` with the ETag you read is required."""
     row = await get_by_key(session, Source, source, "source")
-    require_if_match(request, resource="source", version=row.version)
+    await claim(request, session, api_key, row, resource="source", cascade=cascade)
     await source_service.delete_source(session, source=row, cascade=cascade)
     return Response(status_code=204)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.shared import idempotency
 from api.shared.auth import WriteKey
-from api.shared.concurrency import IF_MATCH, require_if_match
+from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
@@ -139,7 +139,7 @@ async def update_statement(
     """Change the fields sent; `evidence`, when sent, replaces the statement's set (checked
     as on create). `If-Match` with the ETag you read is required."""
     row = await get_by_key(session, Statement, statement, "statement")
-    require_if_match(request, resource="statement", version=row.version)
+    await claim(request, session, api_key, row, resource="statement")
     row = await statement_service.update_statement(session, statement=row, data=changes)
     return json_with_etag(request, await statement_read(session, row), version=row.version)
 
@@ -156,6 +156,6 @@ async def delete_statement(
 ) -> Response:
     """Delete a statement and its evidence; nothing else refers to a statement. `If-Match`
     with the ETag you read is required."""
-    require_if_match(request, resource="statement", version=row.version)
+    await claim(request, session, api_key, row, resource="statement")
     await statement_service.delete_statement(session, statement=row)
     return Response(status_code=204)

@@ -197,7 +197,7 @@ async def test_patch_metadata_and_body_rules(
 
 
 async def test_delete_refused_while_cited_then_cascade(
-    session: AsyncSession, client: AsyncClient, writer: dict[str, str]
+    session: AsyncSession, client: AsyncClient, writer: dict[str, str], admin: dict[str, str]
 ) -> None:
     source = await make_source(session)
     article = await make_article(session, source, "cited", "Leaders spoke by phone.")
@@ -221,7 +221,7 @@ async def test_delete_refused_while_cited_then_cascade(
         )
     )
     await session.flush()
-    headers = writer | {"If-Match": "*"}
+    headers = admin | {"If-Match": "*"}
 
     refused = await client.delete("/v1/articles/cited", headers=headers)
     cascaded = await client.delete(

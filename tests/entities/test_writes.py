@@ -363,7 +363,11 @@ async def test_patch_checks_what_it_changes_like_create(
 
 
 async def test_delete_is_refused_while_referenced_then_cascades(
-    session: AsyncSession, client: AsyncClient, writer: dict[str, str], call: Article
+    session: AsyncSession,
+    client: AsyncClient,
+    writer: dict[str, str],
+    admin: dict[str, str],
+    call: Article,
 ) -> None:
     kishida = await make_entity(session, "fumio-kishida", "Fumio Kishida", EntityKind.PERSON)
     japan = await session.scalar(select(Entity).where(Entity.slug == "japan"))
@@ -382,7 +386,10 @@ async def test_delete_is_refused_while_referenced_then_cascades(
     refused_japan = await client.delete(
         "/v1/entities/japan", headers=writer | {"If-Match": japan_read.headers["etag"]}
     )
-    deleted = await client.delete("/v1/entities/fumio-kishida?cascade=true", headers=headers)
+    deleted = await client.delete(
+        "/v1/entities/fumio-kishida?cascade=true",
+        headers=admin | {"If-Match": read.headers["etag"]},
+    )
 
     assert refused.status_code == 409
     assert refused.json()["code"] == "still_referenced"
@@ -400,13 +407,17 @@ async def test_delete_is_refused_while_referenced_then_cascades(
 
 
 async def test_delete_with_cascade_clears_optional_references(
-    session: AsyncSession, client: AsyncClient, writer: dict[str, str], call: Article
+    session: AsyncSession,
+    client: AsyncClient,
+    writer: dict[str, str],
+    admin: dict[str, str],
+    call: Article,
 ) -> None:
     await client.post("/v1/entities", json=islands(), headers=writer)
     russia = await client.get("/v1/entities/russia")
 
     deleted = await client.delete(
-        "/v1/entities/russia?cascade=true", headers=writer | {"If-Match": russia.headers["etag"]}
+        "/v1/entities/russia?cascade=true", headers=admin | {"If-Match": russia.headers["etag"]}
     )
 
     assert deleted.status_code == 204

@@ -309,7 +309,11 @@ async def test_patch_refuses_a_parent_loop_through_the_database(
 
 
 async def test_delete_is_refused_while_referenced_then_cascades(
-    session: AsyncSession, client: AsyncClient, writer: dict[str, str], call: Article
+    session: AsyncSession,
+    client: AsyncClient,
+    writer: dict[str, str],
+    admin: dict[str, str],
+    call: Article,
 ) -> None:
     created = await client.post("/v1/events", json=phone_call(), headers=writer)
     talks = (await session.scalars(select(Event).where(Event.slug == "kishida-putin-call"))).one()
@@ -321,7 +325,10 @@ async def test_delete_is_refused_while_referenced_then_cascades(
     headers = writer | {"If-Match": created.headers["etag"]}
 
     refused = await client.delete("/v1/events/kishida-putin-call", headers=headers)
-    deleted = await client.delete("/v1/events/kishida-putin-call?cascade=true", headers=headers)
+    deleted = await client.delete(
+        "/v1/events/kishida-putin-call?cascade=true",
+        headers=admin | {"If-Match": created.headers["etag"]},
+    )
 
     assert refused.status_code == 409
     assert refused.json()["code"] == "still_referenced"

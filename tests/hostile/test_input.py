@@ -79,6 +79,7 @@ async def test_a_nul_in_any_string_of_a_write_body_is_a_422(
     client: AsyncClient,
     session: AsyncSession,
     writer: dict[str, str],
+    admin: dict[str, str],
     world: Article,
     operation: str,
 ) -> None:
@@ -93,7 +94,7 @@ async def test_a_nul_in_any_string_of_a_write_body_is_a_422(
                 method,
                 path,
                 json=with_nul(body, leaf),
-                headers=write_headers(writer, method, f"{operation}-{leaf}"),
+                headers=write_headers(admin, method, f"{operation}-{leaf}"),
             ),
         )
         problem(response, 422, "validation_error")
@@ -101,13 +102,13 @@ async def test_a_nul_in_any_string_of_a_write_body_is_a_422(
     nul_key = await timed(
         "nul in a body key",
         client.request(
-            method, path, json=body | {"no\x00te": "x"}, headers=write_headers(writer, method, "k")
+            method, path, json=body | {"no\x00te": "x"}, headers=write_headers(admin, method, "k")
         ),
     )
 
     problem(nul_key, 422, "validation_error")
     assert await snapshot(session) == before
-    await send_clean(client, writer, operation, "clean")
+    await send_clean(client, admin, operation, "clean")
 
 
 async def test_a_nul_in_a_query_parameter_is_a_400_naming_it(
@@ -134,7 +135,11 @@ async def test_a_nul_in_a_query_parameter_is_a_400_naming_it(
 
 
 async def test_a_nul_in_the_path_is_a_400_and_writes_nothing(
-    client: AsyncClient, session: AsyncSession, writer: dict[str, str], world: Article
+    client: AsyncClient,
+    session: AsyncSession,
+    writer: dict[str, str],
+    admin: dict[str, str],
+    world: Article,
 ) -> None:
     before = await snapshot(session)
 
@@ -142,12 +147,12 @@ async def test_a_nul_in_the_path_is_a_400_and_writes_nothing(
     update = await timed(
         "nul in the path",
         client.patch(
-            "/v1/sources/kyo%00do", json={"name": "Kyodo News"}, headers=writer | {"If-Match": "*"}
+            "/v1/sources/kyo%00do", json={"name": "Kyodo News"}, headers=admin | {"If-Match": "*"}
         ),
     )
     delete = await timed(
         "nul in the path",
-        client.delete("/v1/events/kishida%00", headers=writer | {"If-Match": "*"}),
+        client.delete("/v1/events/kishida%00", headers=admin | {"If-Match": "*"}),
     )
 
     for response in (read, update, delete):
@@ -246,7 +251,11 @@ async def test_a_query_parameter_that_is_not_utf8_is_a_400(
 
 
 async def test_a_path_that_is_not_utf8_is_a_400_and_writes_nothing(
-    client: AsyncClient, session: AsyncSession, writer: dict[str, str], world: Article
+    client: AsyncClient,
+    session: AsyncSession,
+    writer: dict[str, str],
+    admin: dict[str, str],
+    world: Article,
 ) -> None:
     before = await snapshot(session)
 
@@ -256,7 +265,7 @@ async def test_a_path_that_is_not_utf8_is_a_400_and_writes_nothing(
         client.patch(
             "/v1/entities/jap%E6%97an",
             json={"description": "x"},
-            headers=writer | {"If-Match": "*"},
+            headers=admin | {"If-Match": "*"},
         ),
     )
 
@@ -291,7 +300,11 @@ async def test_a_page_size_out_of_range_is_a_400(client: AsyncClient, world: Art
 
 
 async def test_ids_beyond_int8_name_nothing(
-    client: AsyncClient, session: AsyncSession, writer: dict[str, str], world: Article
+    client: AsyncClient,
+    session: AsyncSession,
+    writer: dict[str, str],
+    admin: dict[str, str],
+    world: Article,
 ) -> None:
     """Ids are UUIDs: a huge number in their place is a slug that names nothing."""
     before = await snapshot(session)
@@ -300,7 +313,7 @@ async def test_ids_beyond_int8_name_nothing(
     read = await timed("id beyond int8", client.get(f"/v1/entities/{huge}"))
     delete = await timed(
         "id beyond int8",
-        client.delete(f"/v1/sources/{10**30}", headers=writer | {"If-Match": "*"}),
+        client.delete(f"/v1/sources/{10**30}", headers=admin | {"If-Match": "*"}),
     )
     in_filter = await timed("id beyond int8", client.get(f"/v1/articles?entity={huge}"))
 
@@ -674,11 +687,12 @@ async def test_a_body_that_is_not_json_is_a_415_on_every_write(
     client: AsyncClient,
     session: AsyncSession,
     writer: dict[str, str],
+    admin: dict[str, str],
     world: Article,
     operation: str,
 ) -> None:
     method, path, body = WRITES[operation]
-    headers = write_headers(writer, method, operation)
+    headers = write_headers(admin, method, operation)
     as_json = json.dumps(body).encode()
     before = await snapshot(session)
 
@@ -715,11 +729,11 @@ async def test_a_body_that_is_not_json_is_a_415_on_every_write(
         assert response.headers[accept] == "application/json", kind
     assert "content-type" not in answers["none"].request.headers
     assert await snapshot(session) == before
-    await send_clean(client, writer, operation, "clean")
+    await send_clean(client, admin, operation, "clean")
 
 
 async def test_json_media_types_with_parameters_or_suffixes_are_accepted(
-    client: AsyncClient, writer: dict[str, str], world: Article
+    client: AsyncClient, writer: dict[str, str], admin: dict[str, str], world: Article
 ) -> None:
     _, _, body = WRITES["create_source"]
 
@@ -731,7 +745,7 @@ async def test_json_media_types_with_parameters_or_suffixes_are_accepted(
     merge_patch = await client.patch(
         "/v1/sources/nikkei",
         content=b'{"name": "Nikkei Asia"}',
-        headers=writer | {"Content-Type": "application/merge-patch+json", "If-Match": "*"},
+        headers=admin | {"Content-Type": "application/merge-patch+json", "If-Match": "*"},
     )
 
     assert charset.status_code == 201
@@ -740,11 +754,11 @@ async def test_json_media_types_with_parameters_or_suffixes_are_accepted(
 
 
 async def test_operations_without_a_body_ignore_the_content_type(
-    client: AsyncClient, writer: dict[str, str], world: Article
+    client: AsyncClient, writer: dict[str, str], admin: dict[str, str], world: Article
 ) -> None:
     response = await client.delete(
         "/v1/statements/kishida-on-the-islands",
-        headers=writer | {"If-Match": "*", "Content-Type": "text/plain"},
+        headers=admin | {"If-Match": "*", "Content-Type": "text/plain"},
     )
 
     assert response.status_code == 204

@@ -170,23 +170,23 @@ async def test_the_etag_of_a_read_is_the_if_match_of_a_write(
 
 
 async def test_patch_cannot_null_a_required_field(
-    client: AsyncClient, writer: dict[str, str]
+    client: AsyncClient, writer: dict[str, str], admin: dict[str, str]
 ) -> None:
     await client.post("/v1/sources", json=KYODO, headers=writer)
 
     response = await client.patch(
-        "/v1/sources/kyodo", json={"name": None}, headers=writer | {"If-Match": "*"}
+        "/v1/sources/kyodo", json={"name": None}, headers=admin | {"If-Match": "*"}
     )
 
     assert response.status_code == 422
 
 
 async def test_delete_is_refused_while_articles_refer_unless_cascade(
-    session: AsyncSession, client: AsyncClient, writer: dict[str, str]
+    session: AsyncSession, client: AsyncClient, writer: dict[str, str], admin: dict[str, str]
 ) -> None:
     source = await make_source(session)
     await make_article(session, source, "a-1", "Leaders spoke.")
-    headers = writer | {"If-Match": "*"}
+    headers = admin | {"If-Match": "*"}
 
     refused = await client.delete("/v1/sources/kyodo", headers=headers)
     no_precondition = await client.delete("/v1/sources/kyodo", headers=writer)
