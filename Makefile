@@ -33,7 +33,7 @@ test: $(STAMP) ## Run the test suite (TEST_DATABASE_URL, or the embedded Postgre
 
 .PHONY: fuzz
 fuzz: $(STAMP) ## Fuzz every operation with Schemathesis, long (FUZZ_EXAMPLES per operation, FUZZ_SEED)
-	@echo "==> fuzzing with $${FUZZ_EXAMPLES:-500} examples per operation against $${TEST_DATABASE_URL:-the embedded PostgreSQL}"
+	@echo "==> fuzzing with $${FUZZ_EXAMPLES:-500} examples per operation, seed $${FUZZ_SEED:-7}, against $${TEST_DATABASE_URL:-the embedded PostgreSQL}"
 	@NEWSGRAPH_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} NEWSGRAPH_FUZZ_SEED=$${FUZZ_SEED:-7} \
 		NEWSGRAPH_FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest tests/contract/test_fuzz.py $(PYTEST_ARGS)
 
