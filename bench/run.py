@@ -356,7 +356,10 @@ def report(
     return "\n".join(lines)
 
 
-async def measure(arguments: argparse.Namespace) -> None:
+def prepare(arguments: argparse.Namespace) -> tuple[str, Path, URL, URL]:
+    """What `make bench` and `make soak` start from: wrk, the corpus file (generated once per
+    scale and seed), the database server (BENCH_DATABASE_URL's, or the embedded one) and the
+    URL of `newsgraph_bench` on it."""
     # The load comes from one address: rate limiting would measure the limiter, not the API.
     # Set here, it holds for the in-process captures and the server alike.
     os.environ["NEWSGRAPH_RATE_LIMIT_ENABLED"] = "false"
@@ -370,7 +373,11 @@ async def measure(arguments: argparse.Namespace) -> None:
         partial.rename(corpus_path)
     configured = os.environ.get("BENCH_DATABASE_URL")
     server = async_url(configured) if configured else embedded.start(Settings().data_dir)
-    database = async_url(server).set(database="newsgraph_bench")
+    return wrk_path, corpus_path, server, async_url(server).set(database="newsgraph_bench")
+
+
+async def measure(arguments: argparse.Namespace) -> None:
+    wrk_path, corpus_path, server, database = prepare(arguments)
     imported = None
     if arguments.reuse:
         await asyncio.to_thread(migrate.upgrade, database.render_as_string(hide_password=False))
@@ -462,22 +469,28 @@ async def measure(arguments: argparse.Namespace) -> None:
     print(text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+def argument_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """The options `make bench` and `make soak` share: the corpus, the load, where to write."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="measure the already loaded newsgraph_bench instead of importing again",
+        help="use the already loaded newsgraph_bench instead of importing again",
     )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    return parser
+
+
+def main() -> None:
+    parser = argument_parser("python -m bench.run", __doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
         "--only", action="append", help="measure only this scenario (repeatable), e.g. search"
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     asyncio.run(measure(parser.parse_args()))
 
 

@@ -14,7 +14,6 @@ The figures go into bench/RESULTS.md, in a section of their own that `make bench
 
 import argparse
 import asyncio
-import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -23,28 +22,26 @@ from pathlib import Path
 
 import asyncpg
 
-from api.settings import Settings
 from api.shared.auth import issue_key
-from bench import corpus, wrk
+from bench import wrk
 from bench.run import (
-    ROOT,
     SOAK_END,
     SOAK_START,
-    WORK,
     WORKERS,
+    argument_parser,
     dsn,
     free_port,
     load,
     machine,
     ms,
+    prepare,
     say,
     server_rss,
     start_server,
 )
 from bench.scenarios import pick
-from db import embedded, migrate
+from db import migrate
 from db.enums import ApiKeyScope
-from db.session import async_url
 
 SLOPE_TARGET_MB_PER_10_MIN = 1.0
 P99_STABILITY = 2.0
@@ -134,22 +131,11 @@ def write_section(path: Path, text: str) -> None:
 
 
 async def soak(arguments: argparse.Namespace) -> None:
-    os.environ["NEWSGRAPH_RATE_LIMIT_ENABLED"] = "false"  # one load address; see bench.run
-    wrk_path = wrk.ensure_wrk()
-    WORK.mkdir(exist_ok=True)
-    configured = os.environ.get("BENCH_DATABASE_URL")
-    server = async_url(configured) if configured else embedded.start(Settings().data_dir)
-    database = async_url(server).set(database="newsgraph_bench")
+    wrk_path, corpus_path, server, database = prepare(arguments)
     if arguments.reuse:
         await asyncio.to_thread(migrate.upgrade, database.render_as_string(hide_password=False))
     else:
-        corpus_path = WORK / f"corpus-{arguments.articles}-{arguments.seed}.ndjson"
-        if not corpus_path.exists():
-            say(f"generating the corpus ({arguments.articles:,} articles)")
-            partial = corpus_path.with_suffix(".partial")
-            corpus.generate(partial, articles=arguments.articles, seed=arguments.seed)
-            partial.rename(corpus_path)
-        await load(async_url(server), corpus_path)
+        await load(server, corpus_path)
     connection = await asyncpg.connect(dsn(database))
     try:
         mixed = next(s for s in await pick(connection) if s.name == "mixed_read_write")
@@ -204,16 +190,9 @@ async def soak(arguments: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser = argument_parser("python -m bench.soak", __doc__)
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--interval", type=float, default=60.0, help="seconds per interval")
-    parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument(
-        "--reuse", action="store_true", help="soak the already loaded newsgraph_bench"
-    )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     asyncio.run(soak(parser.parse_args()))
 
 
