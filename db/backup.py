@@ -642,18 +642,29 @@ async def take_backup(
             snapshot: str = await connection.fetchval("SELECT pg_export_snapshot()")
             if after_snapshot is not None:
                 await after_snapshot()
-            tables = await table_states(connection)
-            revision = await _schema_revision(connection)
-            await _run(
-                [
-                    tools.program("pg_dump"),
-                    "--format=custom",
-                    f"--snapshot={snapshot}",
-                    f"--file={partial}",
-                    "--no-password",
-                ],
-                environment,
+            dump = asyncio.create_task(
+                _run(
+                    [
+                        tools.program("pg_dump"),
+                        "--format=custom",
+                        f"--snapshot={snapshot}",
+                        f"--file={partial}",
+                        "--no-password",
+                    ],
+                    environment,
+                )
             )
+            # The manifest is read while pg_dump runs (a third of the time at 1.4 million
+            # rows: each has its own backend and core).
+            try:
+                tables = await table_states(connection)
+                revision = await _schema_revision(connection)
+            except BaseException:
+                dump.cancel()
+                with contextlib.suppress(BaseException):
+                    await dump
+                raise
+            await dump
         # pg_restore reads back the table of contents: an archive it cannot list is no backup.
         await _run([tools.program("pg_restore"), "--list", str(partial)], environment)
         archive_bytes = partial.stat().st_size
