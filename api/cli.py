@@ -1,5 +1,5 @@
-"""The `newsgraph` command: serve, migrate, seed, import, export, apikey, openapi, problems,
-db-url."""
+"""The `newsgraph` command: serve, migrate, seed, import, export, backup, restore, apikey,
+openapi, problems, db-url."""
 
 import argparse
 import asyncio
@@ -18,6 +18,7 @@ from db.enums import ApiKeyScope
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from db.backup import Manifest
     from db.bulk import ImportReport
     from seeds.report import SeedReport
 
@@ -197,6 +198,89 @@ def export_corpus(database_url: str, arguments: argparse.Namespace) -> None:
     except (OSError, RuntimeError, ValueError) as error:
         _say(f"export failed: {error}")
         raise SystemExit(1) from error
+
+
+def backup(database_url: str, path: Path, *, pg_bin: Path | None = None) -> None:
+    """`pg_dump` the database into FILE with a manifest of every table; exit 1 when it could
+    not (FILE is then as it was: absent, or the previous backup)."""
+    from db.backup import BackupError, take_backup
+
+    try:
+        report = asyncio.run(take_backup(database_url, path, bin_dir=pg_bin))
+    except BackupError as error:
+        _say(f"backup failed: {error}")
+        raise SystemExit(1) from error
+    manifest = report.manifest
+    _print_tables(manifest)
+    _say(
+        f"backed up {len(manifest.tables)} tables, {manifest.rows:,} rows of database "
+        f"{manifest.database!r} (PostgreSQL {manifest.server_version}) to {report.path}: "
+        f"{report.bytes / 1e6:,.1f} MB in {report.seconds:.1f}s, with pg_dump {report.tools}"
+    )
+
+
+def _print_tables(manifest: "Manifest") -> None:
+    width = max((len(name) for name in manifest.tables), default=5)
+    print(f"{'table':<{width}}  {'rows':>12}", file=sys.stderr)
+    for name, state in manifest.tables.items():
+        print(f"{name:<{width}}  {state.rows:>12,}", file=sys.stderr)
+    sys.stderr.flush()
+
+
+def restore(
+    database_url: str,
+    path: Path,
+    *,
+    replace: bool = False,
+    verify_only: bool = False,
+    pg_bin: Path | None = None,
+) -> None:
+    """Restore FILE into the database, then check every table against FILE's manifest.
+
+    Exit 1 when the restore was refused or failed (the database is as it was), 2 when the
+    database does not match the backup (naming each table that differs), 0 when it does.
+    `verify_only` restores nothing and only checks.
+    """
+    from db.backup import BackupError, check_database, read_backup, restore_backup
+    from db.migrate import head_revision
+
+    try:
+        if verify_only:
+            manifest = read_backup(path)
+            differences = asyncio.run(check_database(database_url, manifest))
+        else:
+            report = asyncio.run(
+                restore_backup(database_url, path, replace=replace, bin_dir=pg_bin)
+            )
+            manifest, differences = report.manifest, report.differences
+            created = " (created)" if report.created else ""
+            replaced = ", replacing its tables," if report.replaced else ""
+            _say(
+                f"restored {path} into database {report.database!r}{created} in "
+                f"{report.seconds:.1f}s{replaced} with {report.route} {report.tools}"
+            )
+    except BackupError as error:
+        _say(f"restore failed: {error}")
+        raise SystemExit(1) from error
+    described = (
+        f"the backup of {manifest.database!r} taken {manifest.created_at} "
+        f"(PostgreSQL {manifest.server_version})"
+    )
+    if differences:
+        _say(f"{len(differences)} of {len(manifest.tables)} tables differ from {described}:")
+        for difference in differences:
+            print(f"  {difference}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
+    _say(
+        f"checked {len(manifest.tables)} tables, {manifest.rows:,} rows: "
+        f"every one matches {described} (row counts and checksums)"
+    )
+    if not verify_only and manifest.schema_revision != head_revision():
+        _say(
+            f"the restored schema is at revision {manifest.schema_revision}, not this "
+            f"newsgraph's latest ({head_revision()}): `newsgraph migrate upgrade` brings an "
+            "older one up to date"
+        )
 
 
 async def _manage_keys(database_url: str, arguments: argparse.Namespace) -> None:
@@ -386,6 +470,37 @@ def _parser() -> argparse.ArgumentParser:
         "--published-before", type=datetime.fromisoformat, help="exclusive, RFC 3339"
     )
 
+    backup_parser = commands.add_parser(
+        "backup",
+        help="pg_dump the database (custom format) into FILE, with a manifest of every table",
+    )
+    backup_parser.add_argument("file", type=Path, help="the backup to write (replaced whole)")
+    restore_parser = commands.add_parser(
+        "restore",
+        help="restore a backup into the database and check every table against it "
+        "(exit 1: refused or failed, nothing changed; 2: tables differ)",
+    )
+    restore_parser.add_argument("file", type=Path, help="a file `newsgraph backup` wrote")
+    restore_parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="restore even when the database holds tables: drop and re-create the backup's "
+        "objects in the restore's transaction",
+    )
+    restore_parser.add_argument(
+        "--verify-only",
+        action="store_true",
+        help="restore nothing: check the database against the backup's manifest",
+    )
+    for parser_ in (backup_parser, restore_parser):
+        parser_.add_argument(
+            "--pg-bin",
+            type=Path,
+            metavar="DIR",
+            help="the directory of pg_dump, pg_restore and psql to use "
+            "(default: chosen to suit the server, see docs/operations.md)",
+        )
+
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     problems = commands.add_parser(
@@ -434,6 +549,16 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif arguments.command == "export":
         export_corpus(resolve_database_url(settings), arguments)
+    elif arguments.command == "backup":
+        backup(resolve_database_url(settings), arguments.file, pg_bin=arguments.pg_bin)
+    elif arguments.command == "restore":
+        restore(
+            resolve_database_url(settings),
+            arguments.file,
+            replace=arguments.replace,
+            verify_only=arguments.verify_only,
+            pg_bin=arguments.pg_bin,
+        )
     elif arguments.command == "openapi":
         write_openapi(arguments.output)
     elif arguments.command == "problems":
