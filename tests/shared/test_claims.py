@@ -22,7 +22,7 @@ from api.shared.auth import issue_key
 from db.enums import ApiKeyScope
 from db.models import Article, SeedFile
 from tests.support.clients import bearer, client_for
-from tests.support.database import connect
+from tests.support.database import connect, migrated_database
 from tests.support.factories import (
     make_dispute,
     make_entity,
@@ -160,9 +160,18 @@ async def test_rows_the_seed_files_own_are_changed_by_admins_only(
 # -- against committed rows, with concurrent transactions of the test's own ------------------
 
 
+@pytest.fixture(scope="module")
+async def committed_url() -> str:
+    """A database of the module's own: what its requests commit stays out of the shared one."""
+    return await migrated_database("claims")
+
+
 @pytest.fixture
-async def committed(database_url: str) -> AsyncIterator[tuple[AsyncClient, dict[str, str], str]]:
+async def committed(
+    committed_url: str,
+) -> AsyncIterator[tuple[AsyncClient, dict[str, str], str]]:
     """An app whose requests commit, an admin key, and the slug of a new entity with an alias."""
+    database_url = committed_url
     key = bearer(await issue_key(database_url, name="claims", scopes=[ApiKeyScope.ADMIN]))
     slug = f"claimed-{uuid.uuid4().hex[:12]}"
     app = create_app(Settings.model_validate({"DATABASE_URL": database_url}))
@@ -195,14 +204,14 @@ async def waiting_on_a_lock(observer: asyncpg.Connection) -> None:
 
 
 async def test_a_delete_with_an_old_etag_never_deletes_a_newer_version(
-    database_url: str, committed: tuple[AsyncClient, dict[str, str], str]
+    committed_url: str, committed: tuple[AsyncClient, dict[str, str], str]
 ) -> None:
     """Before, DELETE checked If-Match against the row it read, then deleted by id: a writer
     committing v2 in between lost its change to a client that had only seen v1."""
     client, key, slug = committed
     v1 = (await client.get(f"/v1/entities/{slug}")).headers["etag"]
-    writer = await connect(database_url)
-    observer = await connect(database_url)
+    writer = await connect(committed_url)
+    observer = await connect(committed_url)
     try:
         transaction = writer.transaction()
         await transaction.start()
@@ -269,13 +278,13 @@ async def deadlock_a_patch(
 
 
 async def test_a_deadlocks_victim_is_run_again_and_succeeds(
-    database_url: str,
+    committed_url: str,
     committed: tuple[AsyncClient, dict[str, str], str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client, key, slug = committed
     with caplog.at_level(logging.INFO, logger="api.shared.routing"):
-        response, deadlocks = await deadlock_a_patch(database_url, client, key, slug)
+        response, deadlocks = await deadlock_a_patch(committed_url, client, key, slug)
 
     assert response.status_code == 200, response.text
     assert [alias["name"] for alias in response.json()["aliases"]] == ["Islands in Question"]
@@ -284,14 +293,14 @@ async def test_a_deadlocks_victim_is_run_again_and_succeeds(
 
 
 async def test_a_conflict_still_there_after_the_last_attempt_is_503(
-    database_url: str,
+    committed_url: str,
     committed: tuple[AsyncClient, dict[str, str], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client, key, slug = committed
     monkeypatch.setattr(routing, "RETRIES", 0)
 
-    response, deadlocks = await deadlock_a_patch(database_url, client, key, slug)
+    response, deadlocks = await deadlock_a_patch(committed_url, client, key, slug)
 
     assert deadlocks >= 1
     assert response.status_code == 503, response.text
