@@ -129,7 +129,10 @@ class ExportSlot:
             self._slots.release(self)
 
     async def close(self) -> None:
-        """After a finished export: a polite close, cut short if it cannot be polite."""
+        """After a finished export: the slot is free at once (the export is over: a client
+        that asks again as soon as it has the last byte must not get 503), then a polite close
+        of the connection, cut short if it cannot be polite."""
+        self._slots.release(self)
         try:
             if self.connection is not None and not self.connection.is_closed():
                 await self.connection.close(timeout=self.send_timeout)
