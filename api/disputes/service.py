@@ -12,7 +12,6 @@ from api.shared import seed_writes
 from api.shared.pagination import Keyset, SortKey, fetch_page, fetch_prepared_page, page_statement
 from api.shared.rows import nested
 from api.shared.schemas import EntityRef, TimeRead
-from api.shared.writes import flush_or_conflict
 from db.enums import DisputeKind, DisputeStatus, RelationKind
 from db.models import (
     Dispute,
@@ -246,20 +245,15 @@ async def update_dispute(
             ids = await seed_writes.ids_where(session, parent, dispute.id)
             replacing[table] = ids
             replacing["evidence"] |= await seed_writes.evidence_of(session, evidence_column, ids)
-    if seed.slug != dispute.slug:
-        # The planner matches rows by slug: rename first, so the dispute is updated in place.
-        await seed_writes.refuse_taken_slug(
-            session, Dispute, seed.slug, resource="dispute", collection="disputes"
-        )
-        dispute.slug = seed.slug
-        await flush_or_conflict(session, resource="dispute")
-    version = dispute.version
-    result = await seed_writes.apply_seed(
-        session, SeedDocument(disputes=[seed]), resource="dispute", replacing=replacing
+    await seed_writes.update_from_seed(
+        session,
+        dispute,
+        seed,
+        SeedDocument(disputes=[seed]),
+        resource="dispute",
+        collection="disputes",
+        replacing=replacing,
     )
-    await session.refresh(dispute)
-    if dispute.version == version and seed_writes.changed(result):
-        await seed_writes.touch(session, dispute)
     return dispute
 
 

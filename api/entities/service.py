@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from api.entities.schemas import EntityCreate, EntityUpdate
 from api.shared import seed_writes
 from api.shared.pagination import Keyset, SortKey, fetch_page
-from api.shared.writes import flush_or_conflict, refuse_if_referenced
+from api.shared.writes import refuse_if_referenced
 from db.enums import EntityKind
 from db.models import (
     DisputeParty,
@@ -227,20 +227,15 @@ async def update_entity(session: AsyncSession, *, entity: Entity, data: EntityUp
         replacing["evidence"] |= await seed_writes.evidence_of(
             session, Evidence.entity_relation_id, relations
         )
-    if seed.slug != entity.slug:
-        # The planner matches rows by slug: rename first, so the entity is updated in place.
-        await seed_writes.refuse_taken_slug(
-            session, Entity, seed.slug, resource="entity", collection="entities"
-        )
-        entity.slug = seed.slug
-        await flush_or_conflict(session, resource="entity")
-    version = entity.version
-    result = await seed_writes.apply_seed(
-        session, SeedDocument(entities=[seed]), resource="entity", replacing=replacing
+    await seed_writes.update_from_seed(
+        session,
+        entity,
+        seed,
+        SeedDocument(entities=[seed]),
+        resource="entity",
+        collection="entities",
+        replacing=replacing,
     )
-    await session.refresh(entity)
-    if entity.version == version and seed_writes.changed(result):
-        await seed_writes.touch(session, entity)
     return entity
 
 

@@ -18,7 +18,7 @@ from api.shared import seed_writes
 from api.shared.pagination import SortKey, fetch_prepared_page, page_statement
 from api.shared.rows import fetch, nested
 from api.shared.schemas import EntityRef
-from api.shared.writes import flush_or_conflict, refuse_if_referenced
+from api.shared.writes import refuse_if_referenced
 from db.enums import EventType, Modality, ParticipantRole
 from db.models import (
     Dispute,
@@ -332,20 +332,15 @@ async def update_event(session: AsyncSession, *, event: Event, data: EventUpdate
         )
     if seed.parent is not None and seed.parent != seed.slug:
         await _refuse_parent_loop(session, event, slug=seed.slug, parent=seed.parent)
-    if seed.slug != event.slug:
-        # The planner matches rows by slug: rename first, so the event is updated in place.
-        await seed_writes.refuse_taken_slug(
-            session, Event, seed.slug, resource="event", collection="events"
-        )
-        event.slug = seed.slug
-        await flush_or_conflict(session, resource="event")
-    version = event.version
-    result = await seed_writes.apply_seed(
-        session, SeedDocument(events=[seed]), resource="event", replacing=replacing
+    await seed_writes.update_from_seed(
+        session,
+        event,
+        seed,
+        SeedDocument(events=[seed]),
+        resource="event",
+        collection="events",
+        replacing=replacing,
     )
-    await session.refresh(event)
-    if event.version == version and seed_writes.changed(result):
-        await seed_writes.touch(session, event)
     return event
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import FieldError, ProblemError
 from api.shared.problems import ProblemCode
-from api.shared.writes import unique_conflict
+from api.shared.writes import flush_or_conflict, unique_conflict
 from db.models import Evidence
 from seeds import apply as seed_apply
 from seeds.problems import SeedError
@@ -85,6 +85,32 @@ async def apply_seed(
         if conflict is None:
             raise
         raise conflict from error
+
+
+async def update_from_seed(
+    session: AsyncSession,
+    row: Any,
+    seed: Any,
+    document: SeedDocument,
+    *,
+    resource: str,
+    collection: str,
+    replacing: Mapping[str, set[uuid.UUID]] | None = None,
+) -> None:
+    """Write `seed` (the row's new state, in `document`) over `row`: renamed first when its
+    slug changes, since the planner matches rows by slug and must update this one in place;
+    then planned and written; a new version even when only its parts changed."""
+    if seed.slug != row.slug:
+        await refuse_taken_slug(
+            session, type(row), seed.slug, resource=resource, collection=collection
+        )
+        row.slug = seed.slug
+        await flush_or_conflict(session, resource=resource)
+    version = row.version
+    result = await apply_seed(session, document, resource=resource, replacing=replacing)
+    await session.refresh(row)
+    if row.version == version and changed(result):
+        await touch(session, row)
 
 
 def changed(result: WriteResult) -> bool:
