@@ -29,8 +29,9 @@ async def with_includes(
 ) -> ArticleRead:
     """`read` with what `include` asks for embedded, one query for each."""
     if ArticleInclude.MENTIONS in include:
-        mentions = await article_service.get_mentions(session, article_id=read.id)
+        mentions, more = await article_service.get_mentions(session, article_id=read.id)
         read.mentions = [MentionRead.model_validate(m) for m in mentions]
+        read.mentions_truncated = more
     if ArticleInclude.EVENTS in include:
         read.events = await links.events_of_article(session, article_id=read.id)
     if ArticleInclude.STATEMENTS in include:

@@ -12,6 +12,8 @@ from api.articles.schemas import (
     ArticleRead,
     ArticleSummary,
     ArticleUpdate,
+    MentionPage,
+    MentionRead,
 )
 from api.shared import idempotency
 from api.shared.auth import WriteKey
@@ -117,6 +119,29 @@ async def get_article(
     fields = await article_service.get_article(session, article)
     read = await with_includes(session, ArticleRead.model_validate(fields), include or [])
     return json_with_etag(request, read, exclude_unset=True, version=read.version)
+
+
+@router.get(
+    "/{article}/mentions",
+    response_model=MentionPage,
+    summary="Mentions in an article",
+    responses=problem_responses(400, 404),
+)
+async def list_article_mentions(
+    request: Request,
+    row: ArticleInPath,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Every entity the article names, in body order (start, then end offset), a page at a
+    time: all of them, where `include=mentions` embeds the first 1,000."""
+    keyset = keyset_for(request, article_service.IN_BODY_ORDER)
+    mentions, next_key = await article_service.list_mentions(
+        session, article_id=row.id, keyset=keyset, after=keyset.start(cursor), limit=limit
+    )
+    items = [MentionRead.model_validate(m) for m in mentions]
+    return page_response(request, MentionPage, items, keyset, next_key)
 
 
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)

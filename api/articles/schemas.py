@@ -82,7 +82,14 @@ class ArticleRead(ArticleSummary):
     body: str
     content_hash: str = Field(description="sha256 of the normalized body.")
     mentions: list[MentionRead] | None = Field(
-        default=None, description="With `include=mentions`: every entity named, in body order."
+        default=None,
+        description="With `include=mentions`: the entities named, in body order; at most the "
+        "first 1,000 (`GET /v1/articles/{article}/mentions` pages through all of them).",
+    )
+    mentions_truncated: bool | None = Field(
+        default=None,
+        description="With `include=mentions`: true when the article has more mentions than "
+        "`mentions` embeds.",
     )
     events: list[EventRef] | None = Field(
         default=None, description="With `include=events`: the events it reports, by time."
@@ -90,6 +97,10 @@ class ArticleRead(ArticleSummary):
     statements: list[StatementRef] | None = Field(
         default=None, description="With `include=statements`: what it quotes or paraphrases."
     )
+
+
+class MentionPage(Page[MentionRead]):
+    pass
 
 
 class ArticlePage(Page[ArticleSummary]):

@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.articles import links
 from api.articles.schemas import SourceRef
 from api.shared.errors import NotFound
-from api.shared.pagination import SortKey, fetch_prepared_page, page_statement
+from api.shared.pagination import (
+    Keyset,
+    SortKey,
+    fetch_page,
+    fetch_prepared_page,
+    page_statement,
+)
 from api.shared.rows import by_key, columns, fetch, key_statement, nested
 from db.models import Article, Entity, Mention, Source
 from db.models.article import UNDATED_SQL
@@ -182,18 +188,58 @@ async def list_articles(
     )
 
 
-async def get_mentions(session: AsyncSession, *, article_id: uuid.UUID) -> list[Mention]:
-    rows = await session.execute(
-        select(Mention, Entity)
-        .join(Entity, Entity.id == Mention.entity_id)
-        .where(Mention.article_id == article_id)
-        .order_by(Mention.start_offset, Mention.end_offset)
-    )
-    mentions = []
+# How many mentions `include=mentions` embeds; `GET /v1/articles/{id}/mentions` pages them all.
+# Detection stores at most 1,000 per article, but curated ones (seed, import) are not capped.
+EMBEDDED_MENTIONS = 1000
+IN_BODY_ORDER = (
+    SortKey(Mention.start_offset, "int"),
+    SortKey(Mention.end_offset, "int"),
+    SortKey(Mention.id, "uuid"),
+)
+
+
+def _with_entity(rows: Sequence[Any]) -> list[Mention]:
+    mentions: list[Mention] = []
     for mention, entity in rows:
-        mention.entity = entity  # type: ignore[attr-defined]
+        mention.entity = entity
         mentions.append(mention)
     return mentions
+
+
+_MENTIONS = select(Mention, Entity).join(Entity, Entity.id == Mention.entity_id)
+
+
+async def get_mentions(
+    session: AsyncSession, *, article_id: uuid.UUID, limit: int = EMBEDDED_MENTIONS
+) -> tuple[list[Mention], bool]:
+    """The first `limit` mentions of the article in body order, and whether more follow."""
+    rows = await session.execute(
+        _MENTIONS.where(Mention.article_id == article_id)
+        .order_by(*(key.order_by() for key in IN_BODY_ORDER))
+        .limit(limit + 1)
+    )
+    found = rows.all()
+    return _with_entity(found[:limit]), len(found) > limit
+
+
+async def list_mentions(
+    session: AsyncSession,
+    *,
+    article_id: uuid.UUID,
+    keyset: Keyset,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[Mention], list[Any] | None]:
+    """One page of the article's mentions in body order (`keyset` of IN_BODY_ORDER)."""
+    found, next_key = await fetch_page(
+        session,
+        _MENTIONS.where(Mention.article_id == article_id),
+        keyset=keyset,
+        after=after,
+        limit=limit,
+        whole_rows=True,
+    )
+    return _with_entity(found), next_key
 
 
 async def get_source(session: AsyncSession, *, source_id: uuid.UUID) -> Source:

@@ -198,7 +198,7 @@ def set_next_link(request: Request, response: Response, next_cursor: str | None)
 
 async def fetch_page(
     session: AsyncSession,
-    query: Select[Any],
+    query: Select[*tuple[Any, ...]],
     *,
     keyset: Keyset,
     after: Sequence[Any] | None,

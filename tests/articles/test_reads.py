@@ -5,6 +5,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import service as article_service
+from api.articles.service import EMBEDDED_MENTIONS
 from db.models import Source
 from tests.support.factories import make_article, make_entity, make_source, mention_all
 
@@ -209,6 +210,79 @@ async def test_get_by_id_or_slug_with_mentions(
     ]
     assert by_slug.json()["mentions"][0]["entity"]["slug"] == "japan"
     assert "mentions" not in plain.json()
+
+
+async def test_mentions_page_through_every_one_where_include_embeds_the_first_thousand(
+    session: AsyncSession, kyodo: Source, client: AsyncClient
+) -> None:
+    japan = await make_entity(session, "japan", "Japan")
+    # Curated mentions (seed, import) have no bound of their own: 1,001 here.
+    article = await make_article(session, kyodo, "many", "Japan. " * (EMBEDDED_MENTIONS + 1))
+    await mention_all(session, article, japan)
+
+    embedded = (await client.get("/v1/articles/many", params={"include": "mentions"})).json()
+    assert len(embedded["mentions"]) == EMBEDDED_MENTIONS
+    assert embedded["mentions_truncated"] is True
+
+    starts: list[int] = []
+    url, params = "/v1/articles/many/mentions", {"limit": 100}
+    pages = 0
+    while True:
+        response = await client.get(url, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        starts += [m["start"] for m in page["items"]]
+        pages += 1
+        if page["next_cursor"] is None:
+            assert "link" not in response.headers
+            break
+        assert 'rel="next"' in response.headers["link"]
+        params = {"limit": 100, "cursor": page["next_cursor"]}
+    assert pages == 11
+    assert starts == [7 * n for n in range(EMBEDDED_MENTIONS + 1)]
+    assert starts[:EMBEDDED_MENTIONS] == [m["start"] for m in embedded["mentions"]]
+
+
+async def test_mentions_of_an_article_with_few_are_complete_and_in_body_order(
+    session: AsyncSession, kyodo: Source, client: AsyncClient
+) -> None:
+    japan = await make_entity(session, "japan", "Japan")
+    russia = await make_entity(session, "russia", "Russia")
+    article = await make_article(session, kyodo, "pair", "Russia and Japan, then Russia.")
+    await mention_all(session, article, japan)
+    await mention_all(session, article, russia)
+
+    embedded = (await client.get("/v1/articles/pair", params={"include": "mentions"})).json()
+    listed = (await client.get(f"/v1/articles/{article.id}/mentions")).json()
+
+    assert embedded["mentions_truncated"] is False
+    assert listed["items"] == embedded["mentions"]
+    assert [(m["entity"]["slug"], m["start"]) for m in listed["items"]] == [
+        ("russia", 0),
+        ("japan", 11),
+        ("russia", 23),
+    ]
+    assert listed["next_cursor"] is None
+
+
+async def test_mentions_of_a_missing_article_or_with_a_foreign_cursor_are_problems(
+    session: AsyncSession, kyodo: Source, client: AsyncClient
+) -> None:
+    japan = await make_entity(session, "japan", "Japan")
+    for slug in ("one", "two"):
+        article = await make_article(session, kyodo, slug, f"Japan, Japan ({slug}).")
+        await mention_all(session, article, japan)
+    first = (await client.get("/v1/articles/one/mentions", params={"limit": 1})).json()
+
+    missing = await client.get("/v1/articles/nowhere/mentions")
+    foreign = await client.get(
+        "/v1/articles/two/mentions", params={"limit": 1, "cursor": first["next_cursor"]}
+    )
+
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+    assert foreign.status_code == 400
+    assert foreign.json()["code"] == "invalid_cursor"
 
 
 async def test_missing_article_is_a_404_problem(client: AsyncClient) -> None:
