@@ -8,7 +8,7 @@ the client would do on its own, only sooner: it is safe for every method. What i
 conflict after the last attempt is a 503 `transaction_conflict` with `Retry-After`, never a 500.
 The body is read once and kept by the request, so the next attempt parses the same bytes; each
 attempt ends its own session (rolled back) before the next begins. A conflict at COMMIT counts
-too: the session's dependency commits as the attempt ends.
+too: the route commits as the attempt ends, before the response is sent.
 """
 
 import asyncio
@@ -18,9 +18,13 @@ from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from typing import Any
 
+import anyio
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.shared.deps import READ_METHODS, SESSIONS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -35,21 +39,32 @@ def sqlstate_of(error: DBAPIError) -> str:
 
 
 class RetryingRoute(APIRoute):
+    """Runs the handler, ends the sessions it opened (api/shared/deps.py) and, for writes,
+    runs it again after a serialization failure or deadlock."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            if request.method in READ_METHODS:
+                # Reads run in autocommit, one statement at a time: there is no transaction to
+                # lose, so nothing to run again.
+                try:
+                    return await handler(request)
+                finally:
+                    await end_sessions(request, commit=False)
             retries = RETRIES  # read per request, so that a test can lower it
             outer_stack = request.scope.get("fastapi_function_astack")
             for attempt in range(retries + 1):
                 try:
-                    # Each attempt ends its own function-scoped dependencies (the session:
-                    # rolled back, its connection returned) before the next one starts; left
-                    # to FastAPI's stack, they would end only after the last attempt, and the
-                    # first attempt's locks would block the second.
+                    # Each attempt ends its own session (rolled back, its connection returned)
+                    # and function-scoped dependencies before the next one starts: the first
+                    # attempt's locks would otherwise block the second.
                     async with AsyncExitStack() as attempt_stack:
                         request.scope["fastapi_function_astack"] = attempt_stack
-                        return await handler(request)
+                        response = await handler(request)
+                    await end_sessions(request, commit=True)
+                    return response
                 except DBAPIError as error:
                     if sqlstate_of(error) not in CONFLICT_SQLSTATES or attempt == retries:
                         raise
@@ -66,6 +81,21 @@ class RetryingRoute(APIRoute):
                     await asyncio.sleep(wait)
                 finally:
                     request.scope["fastapi_function_astack"] = outer_stack
+                    await end_sessions(request, commit=False)
             raise AssertionError("unreachable: the last attempt returns or raises")
 
         return run
+
+
+async def end_sessions(request: Request, *, commit: bool) -> None:
+    """Commit (when `commit`) and close the sessions the request opened; closing rolls back
+    whatever is left. Shielded: a client that hangs up does not cut a commit or a rollback
+    in half (a connection must never go back to the pool inside a transaction)."""
+    sessions: list[AsyncSession] = request.scope.pop(SESSIONS_KEY, None) or []
+    with anyio.CancelScope(shield=True):
+        for session in sessions:
+            try:
+                if commit:
+                    await session.commit()
+            finally:
+                await session.close()
