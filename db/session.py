@@ -113,5 +113,7 @@ def _discard_unusable(
         raise DisconnectionError("this pooled connection came back inside a transaction")
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, session_class: type[AsyncSession] = AsyncSession
+) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=session_class, expire_on_commit=False, autoflush=False)

@@ -145,9 +145,10 @@ WriteKey = Annotated[ApiKey, require(ApiKeyScope.WRITE)]
 AdminKey = Annotated[ApiKey, require(ApiKeyScope.ADMIN)]
 
 
-async def read_access(request: Request, session: SessionDep) -> None:
+async def read_access(request: Request) -> None:
     """Reads are public unless the deployment asks for a key on every request. The header is
-    read here directly so that public reads do not advertise a security requirement."""
+    read here directly so that public reads do not advertise a security requirement. Only then
+    is a session opened, its own: a public read pays nothing for this check."""
     if not request.app.state.settings.require_key_for_reads:
         return
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -156,4 +157,5 @@ async def read_access(request: Request, session: SessionDep) -> None:
         if scheme.lower() == "bearer" and token.strip()
         else None
     )
-    await _authenticate(session, credentials)
+    async with request.app.state.read_sessionmaker() as session:
+        await _authenticate(session, credentials)

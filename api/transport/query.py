@@ -45,7 +45,7 @@ def _declared(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     return cached
 
 
-async def reject_unknown_parameters(request: Request) -> None:
+def reject_unknown_parameters(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

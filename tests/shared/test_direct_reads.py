@@ -1,0 +1,223 @@
+"""Reads sent straight to asyncpg (api/shared/rows.py): the same answers as through the ORM
+session, the same errors, one connection at a time, and a connection returned clean when a
+statement fails or is cancelled half-way."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from fastapi import FastAPI, Request
+from httpx import AsyncClient
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from api.main import create_app
+from api.settings import Settings
+from api.shared import rows
+from api.shared.deps import get_session
+from db.enums import ParticipantRole
+from db.session import create_engine
+from tests.support.clients import client_for
+from tests.support.database import connect, counting_statements, migrated_database
+from tests.support.factories import (
+    add_participant,
+    add_to_timeline,
+    make_article,
+    make_dispute,
+    make_entity,
+    make_event,
+    make_source,
+    mention_all,
+)
+
+
+@pytest.fixture(scope="module")
+async def url() -> str:
+    """A committed corpus of the module's own: direct reads use pooled connections of their
+    own, which would not see the rows of a test's open transaction."""
+    database_url = await migrated_database("direct_reads")
+    engine = create_engine(database_url)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        source = await make_source(session)
+        hub = await make_entity(session, "hub", "Hub")
+        other = await make_entity(session, "other", "Other Place")
+        for day in range(1, 26):
+            article = await make_article(
+                session,
+                source,
+                f"story-{day}",
+                f"Hub met Other Place on day {day}.",
+                published_at=datetime(2021, 10, day, 9, tzinfo=UTC),
+            )
+            await mention_all(session, article, hub)
+            if day % 3 == 0:
+                await mention_all(session, article, other)
+        for year in (2019, 2020, 2021):
+            event = await make_event(session, f"meeting-{year}", str(year), title="Hub meets")
+            await add_participant(session, event, hub, ParticipantRole.ACTOR)
+            await add_participant(session, event, other, ParticipantRole.TARGET)
+        dispute = await make_dispute(session, "main", "Main dispute")
+        await add_to_timeline(session, dispute, event)
+        await session.commit()
+    await engine.dispose()
+    return database_url
+
+
+PATHS = [
+    "/v1/articles/story-3",
+    "/v1/articles/story-3?include=mentions&include=events",
+    "/v1/articles?limit=7",
+    "/v1/articles?entity=hub&limit=5",
+    "/v1/articles?entity=hub&entity=other",
+    "/v1/articles?q=met&limit=4",
+    "/v1/entities?q=hub",
+    "/v1/entities/hub",
+    "/v1/entities/hub/articles?limit=3",
+    "/v1/entities/hub/related",
+    "/v1/events?limit=2",
+    "/v1/events?participant=hub&from=2019&to=2020",
+    "/v1/disputes/main/timeline",
+    "/v1/search?q=hub",
+]
+
+
+async def _orm_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A plain autocommit session: every statement through SQLAlchemy's execution path."""
+    async with AsyncSession(
+        request.app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
+    ) as session:
+        yield session
+
+
+async def _pages(client: AsyncClient, path: str) -> list[tuple[int, str]]:
+    """The response to `path` and, for a list, to each following page."""
+    answers = []
+    while True:
+        response = await client.get(path)
+        answers.append((response.status_code, response.text))
+        cursor = response.json().get("next_cursor") if response.status_code == 200 else None
+        if not cursor:
+            return answers
+        path = f"{path.split('&cursor=')[0]}&cursor={cursor}"
+
+
+async def test_direct_reads_answer_exactly_what_the_orm_path_answers(url: str) -> None:
+    settings = Settings.model_validate({"DATABASE_URL": url})
+    direct_app = create_app(settings)
+    orm_app = create_app(settings)
+    orm_app.dependency_overrides[get_session] = _orm_session
+    async with client_for(direct_app) as direct, client_for(orm_app) as orm:
+        for path in PATHS:
+            paged = path if "?" in path else f"{path}?"
+            expected = await _pages(orm, paged)
+            assert expected[0][0] == 200, (path, expected[0][1][:500])
+            assert await _pages(direct, paged) == expected, path
+
+
+async def test_a_direct_read_is_one_statement_and_seen_by_statement_listeners(url: str) -> None:
+    app = create_app(Settings.model_validate({"DATABASE_URL": url}))
+    engine: AsyncEngine = app.state.engine
+    async with client_for(app) as client:
+        with counting_statements(engine) as statements:
+            response = await client.get("/v1/articles/story-3")
+
+    assert response.status_code == 200
+    assert len(statements) == 1
+    assert statements[0].lstrip().startswith("SELECT")
+
+
+def _read_session(engine: AsyncEngine) -> rows.ReadSession:
+    return rows.ReadSession(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+async def test_a_statement_timeout_is_the_error_sqlalchemy_raises(url: str) -> None:
+    engine = create_engine(url, statement_timeout_ms=100)
+    try:
+        with pytest.raises(DBAPIError) as raised:
+            await rows.fetch(_read_session(engine), select(func.pg_sleep(2)))
+        assert getattr(raised.value.orig, "sqlstate", None) == "57014"
+        # The connection went back usable.
+        assert await rows.fetch(_read_session(engine), select(func.now().label("now")))
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_lost_mid_statement_is_invalidated_not_reused(url: str) -> None:
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    observer = await connect(url)
+    try:
+        sleeping = asyncio.create_task(rows.fetch(_read_session(engine), select(func.pg_sleep(5))))
+        await _wait_for_sleep(observer)
+        await observer.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'newsgraph'"
+            " AND query LIKE '%pg_sleep%'"
+            " AND pid <> pg_backend_pid()"
+        )
+        with pytest.raises(DBAPIError) as raised:
+            await sleeping
+        assert raised.value.connection_invalidated
+        # The one pooled connection was replaced: the next read works.
+        found = await rows.fetch(_read_session(engine), select(func.now().label("now")))
+        assert len(found) == 1
+    finally:
+        await observer.close()
+        await engine.dispose()
+
+
+async def test_a_cancelled_statement_leaves_its_connection_clean(url: str) -> None:
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    observer = await connect(url)
+    try:
+        sleeping = asyncio.create_task(rows.fetch(_read_session(engine), select(func.pg_sleep(5))))
+        await _wait_for_sleep(observer)
+        sleeping.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sleeping
+        # The pool's one connection serves the next reads, none of them inside a transaction.
+        for _ in range(5):
+            found = await rows.fetch(_read_session(engine), select(func.now().label("now")))
+            assert len(found) == 1
+        idle = await observer.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'newsgraph'"
+            " AND state = 'idle in transaction'"
+        )
+        assert idle == 0
+    finally:
+        await observer.close()
+        await engine.dispose()
+
+
+async def test_a_read_mixing_orm_and_direct_statements_holds_one_connection(url: str) -> None:
+    """`/v1/entities/{id}/articles` loads the entity through the ORM, then the page directly:
+    with a pool of one, a second connection would wait for the first and time out."""
+    app: FastAPI = create_app(
+        Settings.model_validate(
+            {
+                "DATABASE_URL": url,
+                "db_pool_size": 1,
+                "db_max_overflow": 0,
+                "db_pool_timeout": 1,
+            }
+        )
+    )
+    async with client_for(app) as client:
+        for _ in range(3):
+            response = await client.get("/v1/entities/hub/articles?limit=2")
+            assert response.status_code == 200, response.text
+
+
+async def _wait_for_sleep(observer: asyncpg.Connection) -> None:
+    for _ in range(200):
+        if await observer.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'newsgraph'"
+            " AND query LIKE '%pg_sleep%' AND state = 'active'"
+        ):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the statement never started")
