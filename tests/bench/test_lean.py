@@ -16,6 +16,9 @@ from api.main import create_app
 from api.settings import DEVELOPMENT_CURSOR_SECRET, Settings
 from api.shared import http_cache, pagination
 from bench import floor, lean
+from bench.floor import Load
+from bench.run import Result, lean_section
+from bench.scenarios import Scenario
 from db.enums import EntityKind, TimePrecision
 from db.models import Article, Source
 from db.session import create_engine, server_settings
@@ -234,3 +237,27 @@ def test_the_workers_need_no_sqlalchemy(monkeypatch: pytest.MonkeyPatch) -> None
     assert computed.dsn == "postgresql://u@db/x"
     monkeypatch.setenv("NEWSGRAPH_LEAN_SERVER_SETTINGS", '{"application_name": "x"}')
     assert lean.create_app().server_settings == {"application_name": "x"}
+
+
+def test_the_report_puts_the_lean_reference_beside_the_api_and_the_floor() -> None:
+    def load(rate: float, p99_ms: float = 10.0) -> Load:
+        return Load(requests=int(rate * 10), seconds=10.0, p50_ms=1.0, p99_ms=p99_ms, errors=0)
+
+    by_id = Scenario("article_by_id", "GET /v1/articles/{id}", ["/v1/articles/x"])
+    healthz = Scenario("healthz", "GET /healthz", ["/healthz"], floor=False)
+    raced = Result(
+        by_id,
+        http=[load(600), load(700), load(800)],
+        floor=[load(2000), load(2000), load(2000)],
+        lean=[load(1000, 20.0), load(1000, 30.0), load(2000, 40.0)],
+    )
+    mib = 2**20
+    lines = lean_section([raced, Result(healthz, http=[load(9000)])], [[120 * mib]], [[38 * mib]])
+    rows = [line for line in lines if line.startswith("| GET")]
+    # API / lean per round: 0.6, 0.7, 0.4; API / floor: 0.3, 0.35, 0.4.
+    assert rows == [
+        "| GET /v1/articles/{id} | 600 / 700 | 1,000 / 1,000 | 20.0 / 30.0 | 0 | "
+        "**0.40 / 0.60** | >= 0.6 (met, median) | 0.30 / 0.35 |"
+    ]
+    assert any("API 120; lean 38" in line for line in lines)
+    assert lean_section([Result(healthz, http=[load(9000)])], [], []) == []
