@@ -252,6 +252,7 @@ async def wait_for_backends(database: URL, most: int, *, seconds: float = 15.0) 
     connection = await asyncpg.connect(dsn(database))
     try:
         deadline = time.monotonic() + seconds
+        others = None
         while time.monotonic() < deadline:
             others = await connection.fetchval(
                 "SELECT count(*) FROM pg_stat_activity "
@@ -260,6 +261,7 @@ async def wait_for_backends(database: URL, most: int, *, seconds: float = 15.0) 
             if others <= most:
                 return
             await asyncio.sleep(0.2)
+        say(f"warning: {others} sessions still on {database.database} after {seconds:g} s")
     finally:
         await connection.close()
 
