@@ -10,6 +10,7 @@ again, never the application's.
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import shutil
@@ -55,6 +56,19 @@ SOAK_START = "<!-- soak:start -->"
 SOAK_END = "<!-- soak:end -->"
 # Load each scenario gets before the first round, not counted (see measure()).
 WARM_SECONDS = 2.0
+# The scenarios the lean reference (bench/lean.py) serves too, raced beside the API.
+LEAN_SCENARIOS = frozenset({"article_by_id", "articles_popular_entity", "articles_rare_entity"})
+# What the API should reach of the lean reference, every feature on (issue 13).
+LEAN_TARGET = 0.6
+# Seconds an idle connection of the lean reference's pools stays open. Between its runs the
+# API's pools (2 x 16), the lean one's (2 x 16) and the floor's 32 would hold 96 of
+# PostgreSQL's default 100 connections, so the lean reference lets its connections go before
+# the floor replays (see wait_for_backends). Under load none is idle that long.
+LEAN_IDLE_SECONDS = 1.0
+# So before each timed run the lean reference gets this much load, not counted: its pools
+# connect again and prepare their statements, as the floor warms its new connections (without
+# it, fresh backends cost it 10-15% of its req/s and doubled its p99, measured by id).
+LEAN_REWARM_SECONDS = 1.0
 
 
 def say(message: str) -> None:
@@ -168,19 +182,30 @@ class Result:
     scenario: Scenario
     http: list[Load] = field(default_factory=list)
     floor: list[Load] = field(default_factory=list)
+    # The lean reference on the same paths, in the same rounds (LEAN_SCENARIOS only).
+    lean: list[Load] = field(default_factory=list)
 
 
-def start_server(database: URL, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    database: URL,
+    port: int,
+    *,
+    app: str = "api.main:create_app",
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`app` (the API, or the lean reference) under uvicorn as production runs it: WORKERS
+    workers, a pool of POOL_SIZE + MAX_OVERFLOW each; ready when /readyz answers 200."""
     env = {
         **os.environ,
         "DATABASE_URL": dsn(database),
         "NEWSGRAPH_DB_POOL_SIZE": str(POOL_SIZE),
         "NEWSGRAPH_DB_MAX_OVERFLOW": str(MAX_OVERFLOW),
         "NEWSGRAPH_LOG_LEVEL": "warning",
+        **(extra_env or {}),
     }
     command = [
         str(VENV_BIN / "uvicorn"),
-        "api.main:create_app",
+        app,
         "--factory",
         f"--workers={WORKERS}",
         "--host=127.0.0.1",
@@ -201,6 +226,44 @@ def start_server(database: URL, port: int) -> subprocess.Popen[bytes]:
         time.sleep(0.3)
     process.kill()
     raise SystemExit("the server did not become ready in 60 s")
+
+
+def start_lean_server(database: URL, port: int, settings: Settings) -> subprocess.Popen[bytes]:
+    """The lean reference (bench/lean.py), with the API's session settings: computed here, so
+    that its workers need not import SQLAlchemy to compute them."""
+    return start_server(
+        database,
+        port,
+        app="bench.lean:create_app",
+        extra_env={
+            "NEWSGRAPH_LEAN_SERVER_SETTINGS": json.dumps(
+                server_settings(
+                    settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
+                )
+            ),
+            "NEWSGRAPH_LEAN_IDLE_SECONDS": str(LEAN_IDLE_SECONDS),
+        },
+    )
+
+
+async def wait_for_backends(database: URL, most: int, *, seconds: float = 15.0) -> None:
+    """Until at most `most` other sessions are connected to `database` (the lean reference's
+    idle connections closed), or `seconds` have passed."""
+    connection = await asyncpg.connect(dsn(database))
+    try:
+        deadline = time.monotonic() + seconds
+        others = None
+        while time.monotonic() < deadline:
+            others = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if others <= most:
+                return
+            await asyncio.sleep(0.2)
+        say(f"warning: {others} sessions still on {database.database} after {seconds:g} s")
+    finally:
+        await connection.close()
 
 
 def free_port() -> int:
@@ -262,6 +325,8 @@ def report(
     rss: list[list[int]],
     arguments: argparse.Namespace,
     pg_version: str,
+    *,
+    lean_rss: list[list[int]] | None = None,
 ) -> str:
     lines = [
         "# Benchmark results",
@@ -335,10 +400,12 @@ def report(
     after = rss[-1] if rss else []
     lines += [
         "",
-        "Server RSS per worker after each round (MB): "
-        + "; ".join(", ".join(f"{value / 2**20:.0f}" for value in round_) for round_ in rss)
-        + f". Target <= 250 MB per worker: max {max(after, default=0) / 2**20:.0f} MB.",
+        f"Server RSS per worker after each round (MB): {megabytes(rss)}. "
+        f"Target <= 250 MB per worker: max {max(after, default=0) / 2**20:.0f} MB.",
         "",
+    ]
+    lines += lean_section(results, rss, lean_rss or [])
+    lines += [
         "## Generic plans on a skewed filter",
         "",
         "The `GET /v1/articles?entity=` statement on one connection: six executions with a rare "
@@ -354,6 +421,66 @@ def report(
     ]
     lines.append("")
     return "\n".join(lines)
+
+
+def megabytes(rounds: list[list[int]]) -> str:
+    return "; ".join(", ".join(f"{value / 2**20:.0f}" for value in round_) for round_ in rounds)
+
+
+def lean_section(
+    results: list[Result], rss: list[list[int]], lean_rss: list[list[int]]
+) -> list[str]:
+    """The API beside the lean reference (bench/lean.py) and the floor, same paths, same
+    rounds; the issue-13 target beside the figure."""
+    raced = [result for result in results if result.lean]
+    if not raced:
+        return []
+    lines = [
+        "## The lean reference",
+        "",
+        "A raw ASGI app (`bench/lean.py`: no framework, no ORM, one asyncpg pool per worker, "
+        "uvicorn with the same workers and pool) serving the same bytes from the same SQL, "
+        "without the API's middleware and parameter checks: an upper bound for a Python "
+        "server. In each round wrk drives the API, then the lean reference with the same "
+        f"paths (after {LEAN_REWARM_SECONDS:g} s not counted: its idle connections are let go "
+        "between its runs to leave the floor room, so it connects and prepares again), then "
+        "the floor replays; API / lean and API / floor are ratios of the same round (min / "
+        "median over the rounds).",
+        "",
+        "| endpoint | API req/s | lean req/s | lean p99 ms | lean non-2xx | API / lean | "
+        "target API / lean | API / floor |",
+        "|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for result in raced:
+        rates = [load.rate for load in result.http]
+        lean_rates = [load.rate for load in result.lean]
+        lean_p99 = [load.p99_ms for load in result.lean]
+        to_lean = [h.rate / lean.rate for h, lean in zip(result.http, result.lean, strict=True)]
+        met = "met" if statistics.median(to_lean) >= LEAN_TARGET else "not met"
+        to_floor = "—"
+        if result.floor:
+            ratios = [h.rate / f.rate for h, f in zip(result.http, result.floor, strict=True)]
+            to_floor = f"{min(ratios):.2f} / {statistics.median(ratios):.2f}"
+        lines.append(
+            f"| {result.scenario.endpoint} | "
+            f"{min(rates):,.0f} / {statistics.median(rates):,.0f} | "
+            f"{min(lean_rates):,.0f} / {statistics.median(lean_rates):,.0f} | "
+            f"{ms(min(lean_p99))} / {ms(statistics.median(lean_p99))} | "
+            f"{sum(load.errors for load in result.lean)} | "
+            f"**{min(to_lean):.2f} / {statistics.median(to_lean):.2f}** | "
+            f">= {LEAN_TARGET:g} ({met}, median) | {to_floor} |"
+        )
+    api_after = rss[-1] if rss else []
+    lean_after = lean_rss[-1] if lean_rss else []
+    lines += [
+        "",
+        f"Worker RSS after each round (MB): API {megabytes(rss)}; lean {megabytes(lean_rss)}. "
+        f"After the run: API max {max(api_after, default=0) / 2**20:.0f} MB, lean max "
+        f"{max(lean_after, default=0) / 2**20:.0f} MB (issue 13's target for the API: "
+        "<= 80 MB).",
+        "",
+    ]
+    return lines
 
 
 def prepare(arguments: argparse.Namespace) -> tuple[str, Path, URL, URL]:
@@ -411,17 +538,26 @@ async def measure(arguments: argparse.Namespace) -> None:
     }
     port = free_port()
     process = start_server(database, port)
+    raced = [scenario for scenario in scenarios if scenario.name in LEAN_SCENARIOS]
+    lean_port = free_port() if raced else 0
+    lean_process = None
     results = [Result(scenario) for scenario in scenarios]
     rss: list[list[int]] = []
+    lean_rss: list[list[int]] = []
     started_at = int(time.time())
     try:
+        if raced:
+            lean_process = start_lean_server(database, lean_port, settings)
         # The floor warms its connections before it is timed; the server gets the same: its
-        # pool connected, its statements prepared and its caches filled, reads only.
+        # pool connected, its statements prepared and its caches filled, reads only. So does
+        # the lean reference.
         say(f"warming the server: {WARM_SECONDS:g} s of each scenario, not counted")
-        for scenario in scenarios:
+        warm = [(port, scenario) for scenario in scenarios]
+        warm += [(lean_port, scenario) for scenario in raced]
+        for warm_port, scenario in warm:
             wrk.run(
                 wrk_path,
-                f"http://127.0.0.1:{port}",
+                f"http://127.0.0.1:{warm_port}",
                 scenario.paths,
                 connections=arguments.connections,
                 seconds=WARM_SECONDS,
@@ -445,6 +581,28 @@ async def measure(arguments: argparse.Namespace) -> None:
                     f"round {round_ + 1} {scenario.name}: {http.rate:,.0f} req/s, "
                     f"p50 {ms(http.p50_ms)} ms, p99 {ms(http.p99_ms)} ms, errors {http.errors}"
                 )
+                if scenario.name in LEAN_SCENARIOS:
+                    wrk.run(
+                        wrk_path,
+                        f"http://127.0.0.1:{lean_port}",
+                        scenario.paths,
+                        connections=arguments.connections,
+                        seconds=LEAN_REWARM_SECONDS,
+                    )
+                    lean_load = wrk.run(
+                        wrk_path,
+                        f"http://127.0.0.1:{lean_port}",
+                        scenario.paths,
+                        connections=arguments.connections,
+                        seconds=arguments.seconds,
+                    )
+                    result.lean.append(lean_load)
+                    line += (
+                        f" | lean {lean_load.rate:,.0f} req/s, p99 {ms(lean_load.p99_ms)} ms, "
+                        f"errors {lean_load.errors} | API/lean {http.rate / lean_load.rate:.2f}"
+                    )
+                    # Room for the floor's connections: the lean pools let theirs go.
+                    await wait_for_backends(database, most=WORKERS * (POOL_SIZE + MAX_OVERFLOW))
                 if scenario.floor:
                     floor_load = await floor.replay(
                         dsn(database),
@@ -460,10 +618,16 @@ async def measure(arguments: argparse.Namespace) -> None:
                     )
                 say(line)
             rss.append(server_rss(process))
+            if lean_process is not None:
+                lean_rss.append(server_rss(lean_process))
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-    text = report(results, imported, trap, rss, arguments, f"PostgreSQL {pg_version}")
+        for running in (process, lean_process):
+            if running is not None:
+                running.terminate()
+                running.wait(timeout=30)
+    text = report(
+        results, imported, trap, rss, arguments, f"PostgreSQL {pg_version}", lean_rss=lean_rss
+    )
     arguments.out.write_text(text + kept_soak_section(arguments.out))
     say(f"wrote {arguments.out}")
     print(text)
