@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.deps import READ_METHODS, SESSIONS_KEY
+from api.shared.rows import ReadSession
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,14 @@ async def end_sessions(request: Request, *, commit: bool) -> None:
     """Commit (when `commit`) and close the sessions the request opened; closing rolls back
     whatever is left. Shielded: a client that hangs up does not cut a commit or a rollback
     in half (a connection must never go back to the pool inside a transaction)."""
-    sessions: list[AsyncSession] = request.scope.pop(SESSIONS_KEY, None) or []
+    sessions: list[AsyncSession] = [
+        # A read's session that nothing used has nothing to end (api/shared/rows.py).
+        session
+        for session in request.scope.pop(SESSIONS_KEY, None) or ()
+        if not isinstance(session, ReadSession) or session.built
+    ]
+    if not sessions:
+        return
     with anyio.CancelScope(shield=True):
         for session in sessions:
             try:

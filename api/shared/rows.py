@@ -18,6 +18,7 @@ benchmark's statement capture see every statement). Once the ORM has a connectio
 use it: a request never holds two.
 """
 
+import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -181,8 +182,9 @@ def _translated(
     return error
 
 
-def _as_dicts(keys: Sequence[str], found: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-    # Where each key goes is worked out once per result, not once per row.
+@functools.lru_cache(maxsize=512)
+def _layout(keys: tuple[str, ...]) -> tuple[tuple[tuple[int, str], ...], tuple[Any, ...]]:
+    """Where each column of a result goes: top-level keys, and `prefix.name` groups."""
     flat: list[tuple[int, str]] = []
     groups: dict[str, list[tuple[int, str]]] = {}
     for index, key in enumerate(keys):
@@ -191,10 +193,16 @@ def _as_dicts(keys: Sequence[str], found: Sequence[Sequence[Any]]) -> list[dict[
             groups.setdefault(prefix, []).append((index, name))
         else:
             flat.append((index, key))
+    return tuple(flat), tuple((prefix, tuple(members)) for prefix, members in groups.items())
+
+
+def _as_dicts(keys: Sequence[str], found: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    # Where each key goes is worked out once per shape of result, not once per row.
+    flat, groups = _layout(tuple(keys))
     dicts = []
     for row in found:
         values = {key: row[index] for index, key in flat}
-        for prefix, members in groups.items():
+        for prefix, members in groups:
             group = {name: row[index] for index, name in members}
             values[prefix] = group if any(v is not None for v in group.values()) else None
         dicts.append(values)
