@@ -29,12 +29,12 @@ from seeds.schema import EntitySeed, SeedDocument
 
 
 def _folded(column: Any) -> Any:
-    # The same expression as the trigram indexes on entity.name and entity_alias.name.
+    # The expression of the stored `search_name` columns (db.models.entity.FOLDED_NAME_SQL).
     return func.immutable_unaccent(func.lower(column))
 
 
 # Alphabetical whatever the database collation: "Étorofu" sorts with the Es.
-NAME_ORDER = (SortKey(_folded(Entity.name), "str"), SortKey(Entity.id, "uuid"))
+NAME_ORDER = (SortKey(Entity.search_name, "str"), SortKey(Entity.id, "uuid"))
 
 
 def name_matches(q: str) -> Any:
@@ -47,9 +47,10 @@ def name_matches(q: str) -> Any:
     # LIKE wildcards in the user's text are literal characters.
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     folded_escaped = _folded(cast(literal(escaped), String))
+    # The stored folded names, which the trigram indexes hold: no row folds its name again.
     labels = union_all(
-        select(Entity.id.label("entity_id"), _folded(Entity.name).label("folded")),
-        select(EntityAlias.entity_id, _folded(EntityAlias.name)),
+        select(Entity.id.label("entity_id"), Entity.search_name.label("folded")),
+        select(EntityAlias.entity_id, EntityAlias.search_name),
     ).subquery("labels")
     # A prefix of the name or of any word in it: "kishida" is a prefix of "fumio kishida".
     prefix = labels.c.folded.like(folded_escaped.concat("%"), escape="\\") | labels.c.folded.like(
@@ -164,7 +165,7 @@ def co_mentions(entity_id: uuid.UUID) -> Any:
 def related_ordering(co_mentioned: Any) -> tuple[SortKey, ...]:
     return (
         SortKey(co_mentioned.c.articles, "int", True),
-        SortKey(_folded(Entity.name), "str"),
+        SortKey(Entity.search_name, "str"),
         SortKey(Entity.id, "uuid"),
     )
 

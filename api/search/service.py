@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, literal, select, union_all
+from sqlalchemy import Float, Select, case, cast, func, literal, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import service as article_service
@@ -27,6 +27,13 @@ _HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=
 
 def _squash(rank: Any) -> Any:
     return cast(rank / (rank + 1), Float)
+
+
+def _ranked(query: Select[Any], name: str) -> Any:
+    """`query` (which selects a `rank`) as a subquery PostgreSQL keeps apart: merged into its
+    parent, the rank expression would be copied into each place the score uses it, and
+    ts_rank_cd ran twice per match (rank / (rank + 1)). OFFSET 0 is the fence."""
+    return query.offset(literal_column("0")).subquery(name)
 
 
 def _headline(document: Any, query: Any) -> Any:
@@ -50,14 +57,23 @@ def hits(q: str, types: Sequence[HitType]) -> Any:
         )
     for hit_type, model in ((HitType.EVENT, Event), (HitType.DISPUTE, Dispute)):
         if hit_type in types:
+            ranked = _ranked(
+                select(
+                    model.id,
+                    model.slug,
+                    model.title,
+                    func.ts_rank_cd(model.search_vector, query).label("rank"),
+                ).where(model.search_vector.op("@@")(query)),
+                f"ranked_{hit_type.value}s",
+            )
             parts.append(
                 select(
                     literal(hit_type.value).label("type"),
-                    model.id,
-                    model.slug,
-                    model.title.label("title"),
-                    _squash(func.ts_rank_cd(model.search_vector, query)).label("score"),
-                ).where(model.search_vector.op("@@")(query))
+                    ranked.c.id,
+                    ranked.c.slug,
+                    ranked.c.title.label("title"),
+                    _squash(ranked.c.rank).label("score"),
+                )
             )
     if HitType.ARTICLE in types:
         recent = article_service.newest_matches(
@@ -65,13 +81,23 @@ def hits(q: str, types: Sequence[HitType]) -> Any:
             [Article.id, Article.slug, Article.headline, Article.search_vector],
             article_service.RANKED_ARTICLES,
         ).subquery("recent_matches")
+        # Ranked above the limit: only the newest RANKED_ARTICLES matches are ranked.
+        ranked = _ranked(
+            select(
+                recent.c.id,
+                recent.c.slug,
+                recent.c.headline,
+                func.ts_rank_cd(recent.c.search_vector, query).label("rank"),
+            ),
+            "ranked_articles",
+        )
         parts.append(
             select(
                 literal(HitType.ARTICLE.value).label("type"),
-                recent.c.id,
-                recent.c.slug,
-                func.coalesce(recent.c.headline, recent.c.slug).label("title"),
-                _squash(func.ts_rank_cd(recent.c.search_vector, query)).label("score"),
+                ranked.c.id,
+                ranked.c.slug,
+                func.coalesce(ranked.c.headline, ranked.c.slug).label("title"),
+                _squash(ranked.c.rank).label("score"),
             )
         )
     return union_all(*parts).subquery("hits")

@@ -3,12 +3,12 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Computed,
     ForeignKey,
     Index,
     String,
     Text,
     UniqueConstraint,
-    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -30,15 +30,24 @@ from db.base import (
 from db.enums import AliasKind, EntityKind, RelationKind
 from db.fields import NAME_MAX_LENGTH
 
+# The name as name search matches it: lower-cased, accents removed. `immutable_unaccent` is
+# created by the initial migration: unaccent() itself is only STABLE, so it cannot appear in a
+# generated column.
+FOLDED_NAME_SQL = "immutable_unaccent(lower((name)::text))"
 
-# `immutable_unaccent` is created by the initial migration: unaccent() itself is only STABLE,
-# so it cannot appear in an index expression.
+
+def _search_name() -> Mapped[str]:
+    return mapped_column(
+        Text, Computed(FOLDED_NAME_SQL, persisted=True), nullable=False, deferred=True
+    )
+
+
 def _trigram_index(name: str) -> Index:
     return Index(
         name,
-        literal_column("immutable_unaccent(lower(name))").label("searchable_name"),
+        "search_name",
         postgresql_using="gin",
-        postgresql_ops={"searchable_name": "gin_trgm_ops"},
+        postgresql_ops={"search_name": "gin_trgm_ops"},
         postgresql_with=SEARCH_GIN_OPTIONS,
     )
 
@@ -51,11 +60,12 @@ class Entity(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
         CheckConstraint("jsonb_typeof(external_ids) = 'object'", name="external_ids_object"),
         Index("ix_entity_kind_name", "kind", "name"),
         Index("ix_entity_external_ids", "external_ids", postgresql_using="gin"),
-        _trigram_index("ix_entity_name_trgm"),
+        _trigram_index("ix_entity_search_name_trgm"),
     )
 
     kind: Mapped[EntityKind] = mapped_column(enum_column(EntityKind, "kind"), nullable=False)
     name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), nullable=False)
+    search_name: Mapped[str] = _search_name()
     description: Mapped[str | None] = mapped_column(Text)
     # e.g. {"wikidata": "Q57229"}
     external_ids: Mapped[dict[str, Any]] = mapped_column(
@@ -75,13 +85,14 @@ class EntityAlias(UUIDPrimaryKey, Timestamps, Base):
         nonblank("name"),
         UniqueConstraint("entity_id", "name", "language", postgresql_nulls_not_distinct=True),
         Index("ix_entity_alias_used_by_id", "used_by_id"),
-        _trigram_index("ix_entity_alias_name_trgm"),
+        _trigram_index("ix_entity_alias_search_name_trgm"),
     )
 
     entity_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("entity.id", ondelete="CASCADE"), nullable=False
     )
     name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), nullable=False)
+    search_name: Mapped[str] = _search_name()
     language: Mapped[str | None] = mapped_column(String(35))
     kind: Mapped[AliasKind] = mapped_column(enum_column(AliasKind, "kind"), nullable=False)
     used_by_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -97,8 +97,8 @@ async def test_search_indexes_keep_small_pending_lists_as_the_models_declare(
         "ix_article_search_vector": small,
         "ix_event_search_vector": small,
         "ix_dispute_search_vector": small,
-        "ix_entity_name_trgm": small,
-        "ix_entity_alias_name_trgm": small,
+        "ix_entity_search_name_trgm": small,
+        "ix_entity_alias_search_name_trgm": small,
     }
 
 
