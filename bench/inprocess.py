@@ -6,14 +6,15 @@ still answers each statement, so the figure includes asyncpg's share of the clie
 none of PostgreSQL's. Steadier than req/s on a shared machine: a busy neighbour makes the
 wait longer, not the CPU.
 
-    python -m bench.inprocess --path /v1/articles/{id} [--path ...] [--requests 2000]
+    python -m bench.inprocess --path /v1/articles/{id} [--path ...] [--requests 2000] [--lean]
 """
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ import uvloop
 
 from api.main import create_app
 from api.settings import Settings
+from bench import lean
 
 
 @dataclass
@@ -37,30 +39,27 @@ class CpuFigure:
         return statistics.median(self.rounds_ms)
 
 
-async def _lifespan(app: Any, phase: str) -> None:
-    """Run the app's lifespan `phase` ("startup" or "shutdown") as a server would."""
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    done: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await queue.put({"type": f"lifespan.{phase}"})
-
-    async def receive() -> dict[str, Any]:
-        return await queue.get()
+@contextlib.asynccontextmanager
+async def running(app: Any) -> AsyncIterator[Any]:
+    """`app` with its lifespan started and, on the way out, shut down, as a server runs it."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     async def send(message: dict[str, Any]) -> None:
-        await done.put(message)
+        await outbox.put(message)
 
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    task = asyncio.create_task(app(scope, receive, send))
-    message = await done.get()
-    if not message["type"].endswith(".complete"):
-        raise RuntimeError(f"lifespan {phase}: {message}")
-    if phase == "shutdown":
+    task = asyncio.create_task(app(scope, inbox.get, send))
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    if started["type"] != "lifespan.startup.complete":
+        raise RuntimeError(f"lifespan startup: {started}")
+    try:
+        yield app
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
         await task
-    else:
-        _LIFESPANS[id(app)] = (task, queue)
-
-
-_LIFESPANS: dict[int, tuple[asyncio.Task[None], asyncio.Queue[dict[str, Any]]]] = {}
 
 
 async def get(app: Any, path: str) -> tuple[int, bytes]:
@@ -99,13 +98,11 @@ async def get(app: Any, path: str) -> tuple[int, bytes]:
 
 
 async def cpu_per_request(
-    settings: Settings, paths: Sequence[str], *, requests: int, rounds: int
+    app: Any, paths: Sequence[str], *, requests: int, rounds: int
 ) -> CpuFigure:
-    """CPU ms per request over `rounds` rounds of `requests` requests cycling through `paths`,
-    after one warm-up pass (connections opened, statements prepared, caches filled)."""
-    app = create_app(settings)
-    await _lifespan(app, "startup")
-    try:
+    """CPU ms per request of `app` over `rounds` rounds of `requests` requests cycling through
+    `paths`, after one warm-up pass (connections opened, statements prepared, caches filled)."""
+    async with running(app):
         for path in paths[:200]:
             status, body = await get(app, path)
             if status >= 300:
@@ -116,10 +113,6 @@ async def cpu_per_request(
             for index in range(requests):
                 await get(app, paths[index % len(paths)])
             figures.append((time.process_time() - started) * 1000 / requests)
-    finally:
-        task, queue = _LIFESPANS.pop(id(app))
-        await queue.put({"type": "lifespan.shutdown"})
-        await task
     return CpuFigure(requests=requests, rounds_ms=figures)
 
 
@@ -128,12 +121,12 @@ def main() -> None:
     parser.add_argument("--path", action="append", required=True)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--lean", action="store_true", help="the lean reference (bench/lean.py)")
     arguments = parser.parse_args()
     # The event loop uvicorn runs the app on (uvicorn[standard] installs uvloop).
+    app = lean.create_app() if arguments.lean else create_app(Settings())
     figure = uvloop.run(
-        cpu_per_request(
-            Settings(), arguments.path, requests=arguments.requests, rounds=arguments.rounds
-        )
+        cpu_per_request(app, arguments.path, requests=arguments.requests, rounds=arguments.rounds)
     )
     print(
         f"CPU per request: min {figure.min_ms:.3f} ms, median {figure.median_ms:.3f} ms "

@@ -26,11 +26,11 @@ from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, FullText, Limit
-from api.shared.routing import RetryingRoute
+from api.shared.routing import ApiRoute
 from api.shared.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
 
-router = APIRouter(prefix="/articles", tags=["articles"], route_class=RetryingRoute)
+router = APIRouter(prefix="/articles", tags=["articles"], route_class=ApiRoute)
 
 
 async def _article_in_path(session: SessionDep, article: str) -> Article:

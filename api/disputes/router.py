@@ -25,11 +25,11 @@ from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
 from api.shared.params import Cursor, Limit
 from api.shared.pov import Pov
-from api.shared.routing import RetryingRoute
+from api.shared.routing import ApiRoute
 from db.enums import DisputeKind, DisputeStatus
 from db.models import Dispute, Entity
 
-router = APIRouter(prefix="/disputes", tags=["disputes"], route_class=RetryingRoute)
+router = APIRouter(prefix="/disputes", tags=["disputes"], route_class=ApiRoute)
 
 
 async def _dispute_in_path(session: SessionDep, dispute: str) -> Dispute:

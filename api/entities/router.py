@@ -30,11 +30,11 @@ from api.shared.openapi_links import create_with, created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
 from api.shared.pov import Pov
-from api.shared.routing import RetryingRoute
+from api.shared.routing import ApiRoute
 from db.enums import EntityKind
 from db.models import Entity
 
-router = APIRouter(prefix="/entities", tags=["entities"], route_class=RetryingRoute)
+router = APIRouter(prefix="/entities", tags=["entities"], route_class=ApiRoute)
 
 
 async def _entity_in_path(session: SessionDep, entity: str) -> Entity:

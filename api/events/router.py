@@ -19,11 +19,11 @@ from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
 from api.shared.problems import ProblemCode
-from api.shared.routing import RetryingRoute
+from api.shared.routing import ApiRoute
 from db.enums import EventType, Modality
 from db.models import Dispute, Entity, Event
 
-router = APIRouter(prefix="/events", tags=["events"], route_class=RetryingRoute)
+router = APIRouter(prefix="/events", tags=["events"], route_class=ApiRoute)
 
 
 async def _event_in_path(session: SessionDep, event: str) -> Event:

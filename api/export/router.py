@@ -6,10 +6,11 @@ from fastapi.responses import StreamingResponse
 from api.export.stream import DRIVER_ERRORS, NDJSON, ExportResponse, ExportSlots
 from api.shared.errors import FieldError, ProblemError, problem_responses
 from api.shared.problems import ProblemCode
+from api.shared.routing import ApiRoute
 from api.shared.schemas import Timestamp
 from db.bulk.export import UnknownReference, export_chunks, resolve_filter
 
-router = APIRouter(prefix="/export", tags=["export"])
+router = APIRouter(prefix="/export", tags=["export"], route_class=ApiRoute)
 
 
 @router.get(

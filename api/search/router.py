@@ -9,9 +9,9 @@ from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, FullText, Limit
-from api.shared.routing import RetryingRoute
+from api.shared.routing import ApiRoute
 
-router = APIRouter(prefix="/search", tags=["search"], route_class=RetryingRoute)
+router = APIRouter(prefix="/search", tags=["search"], route_class=ApiRoute)
 
 
 @router.get(

@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # Reads need no transaction: at READ COMMITTED each statement sees its own snapshot either
 # way, and BEGIN and COMMIT would be two more round trips per request.
 READ_METHODS = frozenset({"GET", "HEAD"})
-# Where get_session leaves the sessions it opened for RetryingRoute to end.
+# Where get_session leaves the sessions it opened for ApiRoute to end.
 SESSIONS_KEY = "newsgraph.sessions"
 
 
 async def get_session(request: Request) -> AsyncSession:
     """The request's session. Reads (GET, HEAD) run in autocommit mode, one statement at a
-    time; other methods in one transaction. The route (api/shared/routing.py, RetryingRoute)
+    time; other methods in one transaction. The route (api/shared/routing.py, ApiRoute)
     ends it: committed when the handler returns, before the response is sent, so a client
     never sees 2xx for a write that then fails to commit; rolled back if it raises.
 

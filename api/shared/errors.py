@@ -283,7 +283,7 @@ _QUERY_CANCELED = "57014"  # statement_timeout, or pg_cancel_backend
 async def _on_dbapi_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DBAPIError)
     sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
-    if sqlstate in CONFLICT_SQLSTATES:  # what RetryingRoute's last attempt still met
+    if sqlstate in CONFLICT_SQLSTATES:  # what ApiRoute's last attempt still met
         return _database_problem(
             request,
             error,

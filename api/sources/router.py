@@ -13,13 +13,13 @@ from api.shared.lookup import get_by_key
 from api.shared.openapi_links import create_with, created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
-from api.shared.routing import RetryingRoute
+from api.shared.routing import ApiRoute
 from api.sources import service as source_service
 from api.sources.schemas import SourceCreate, SourcePage, SourceRead, SourceUpdate
 from db.enums import SourceKind
 from db.models import Source
 
-router = APIRouter(prefix="/sources", tags=["sources"], route_class=RetryingRoute)
+router = APIRouter(prefix="/sources", tags=["sources"], route_class=ApiRoute)
 
 
 async def _source_in_path(session: SessionDep, source: str) -> Source:

@@ -13,14 +13,14 @@ from api.shared.lookup import get_by_key, id_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
-from api.shared.routing import RetryingRoute
+from api.shared.routing import ApiRoute
 from api.statements import service as statement_service
 from api.statements.presenters import statement_read, statement_summaries
 from api.statements.schemas import StatementCreate, StatementPage, StatementRead, StatementUpdate
 from db.enums import StatementKind
 from db.models import Article, Entity, Event, Statement
 
-router = APIRouter(prefix="/statements", tags=["statements"], route_class=RetryingRoute)
+router = APIRouter(prefix="/statements", tags=["statements"], route_class=ApiRoute)
 
 
 async def _statement_in_path(session: SessionDep, statement: str) -> Statement:

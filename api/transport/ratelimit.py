@@ -39,7 +39,6 @@ from typing import Any, Literal
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from redis.asyncio import ConnectionPool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -153,8 +152,11 @@ class RateLimiter:
         self.known_keys = KnownKeys(key_is_valid)
         self.per_address = Policy("address", parse_rate_limit(settings.rate_limit_per_address))
         self.per_key = Policy("key", parse_rate_limit(settings.rate_limit_per_key))
-        self._pool: ConnectionPool | None = None
+        self._pool: Any = None
         if settings.redis_url:
+            # Imported only when configured: redis-py costs each worker 7 MB.
+            from redis.asyncio import ConnectionPool
+
             self._pool = ConnectionPool.from_url(
                 settings.redis_url,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
@@ -164,7 +166,7 @@ class RateLimiter:
                 "async+" + settings.redis_url,
                 implementation="redispy",
                 key_prefix=settings.rate_limit_key_prefix,
-                connection_pool=self._pool,  # type: ignore[arg-type]  # passed to redis-py
+                connection_pool=self._pool,  # passed to redis-py
             )
             errors = self.storage.base_exceptions
             self._storage_errors: tuple[type[Exception], ...] = (
