@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from sqlalchemy.engine import URL
 
 from api.settings import Settings
 from api.shared.auth import issue_key
-from bench import corpus, floor, plans, wrk
+from bench import corpus, cost, floor, plans, wrk
 from bench.floor import Load
 from bench.scenarios import Scenario, pick
 from db import embedded, migrate
@@ -273,16 +274,61 @@ def free_port() -> int:
         return port
 
 
-def server_rss(process: subprocess.Popen[bytes]) -> list[int]:
-    """RSS of each worker (the children of uvicorn's supervisor)."""
+def _workers(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """The workers: the children of uvicorn's supervisor."""
     parent = psutil.Process(process.pid)
     # multiprocessing's resource tracker is a child too, but no worker.
-    workers = [
+    return [
         child
         for child in parent.children()
         if not any("resource_tracker" in part for part in child.cmdline())
     ] or [parent]
-    return [worker.memory_info().rss for worker in workers]
+
+
+def worker_pids(process: subprocess.Popen[bytes]) -> list[int]:
+    return [worker.pid for worker in _workers(process)]
+
+
+def server_rss(process: subprocess.Popen[bytes]) -> list[int]:
+    """RSS of each worker."""
+    return [worker.memory_info().rss for worker in _workers(process)]
+
+
+def run_figures(
+    results: list[Result], rss: list[list[int]], cpu: list[cost.CpuBeside]
+) -> cost.Measured:
+    """The medians the targets are checked against."""
+
+    def median_of(loads: list[Load], figure: Callable[[Load], float]) -> float:
+        return statistics.median(figure(load) for load in loads)
+
+    reads = [result for result in results if not result.scenario.write_every]
+    return cost.Measured(
+        to_lean={
+            r.scenario.name: statistics.median(
+                h.rate / lean.rate for h, lean in zip(r.http, r.lean, strict=True)
+            )
+            for r in results
+            if r.lean
+        },
+        to_floor={
+            r.scenario.name: statistics.median(
+                h.rate / f.rate for h, f in zip(r.http, r.floor, strict=True)
+            )
+            for r in results
+            if r.floor
+        },
+        floor_p99_ms={
+            r.scenario.name: median_of(r.floor, lambda x: x.p99_ms) for r in results if r.floor
+        },
+        p99_ms={r.scenario.name: median_of(r.http, lambda x: x.p99_ms) for r in reads if r.http},
+        floor_rate={
+            r.scenario.name: median_of(r.floor, lambda x: x.rate) for r in results if r.floor
+        },
+        non_2xx=sum(load.errors for r in results for load in r.http),
+        worker_rss_mb=max(rss[-1], default=0) / 2**20 if rss else 0.0,
+        cpu_by_id_ms=next((f.api.median_ms for f in cpu if f.scenario == "article_by_id"), None),
+    )
 
 
 def machine() -> str:
@@ -545,6 +591,7 @@ async def measure(arguments: argparse.Namespace) -> None:
     rss: list[list[int]] = []
     lean_rss: list[list[int]] = []
     started_at = int(time.time())
+    profile: str | None = None
     try:
         if raced:
             lean_process = start_lean_server(database, lean_port, settings)
@@ -620,13 +667,32 @@ async def measure(arguments: argparse.Namespace) -> None:
             rss.append(server_rss(process))
             if lean_process is not None:
                 lean_rss.append(server_rss(lean_process))
+        by_id = next((s for s in scenarios if s.name == "article_by_id"), None)
+        if by_id is not None:
+            say(f"profiling one worker under {by_id.endpoint} for {arguments.seconds:g} s")
+            profile = cost.profile_worker(
+                worker_pids(process)[0],
+                lambda: wrk.run(
+                    wrk_path,
+                    f"http://127.0.0.1:{port}",
+                    by_id.paths,
+                    connections=arguments.connections,
+                    seconds=arguments.seconds,
+                ),
+            )
     finally:
         for running in (process, lean_process):
             if running is not None:
                 running.terminate()
                 running.wait(timeout=30)
+    say("CPU per request in process, the API beside the lean reference")
+    cpu = await cost.cpu_beside_lean(settings, raced)
     text = report(
         results, imported, trap, rss, arguments, f"PostgreSQL {pg_version}", lean_rss=lean_rss
+    )
+    text += "\n" + "\n".join(
+        cost.cpu_section(cpu, profile)
+        + cost.targets_section(run_figures(results, rss, cpu), LEAN_TARGET)
     )
     arguments.out.write_text(text + kept_soak_section(arguments.out))
     say(f"wrote {arguments.out}")
