@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -592,6 +593,18 @@ async def measure(arguments: argparse.Namespace) -> None:
     lean_rss: list[list[int]] = []
     started_at = int(time.time())
     profile: str | None = None
+
+    def drive(to: int, paths: list[str], seconds: float, **options: Any) -> Load:
+        """wrk on the server listening on port `to`, at the run's concurrency."""
+        return wrk.run(
+            wrk_path,
+            f"http://127.0.0.1:{to}",
+            paths,
+            connections=arguments.connections,
+            seconds=seconds,
+            **options,
+        )
+
     try:
         if raced:
             lean_process = start_lean_server(database, lean_port, settings)
@@ -602,22 +615,14 @@ async def measure(arguments: argparse.Namespace) -> None:
         warm = [(port, scenario) for scenario in scenarios]
         warm += [(lean_port, scenario) for scenario in raced]
         for warm_port, scenario in warm:
-            wrk.run(
-                wrk_path,
-                f"http://127.0.0.1:{warm_port}",
-                scenario.paths,
-                connections=arguments.connections,
-                seconds=WARM_SECONDS,
-            )
+            drive(warm_port, scenario.paths, WARM_SECONDS)
         for round_ in range(arguments.rounds):
             for result in results:
                 scenario = result.scenario
-                http = wrk.run(
-                    wrk_path,
-                    f"http://127.0.0.1:{port}",
+                http = drive(
+                    port,
                     scenario.paths,
-                    connections=arguments.connections,
-                    seconds=arguments.seconds,
+                    arguments.seconds,
                     write_every=scenario.write_every,
                     token=token,
                     # Unique per invocation: --reuse runs must not collide with earlier slugs.
@@ -629,20 +634,8 @@ async def measure(arguments: argparse.Namespace) -> None:
                     f"p50 {ms(http.p50_ms)} ms, p99 {ms(http.p99_ms)} ms, errors {http.errors}"
                 )
                 if scenario.name in LEAN_SCENARIOS:
-                    wrk.run(
-                        wrk_path,
-                        f"http://127.0.0.1:{lean_port}",
-                        scenario.paths,
-                        connections=arguments.connections,
-                        seconds=LEAN_REWARM_SECONDS,
-                    )
-                    lean_load = wrk.run(
-                        wrk_path,
-                        f"http://127.0.0.1:{lean_port}",
-                        scenario.paths,
-                        connections=arguments.connections,
-                        seconds=arguments.seconds,
-                    )
+                    drive(lean_port, scenario.paths, LEAN_REWARM_SECONDS)
+                    lean_load = drive(lean_port, scenario.paths, arguments.seconds)
                     result.lean.append(lean_load)
                     line += (
                         f" | lean {lean_load.rate:,.0f} req/s, p99 {ms(lean_load.p99_ms)} ms, "
@@ -672,13 +665,7 @@ async def measure(arguments: argparse.Namespace) -> None:
             say(f"profiling one worker under {by_id.endpoint} for {arguments.seconds:g} s")
             profile = cost.profile_worker(
                 worker_pids(process)[0],
-                lambda: wrk.run(
-                    wrk_path,
-                    f"http://127.0.0.1:{port}",
-                    by_id.paths,
-                    connections=arguments.connections,
-                    seconds=arguments.seconds,
-                ),
+                lambda: drive(port, by_id.paths, arguments.seconds),
             )
     finally:
         for running in (process, lean_process):

@@ -71,13 +71,11 @@ async def list_entities(
     cursor: Cursor = None,
 ) -> Response:
     """Entities by name, or the best matches for `q` over names and aliases."""
-    matches = entity_service.name_matches(q) if q else None
-    keyset = keyset_for(request, entity_service.ordering(matches))
+    keyset = keyset_for(request, entity_service.ordering(bool(q)))
     after = keyset.start(cursor)
     entities, next_key = await entity_service.list_entities(
         session,
-        keyset=keyset,
-        matches=matches,
+        q=q,
         after=after,
         limit=limit,
         kind=kind,

@@ -1,15 +1,36 @@
+import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, literal, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy import delete as sa_delete
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from api.entities.schemas import EntityCreate, EntityUpdate
 from api.shared import seed_writes
-from api.shared.pagination import Keyset, SortKey, fetch_page
+from api.shared.pagination import (
+    Keyset,
+    SortKey,
+    fetch_page,
+    fetch_prepared_page,
+    page_statement,
+)
+from api.shared.rows import columns
 from api.shared.writes import refuse_if_referenced
 from db.enums import EntityKind
 from db.models import (
@@ -37,16 +58,27 @@ def _folded(column: Any) -> Any:
 NAME_ORDER = (SortKey(Entity.search_name, "str"), SortKey(Entity.id, "uuid"))
 
 
-def name_matches(q: str) -> Any:
-    """Entities whose name or any alias matches `q`, with their best score.
+# The search text of a name search, and the same with LIKE's wildcards escaped (`name_matches`).
+_Q = bindparam("q", type_=String)
+_Q_LIKE = bindparam("q_like", type_=String)
+
+
+def name_parameters(q: str) -> dict[str, str]:
+    """The values of `name_matches`' parameters for the search text `q`."""
+    # LIKE wildcards in the user's text are literal characters.
+    return {"q": q, "q_like": q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")}
+
+
+@functools.cache
+def name_matches() -> Any:
+    """Entities whose name or any alias matches the parameter `q`, with their best score
+    (`name_parameters` gives the values). Built once: every value is a parameter.
 
     A prefix of the folded (lower-cased, unaccented) name or of one of its words scores 1 plus
     its trigram word similarity; a fuzzy match (typos, word order) scores its similarity alone.
     """
-    folded_q = _folded(cast(literal(q), String))
-    # LIKE wildcards in the user's text are literal characters.
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    folded_escaped = _folded(cast(literal(escaped), String))
+    folded_q = _folded(_Q)
+    folded_escaped = _folded(_Q_LIKE)
     # The stored folded names, which the trigram indexes hold: no row folds its name again.
     labels = union_all(
         select(Entity.id.label("entity_id"), Entity.search_name.label("folded")),
@@ -66,30 +98,61 @@ def name_matches(q: str) -> Any:
     )
 
 
-def ordering(matches: Any | None) -> tuple[SortKey, ...]:
-    if matches is None:
+def ordering(q: bool) -> tuple[SortKey, ...]:
+    """Best match first with a search text, else by name."""
+    if not q:
         return NAME_ORDER
-    return (SortKey(matches.c.score, "float", True), SortKey(Entity.id, "uuid"))
+    return (SortKey(name_matches().c.score, "float", True), SortKey(Entity.id, "uuid"))
+
+
+# An entity as lists show it: every column but the stored folded name.
+SUMMARY_COLUMNS = columns(Entity.__table__, omit=("search_name",))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    q: bool
+    kind: bool
+    wikidata: bool
+    cursor: bool
+
+
+@functools.lru_cache(maxsize=64)
+def _list_statement(shape: _Shape) -> Select[Any]:
+    """The page statement for one shape of request, every value a parameter, built once."""
+    query = select(*SUMMARY_COLUMNS)
+    if shape.q:
+        matches = name_matches()
+        query = query.join(matches, matches.c.entity_id == Entity.id)
+    if shape.kind:
+        query = query.where(Entity.kind == bindparam("kind"))
+    if shape.wikidata:
+        query = query.where(Entity.external_ids.contains(bindparam("wikidata", type_=JSONB)))
+    return page_statement(query, ordering(shape.q), cursor=shape.cursor)
 
 
 async def list_entities(
     session: AsyncSession,
     *,
-    keyset: Keyset,
-    matches: Any | None,
+    q: str | None,
     after: Sequence[Any] | None,
     limit: int,
     kind: EntityKind | None = None,
     wikidata: str | None = None,
-) -> tuple[list[Entity], list[Any] | None]:
-    query = select(Entity)
-    if matches is not None:
-        query = query.join(matches, matches.c.entity_id == Entity.id)
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One page of entities in `ordering(q)`, as their columns, and the sort key of its last
+    row when more follow."""
+    shape = _Shape(
+        q=bool(q), kind=kind is not None, wikidata=wikidata is not None, cursor=after is not None
+    )
+    parameters: dict[str, Any] = name_parameters(q) if q else {}
     if kind is not None:
-        query = query.where(Entity.kind == kind)
+        parameters["kind"] = kind
     if wikidata is not None:
-        query = query.where(Entity.external_ids.contains({"wikidata": wikidata}))
-    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+        parameters["wikidata"] = {"wikidata": wikidata}
+    return await fetch_prepared_page(
+        session, _list_statement(shape), parameters, after=after, limit=limit
+    )
 
 
 async def get_aliases(

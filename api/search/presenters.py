@@ -12,12 +12,12 @@ def search_hits(rows: Sequence[Any]) -> list[SearchHit]:
     """List items for the rows of `search`."""
     return [
         SearchHit(
-            type=HitType(hit_type),
-            id=hit_id,
-            slug=slug,
-            title=title,
-            score=round(score, 6),
-            snippet=search_service.mark(snippet),
+            type=HitType(row["type"]),
+            id=row["id"],
+            slug=row["slug"],
+            title=row["title"],
+            score=round(row["score"], 6),
+            snippet=search_service.mark(row["snippet"]),
         )
-        for hit_type, hit_id, slug, title, score, snippet in rows
+        for row in rows
     ]

@@ -31,11 +31,11 @@ async def search(
     and articles (full text). Each hit says its type, its score and a highlighted snippet.
     Articles are ranked among the 1,000 newest that match: a word found in most of the
     archive still answers in milliseconds, with the recent coverage first."""
-    hits = search_service.hits(q, type or list(HitType))
-    keyset = keyset_for(request, search_service.ordering(hits))
+    types = type or list(HitType)
+    keyset = keyset_for(request, search_service.ordering(types))
     after = keyset.start(cursor)
     rows, next_key = await search_service.search(
-        session, hits=hits, q=q, keyset=keyset, after=after, limit=limit
+        session, q=q, types=types, after=after, limit=limit
     )
     items = search_hits(rows)
     return page_response(request, SearchPage, items, keyset, next_key)

@@ -6,17 +6,31 @@ the rest by full text. Scores are put on one scale: a full-text rank is squashed
 prefix, its similarity alone otherwise, so an exact name outranks a passing mention.
 """
 
+import functools
 import html
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Select, case, cast, func, literal, literal_column, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import service as article_service
-from api.entities.service import name_matches
+from api.entities.service import name_matches, name_parameters
 from api.search.schemas import HitType
-from api.shared.pagination import Keyset, SortKey, fetch_page
+from api.shared.pagination import SortKey, fetch_prepared_page, page_statement
 from db.models import Article, Dispute, Entity, Event
 
 # Control characters cannot occur in stored text, so they mark matches unambiguously until the
@@ -40,12 +54,23 @@ def _headline(document: Any, query: Any) -> Any:
     return func.ts_headline("english", document, query, _HEADLINE_OPTIONS)
 
 
-def hits(q: str, types: Sequence[HitType]) -> Any:
-    """Every match with its score; snippets are made for the page only (`snippet`)."""
-    query = func.websearch_to_tsquery("english", q)
+# The search text, the parameter `q` of every statement here (and of `name_matches`).
+_QUERY = func.websearch_to_tsquery("english", bindparam("q", type_=String))
+
+
+def _kinds(types: Sequence[HitType]) -> tuple[HitType, ...]:
+    """The kinds of hit asked for, in one order: one statement per set of kinds."""
+    return tuple(sorted(set(types or HitType), key=list(HitType).index))
+
+
+@functools.lru_cache(maxsize=32)
+def hits(types: tuple[HitType, ...]) -> Any:
+    """Every match with its score; snippets are made for the page only (`snippet`). Built once
+    per set of kinds: the search text is a parameter."""
+    query = _QUERY
     parts = []
     if HitType.ENTITY in types:
-        matches = name_matches(q)
+        matches = name_matches()
         parts.append(
             select(
                 literal(HitType.ENTITY.value).label("type"),
@@ -79,7 +104,7 @@ def hits(q: str, types: Sequence[HitType]) -> Any:
         recent = article_service.newest_matches(
             [Article.search_vector.op("@@")(query)],
             [Article.id, Article.slug, Article.headline, Article.search_vector],
-            article_service.RANKED_ARTICLES,
+            bindparam("ranked", type_=Integer),
         ).subquery("recent_matches")
         # Ranked above the limit: only the newest RANKED_ARTICLES matches are ranked.
         ranked = _ranked(
@@ -103,11 +128,11 @@ def hits(q: str, types: Sequence[HitType]) -> Any:
     return union_all(*parts).subquery("hits")
 
 
-def snippet(hits: Any, q: str) -> Any:
+def snippet(hits: Any) -> Any:
     """The hit's highlighted snippet. It sits in the outer select list, which PostgreSQL
     evaluates after the sort and limit: ts_headline runs for the page's rows, not for every
     match (thousands of article bodies for a common word)."""
-    query = func.websearch_to_tsquery("english", q)
+    query = _QUERY
 
     def of(model: Any, text: Any) -> Any:
         return select(text).where(model.id == hits.c.id).scalar_subquery()
@@ -132,30 +157,40 @@ def snippet(hits: Any, q: str) -> Any:
     ).label("snippet")
 
 
-def ordering(hits: Any) -> tuple[SortKey, ...]:
+def ordering(types: Sequence[HitType]) -> tuple[SortKey, ...]:
+    found = hits(_kinds(types))
     return (
-        SortKey(hits.c.score, "float", True),
-        SortKey(hits.c.type, "str"),
-        SortKey(hits.c.id, "uuid"),
+        SortKey(found.c.score, "float", True),
+        SortKey(found.c.type, "str"),
+        SortKey(found.c.id, "uuid"),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _page_statement(types: tuple[HitType, ...], cursor: bool) -> Select[Any]:
+    found = hits(types)
+    query = select(
+        found.c.type, found.c.id, found.c.slug, found.c.title, found.c.score, snippet(found)
+    )
+    return page_statement(query, ordering(types), cursor=cursor)
 
 
 async def search(
     session: AsyncSession,
     *,
-    hits: Any,
     q: str,
-    keyset: Keyset,
+    types: Sequence[HitType],
     after: Sequence[Any] | None,
     limit: int,
-) -> tuple[list[Any], list[Any] | None]:
-    query = select(
-        hits.c.type, hits.c.id, hits.c.slug, hits.c.title, hits.c.score, snippet(hits, q)
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One page of hits in `ordering(types)`: type, id, slug, title, score and snippet."""
+    kinds = _kinds(types)
+    parameters: dict[str, Any] = name_parameters(q)
+    if HitType.ARTICLE in kinds:
+        parameters["ranked"] = article_service.RANKED_ARTICLES
+    return await fetch_prepared_page(
+        session, _page_statement(kinds, after is not None), parameters, after=after, limit=limit
     )
-    rows, next_key = await fetch_page(
-        session, query, keyset=keyset, after=after, limit=limit, whole_rows=True
-    )
-    return rows, next_key
 
 
 def mark(snippet: str) -> str:

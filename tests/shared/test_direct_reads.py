@@ -18,7 +18,7 @@ from api.main import create_app
 from api.settings import Settings
 from api.shared import rows
 from api.shared.deps import get_session
-from db.enums import ParticipantRole
+from db.enums import EntityKind, ParticipantRole
 from db.session import create_engine
 from tests.support.clients import client_for
 from tests.support.database import connect, counting_statements, migrated_database
@@ -43,7 +43,8 @@ async def url() -> str:
     async with AsyncSession(engine, expire_on_commit=False) as session:
         source = await make_source(session)
         hub = await make_entity(session, "hub", "Hub")
-        other = await make_entity(session, "other", "Other Place")
+        other = await make_entity(session, "other", "Other Place", EntityKind.TERRITORY)
+        other.external_ids = {"wikidata": "Q17"}
         for day in range(1, 26):
             article = await make_article(
                 session,
@@ -74,6 +75,10 @@ PATHS = [
     "/v1/articles?entity=hub&entity=other",
     "/v1/articles?q=met&limit=4",
     "/v1/entities?q=hub",
+    "/v1/entities?q=oth&kind=territory",
+    "/v1/entities?limit=1",
+    "/v1/entities?wikidata=Q17",
+    "/v1/entities?q=h_b%25",
     "/v1/entities/hub",
     "/v1/entities/hub/articles?limit=3",
     "/v1/entities/hub/related",
@@ -81,6 +86,7 @@ PATHS = [
     "/v1/events?participant=hub&from=2019&to=2020",
     "/v1/disputes/main/timeline",
     "/v1/search?q=hub",
+    "/v1/search?q=met&type=article&type=entity&limit=3",
 ]
 
 
