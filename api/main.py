@@ -26,7 +26,7 @@ from api.export.stream import ExportSlots
 from api.health.router import router as health_router
 from api.search.router import router as search_router
 from api.settings import Settings, get_settings
-from api.shared import concurrency, errors, params
+from api.shared import concurrency, errors, fastapi_speedups, params
 from api.shared.auth import key_is_valid, read_access
 from api.shared.rows import ReadSession
 from api.sources.router import router as sources_router
@@ -71,6 +71,7 @@ _V1_ROUTERS = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    fastapi_speedups.install()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; `newsgraph serve` starts a database for you")
     app = FastAPI(
