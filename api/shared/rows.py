@@ -97,8 +97,10 @@ class _Compiled:
     processors: Mapping[str, Callable[[Any], Any]]
 
 
-# Statements are built once (at import, or once per shape of request), so this stays small.
-_COMPILED: dict[tuple[int, int], _Compiled | None] = {}
+# Statements are built once (at import, or once per shape of request: the contract of this
+# module), so this stays small. Each entry keeps its statement alive, so that no other
+# statement can be created at the same id while the entry is there.
+_COMPILED: dict[tuple[int, int], tuple[Executable, _Compiled | None]] = {}
 _COMPILED_MAX = 4096
 
 
@@ -107,7 +109,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled | None:
     expanded at execution, such as `IN` over a list): those take the ORM path."""
     key = (id(statement), id(dialect))
     if key in _COMPILED:
-        return _COMPILED[key]
+        return _COMPILED[key][1]
     assert isinstance(statement, ClauseElement)
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
@@ -126,8 +128,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled | None:
         )
     if len(_COMPILED) >= _COMPILED_MAX:
         _COMPILED.clear()
-    # The statement is kept alive by the entry's compiled form, so its id is not reused.
-    _COMPILED[key] = direct
+    _COMPILED[key] = (statement, direct)
     return direct
 
 
