@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Float,
     Integer,
     Select,
     String,
@@ -89,7 +90,10 @@ def name_matches() -> Any:
         literal("% ").concat(folded_escaped).concat("%"), escape="\\"
     )
     similarity = func.word_similarity(folded_q, labels.c.folded)
-    score = func.max(cast(prefix, Integer) + similarity)
+    # Typed as the float it is (integer + real): typed by its left operand, the score was an
+    # Integer to SQLAlchemy, and a cursor's fractional score went to the database cast to an
+    # integer (1.8 -> 1), so the next page skipped every match scoring between the two.
+    score = func.max(cast(prefix, Integer) + similarity, type_=Float)
     return (
         select(labels.c.entity_id, score.label("score"))
         .where(prefix | folded_q.op("<%")(labels.c.folded))

@@ -140,3 +140,39 @@ async def test_missing_entity_is_a_404(client: AsyncClient) -> None:
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+async def test_search_pages_walk_the_matches_best_first_without_gaps(
+    session: AsyncSession, client: AsyncClient
+) -> None:
+    """Each page is cut from the matches before their entities are read: paged by two, the
+    matches come in the order of one long page, none twice, none left out."""
+    names = [
+        "Fort",
+        "Fort William",
+        "Old Fort Road",
+        "Fortaleza",
+        "Fort Worth Bay",
+        "Fortuna Heights",
+        "New Fortress",
+        "Fortitude Valley",
+    ]
+    for number, name in enumerate(names):
+        await make_entity(session, f"fort-{number}", name, EntityKind.PLACE)
+    await make_entity(session, "elsewhere", "Elsewhere")
+
+    whole = await client.get("/v1/entities", params={"q": "fort", "limit": 100})
+    expected = [item["slug"] for item in whole.json()["items"]]
+    paged: list[str] = []
+    params: dict[str, str | int] = {"q": "fort", "limit": 2}
+    for _ in range(len(expected)):  # bounded: a wrong cursor must not loop forever
+        page = (await client.get("/v1/entities", params=params)).json()
+        paged += [item["slug"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+
+    assert len(expected) >= 7
+    assert "elsewhere" not in expected
+    assert set(expected[:2]) <= {"fort-0", "fort-1", "fort-2", "fort-4"}  # whole words first
+    assert paged == expected
