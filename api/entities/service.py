@@ -30,6 +30,7 @@ from api.shared.pagination import (
     fetch_page,
     fetch_prepared_page,
     page_statement,
+    sort_columns,
 )
 from api.shared.rows import columns
 from api.shared.writes import refuse_if_referenced
@@ -124,6 +125,8 @@ class _Shape:
 @functools.lru_cache(maxsize=64)
 def _list_statement(shape: _Shape) -> Select[Any]:
     """The page statement for one shape of request, every value a parameter, built once."""
+    if shape.q and not (shape.kind or shape.wikidata):
+        return _best_matches_statement(cursor=shape.cursor)
     query = select(*SUMMARY_COLUMNS)
     if shape.q:
         matches = name_matches()
@@ -133,6 +136,25 @@ def _list_statement(shape: _Shape) -> Select[Any]:
     if shape.wikidata:
         query = query.where(Entity.external_ids.contains(bindparam("wikidata", type_=JSONB)))
     return page_statement(query, ordering(shape.q), cursor=shape.cursor)
+
+
+def _best_matches_statement(*, cursor: bool) -> Select[Any]:
+    """A page of name matches with no other filter: the page is cut from the matches first,
+    and only its entities are read. Joined before the cut, a common word ("Fort": 931 names
+    and aliases, 495 entities) made PostgreSQL read and hash every entity (21,000 at the
+    100k corpus), half of the statement's time. Same order, same keys, same cursors."""
+    matches = name_matches()
+    best = page_statement(
+        select(matches.c.entity_id),
+        (SortKey(matches.c.score, "float", True), SortKey(matches.c.entity_id, "uuid")),
+        cursor=cursor,
+    ).subquery("best")
+    score, entity_id = sort_columns(best, 2)
+    return (
+        select(*SUMMARY_COLUMNS, score, entity_id)
+        .join(best, best.c.entity_id == Entity.id)
+        .order_by(score.desc(), entity_id)
+    )
 
 
 async def list_entities(

@@ -18,7 +18,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, bindparam, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared import rows
@@ -240,6 +240,12 @@ def page_statement(query: Select[Any], keys: Sequence[SortKey], *, cursor: bool)
     return ordered.add_columns(
         *(key.expression.label(f"{_SORT}.{position}") for position, key in enumerate(keys))
     )
+
+
+def sort_columns(page: Subquery, keys: int) -> list[ColumnElement[Any]]:
+    """The `keys` sort-key columns of a `page_statement` used as a subquery, in order: an
+    outer statement that selects them (and orders by them) is a page statement too."""
+    return [page.c[f"{_SORT}.{position}"] for position in range(keys)]
 
 
 async def fetch_prepared_page(
