@@ -201,16 +201,11 @@ async def get_timeline(
 
 # -- writes: through the seed planner, as api.entities.service explains ---------------------
 
-# The parts a PATCH can replace: (field, table, parent column, evidence column).
+# The parts a PATCH can replace: (field, parent column, evidence column).
 _PARTS = (
-    ("parties", "dispute_party", DisputeParty.dispute_id, Evidence.dispute_party_id),
-    (
-        "territories",
-        "dispute_territory",
-        DisputeTerritory.dispute_id,
-        Evidence.dispute_territory_id,
-    ),
-    ("events", "dispute_event", DisputeEvent.dispute_id, Evidence.dispute_event_id),
+    ("parties", DisputeParty.dispute_id, Evidence.dispute_party_id),
+    ("territories", DisputeTerritory.dispute_id, Evidence.dispute_territory_id),
+    ("events", DisputeEvent.dispute_id, Evidence.dispute_event_id),
 )
 
 
@@ -240,11 +235,9 @@ async def update_dispute(
     } | changes
     seed = seed_writes.validate_seed(DisputeSeed, values)
     replacing: dict[str, set[uuid.UUID]] = {"evidence": replacing_evidence}
-    for field, table, parent, evidence_column in _PARTS:
+    for field, parent, evidence_column in _PARTS:
         if field in changes:
-            ids = await seed_writes.ids_where(session, parent, dispute.id)
-            replacing[table] = ids
-            replacing["evidence"] |= await seed_writes.evidence_of(session, evidence_column, ids)
+            await seed_writes.replace_part(session, replacing, parent, dispute.id, evidence_column)
     await seed_writes.update_from_seed(
         session,
         dispute,

@@ -306,16 +306,12 @@ async def update_entity(session: AsyncSession, *, entity: Entity, data: EntityUp
     seed = seed_writes.validate_seed(EntitySeed, values)
     replacing: dict[str, set[uuid.UUID]] = {"evidence": replacing_evidence}
     if "aliases" in changes:
-        aliases = await seed_writes.ids_where(session, EntityAlias.entity_id, entity.id)
-        replacing["entity_alias"] = aliases
-        replacing["evidence"] |= await seed_writes.evidence_of(
-            session, Evidence.entity_alias_id, aliases
+        await seed_writes.replace_part(
+            session, replacing, EntityAlias.entity_id, entity.id, Evidence.entity_alias_id
         )
     if "relations" in changes:
-        relations = await seed_writes.ids_where(session, EntityRelation.subject_id, entity.id)
-        replacing["entity_relation"] = relations
-        replacing["evidence"] |= await seed_writes.evidence_of(
-            session, Evidence.entity_relation_id, relations
+        await seed_writes.replace_part(
+            session, replacing, EntityRelation.subject_id, entity.id, Evidence.entity_relation_id
         )
     await seed_writes.update_from_seed(
         session,

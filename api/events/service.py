@@ -364,10 +364,8 @@ async def update_event(session: AsyncSession, *, event: Event, data: EventUpdate
     seed = seed_writes.validate_seed(EventSeed, values)
     replacing: dict[str, set[uuid.UUID]] = {"evidence": replacing_evidence}
     if "participants" in changes:
-        participants = await seed_writes.ids_where(session, EventParticipant.event_id, event.id)
-        replacing["event_participant"] = participants
-        replacing["evidence"] |= await seed_writes.evidence_of(
-            session, Evidence.event_participant_id, participants
+        await seed_writes.replace_part(
+            session, replacing, EventParticipant.event_id, event.id, Evidence.event_participant_id
         )
     if seed.parent is not None and seed.parent != seed.slug:
         await _refuse_parent_loop(session, event, slug=seed.slug, parent=seed.parent)

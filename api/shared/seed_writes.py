@@ -143,5 +143,20 @@ async def evidence_of(session: AsyncSession, column: Any, ids: set[uuid.UUID]) -
     return set((await session.scalars(select(Evidence.id).where(column.in_(ids)))).all())
 
 
+async def replace_part(
+    session: AsyncSession,
+    replacing: dict[str, set[uuid.UUID]],
+    parent: Any,
+    parent_id: uuid.UUID,
+    evidence: Any,
+) -> None:
+    """Mark a part a PATCH sends whole (`parent`'s table: its rows whose `parent` is
+    `parent_id`) as replaced in `replacing`, with the evidence that cites those rows
+    (`evidence`, the evidence column pointing at them)."""
+    ids = await ids_where(session, parent, parent_id)
+    replacing[parent.class_.__tablename__] = ids
+    replacing.setdefault("evidence", set()).update(await evidence_of(session, evidence, ids))
+
+
 async def count(session: AsyncSession, model: Any, where: Any) -> int:
     return int(await session.scalar(select(func.count()).select_from(model).where(where)) or 0)
