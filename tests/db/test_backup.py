@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +42,7 @@ from db.session import async_url, create_engine, create_sessionmaker
 from seeds.files import default_seed_paths
 from seeds.loader import load_seeds
 from tests.support.database import fresh_database, migrated_database
-from tests.support.private_postgres import PrivatePostgres
+from tests.support.private_postgres import PrivatePostgres, private_postgres_in_temp
 
 pytestmark = pytest.mark.process  # pg_dump, pg_restore and psql; a cluster of its own
 
@@ -492,15 +491,8 @@ async def test_the_wheels_tools_work_on_every_server(
 
 @pytest.fixture(scope="module")
 def other_server() -> Iterator[PrivatePostgres]:
-    # Outside pytest's basetemp, whose permissions a later session tightens (the server runs
-    # as its own system user when the tests run as root).
-    home = Path(tempfile.mkdtemp(prefix="newsgraph-backup-"))
-    server = PrivatePostgres(home / "pgdata")
-    try:
+    with private_postgres_in_temp("newsgraph-backup-") as server:
         yield server
-    finally:
-        server.close()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 async def test_a_backup_restores_into_another_server(

@@ -4,9 +4,7 @@ problem+json carrying Retry-After (never a 500, never a hang), and the same app 
 itself once the database is back."""
 
 import asyncio
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -27,7 +25,7 @@ from db.enums import ApiKeyScope
 from tests.support.clients import bearer, client_for
 from tests.support.database import run_migration
 from tests.support.live_server import LiveServer
-from tests.support.private_postgres import PrivatePostgres
+from tests.support.private_postgres import PrivatePostgres, private_postgres_in_temp
 
 # Bounds that mean "did not hang", far above what the tests measure (a few milliseconds for a
 # stopped database, the configured timeout for the others).
@@ -38,15 +36,8 @@ NEW_SOURCE = {"slug": "fault-gazette", "name": "Fault Gazette", "kind": "newspap
 
 @pytest.fixture(scope="module")
 def private_postgres() -> Iterator[PrivatePostgres]:
-    # Outside pytest's basetemp: pytest tightens that directory's permissions when another
-    # session starts, which would lock the server's own system user out of its data.
-    home = Path(tempfile.mkdtemp(prefix="newsgraph-faults-"))
-    server = PrivatePostgres(home / "pgdata")
-    try:
+    with private_postgres_in_temp("newsgraph-faults-") as server:
         yield server
-    finally:
-        server.close()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,11 @@ run as root); `stop` and `start` use the wheel's pg_ctl as that same user. The s
 a Unix socket in a directory derived from its data directory, so its URL survives a restart.
 """
 
+import shutil
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -37,3 +41,17 @@ class PrivatePostgres:
 
     def _pg_ctl(self, *arguments: str) -> None:
         pg_ctl(list(arguments), pgdata=self._server.pgdata, user=self._server.system_user)
+
+
+@contextmanager
+def private_postgres_in_temp(prefix: str) -> Iterator[PrivatePostgres]:
+    """A PrivatePostgres in a directory of its own, removed afterwards. Outside pytest's
+    basetemp: pytest tightens that directory's permissions when another session starts, which
+    would lock the server's own system user (the tests run as root) out of its data."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    server = PrivatePostgres(home / "pgdata")
+    try:
+        yield server
+    finally:
+        server.close()
+        shutil.rmtree(home, ignore_errors=True)
