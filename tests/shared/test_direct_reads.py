@@ -4,6 +4,7 @@ statement fails or is cancelled half-way."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -151,51 +152,63 @@ async def test_a_statement_timeout_is_the_error_sqlalchemy_raises(url: str) -> N
         await engine.dispose()
 
 
-async def test_a_connection_lost_mid_statement_is_invalidated_not_reused(url: str) -> None:
+@dataclass
+class Sleeping:
+    """A direct read running `pg_sleep(5)` on the one connection of `engine`'s pool, with
+    another connection (`observer`) to watch and disturb it from outside."""
+
+    engine: AsyncEngine
+    observer: asyncpg.Connection
+    statement: asyncio.Task[list[dict[str, object]]]
+
+    async def read_now(self) -> list[dict[str, object]]:
+        return await rows.fetch(_read_session(self.engine), select(func.now().label("now")))
+
+
+@pytest.fixture
+async def sleeping(url: str) -> AsyncIterator[Sleeping]:
     engine = create_engine(url, pool_size=1, max_overflow=0)
     observer = await connect(url)
+    statement = asyncio.create_task(rows.fetch(_read_session(engine), select(func.pg_sleep(5))))
     try:
-        sleeping = asyncio.create_task(rows.fetch(_read_session(engine), select(func.pg_sleep(5))))
         await _wait_for_sleep(observer)
-        await observer.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = 'newsgraph'"
-            " AND query LIKE '%pg_sleep%'"
-            " AND pid <> pg_backend_pid()"
-        )
-        with pytest.raises(DBAPIError) as raised:
-            await sleeping
-        assert raised.value.connection_invalidated
-        # The one pooled connection was replaced: the next read works.
-        found = await rows.fetch(_read_session(engine), select(func.now().label("now")))
-        assert len(found) == 1
+        yield Sleeping(engine, observer, statement)
     finally:
+        statement.cancel()
+        await asyncio.gather(statement, return_exceptions=True)
         await observer.close()
         await engine.dispose()
 
 
-async def test_a_cancelled_statement_leaves_its_connection_clean(url: str) -> None:
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    observer = await connect(url)
-    try:
-        sleeping = asyncio.create_task(rows.fetch(_read_session(engine), select(func.pg_sleep(5))))
-        await _wait_for_sleep(observer)
-        sleeping.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await sleeping
-        # The pool's one connection serves the next reads, none of them inside a transaction.
-        for _ in range(5):
-            found = await rows.fetch(_read_session(engine), select(func.now().label("now")))
-            assert len(found) == 1
-        idle = await observer.fetchval(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = 'newsgraph'"
-            " AND state = 'idle in transaction'"
-        )
-        assert idle == 0
-    finally:
-        await observer.close()
-        await engine.dispose()
+async def test_a_connection_lost_mid_statement_is_invalidated_not_reused(
+    sleeping: Sleeping,
+) -> None:
+    await sleeping.observer.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name = 'newsgraph'"
+        " AND query LIKE '%pg_sleep%'"
+        " AND pid <> pg_backend_pid()"
+    )
+    with pytest.raises(DBAPIError) as raised:
+        await sleeping.statement
+    assert raised.value.connection_invalidated
+    # The one pooled connection was replaced: the next read works.
+    assert len(await sleeping.read_now()) == 1
+
+
+async def test_a_cancelled_statement_leaves_its_connection_clean(sleeping: Sleeping) -> None:
+    sleeping.statement.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sleeping.statement
+    # The pool's one connection serves the next reads, none of them inside a transaction.
+    for _ in range(5):
+        assert len(await sleeping.read_now()) == 1
+    idle = await sleeping.observer.fetchval(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name = 'newsgraph'"
+        " AND state = 'idle in transaction'"
+    )
+    assert idle == 0
 
 
 async def test_a_read_mixing_orm_and_direct_statements_holds_one_connection(url: str) -> None:
