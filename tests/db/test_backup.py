@@ -38,6 +38,7 @@ from db.bulk import import_ndjson
 from db.database import drop_database
 from db.enums import ApiKeyScope
 from db.migrate import head_revision
+from db.planner import WORD_SIMILARITY_COST
 from db.session import async_url, create_engine, create_sessionmaker
 from seeds.files import default_seed_paths
 from seeds.loader import load_seeds
@@ -238,6 +239,10 @@ async def test_a_restore_reproduces_the_source_table_by_table(
         assert await connection.fetchval(
             "SELECT count(*) FROM entity WHERE description = $1", AWKWARD
         )
+        # pg_dump never holds an extension function's cost: the restore sets it again.
+        assert await connection.fetchval(
+            "SELECT procost FROM pg_proc WHERE proname = 'word_similarity_op'"
+        ) == float(WORD_SIMILARITY_COST)
     finally:
         await connection.close()
     assert await schema_of(url) == await schema_of(source_url)
