@@ -146,7 +146,7 @@ async def test_mentions_cover_every_occurrence_with_exact_offsets(seeded: AsyncS
         "hokkaido": 2,
         "north-korea": 2,
         "japan-ministry-of-foreign-affairs": 3,
-        "southern-kuril-islands": 6,
+        "disputed-kuril-islands": 6,
         "shikotan": 1,
         "habomai-islands": 1,
     }
@@ -161,9 +161,9 @@ async def test_mentions_cover_every_occurrence_with_exact_offsets(seeded: AsyncS
         ("tokyo", "Tokyo", 703, 708),
         ("japan", "Tokyo", 703, 708),
         ("soviet-union", "Soviet Union", 680, 692),
-        ("southern-kuril-islands", "Northern Territories", 759, 779),
-        ("southern-kuril-islands", "Southern Kurils", 933, 948),
-        ("southern-kuril-islands", "the four islands", 1159, 1175),
+        ("disputed-kuril-islands", "Northern Territories", 759, 779),
+        ("disputed-kuril-islands", "Southern Kurils", 933, 948),
+        ("disputed-kuril-islands", "the four islands", 1159, 1175),
         ("shikotan", "Shikotan", 1178, 1186),
         ("habomai-islands", "Habomai islet group", 1195, 1214),
         ("japan-ministry-of-foreign-affairs", "Foreign Ministry", 1400, 1416),
@@ -194,7 +194,7 @@ async def test_mentions_cover_every_occurrence_with_exact_offsets(seeded: AsyncS
          date(1945, 12, 31), "year", None),
         ("japan-surrenders-1945", "RETREAT", "disarm", "asserted", "1945", date(1945, 1, 1),
          date(1945, 12, 31), "year", "end-of-world-war-ii"),
-        ("soviet-seizure-of-southern-kuril-islands", "COERCE", "seize", "asserted", "1945",
+        ("soviet-seizure-of-disputed-kuril-islands", "COERCE", "seize", "asserted", "1945",
          date(1945, 1, 1), date(1945, 12, 31), "year", None),
         ("japan-russia-peace-treaty-not-signed", "SUPPORT", None, "negated", "1945/2021-10-07",
          date(1945, 1, 1), date(2021, 10, 7), "year", None),
@@ -277,7 +277,7 @@ async def test_abduction_and_seizure_participants(seeded: AsyncSession) -> None:
                 Event.slug.in_(
                     [
                         "north-korean-abductions-of-japanese-nationals",
-                        "soviet-seizure-of-southern-kuril-islands",
+                        "soviet-seizure-of-disputed-kuril-islands",
                         "kishida-asks-russia-to-help-resolve-abductions",
                     ]
                 )
@@ -290,9 +290,9 @@ async def test_abduction_and_seizure_participants(seeded: AsyncSession) -> None:
         ("kishida-asks-russia-to-help-resolve-abductions", "russia", "recipient"),
         ("north-korean-abductions-of-japanese-nationals", "japan", "recipient"),
         ("north-korean-abductions-of-japanese-nationals", "north-korea", "actor"),
-        ("soviet-seizure-of-southern-kuril-islands", "japan", "recipient"),
-        ("soviet-seizure-of-southern-kuril-islands", "southern-kuril-islands", "subject"),
-        ("soviet-seizure-of-southern-kuril-islands", "soviet-union", "actor"),
+        ("soviet-seizure-of-disputed-kuril-islands", "disputed-kuril-islands", "subject"),
+        ("soviet-seizure-of-disputed-kuril-islands", "japan", "recipient"),
+        ("soviet-seizure-of-disputed-kuril-islands", "soviet-union", "actor"),
     ]
 
 
@@ -390,6 +390,10 @@ async def test_aliases_say_whose_name_they_are(seeded: AsyncSession) -> None:
     ).all()
 
     assert sorted(rows) == [
+        ("disputed-kuril-islands", "Northern Territories", "en", "japan"),
+        ("disputed-kuril-islands", "Southern Kurils", "en", "russia"),
+        ("disputed-kuril-islands", "Южные Курилы", "ru", "russia"),
+        ("disputed-kuril-islands", "北方領土", "ja", "japan"),
         ("habomai-islands", "歯舞群島", "ja", "japan"),
         ("iturup", "Etorofu", "en", "japan"),
         ("iturup", "Iturup", "en", "russia"),
@@ -401,10 +405,6 @@ async def test_aliases_say_whose_name_they_are(seeded: AsyncSession) -> None:
         ("kunashir", "国後島", "ja", "japan"),
         ("shikotan", "Шикотан", "ru", "russia"),
         ("shikotan", "色丹島", "ja", "japan"),
-        ("southern-kuril-islands", "Northern Territories", "en", "japan"),
-        ("southern-kuril-islands", "Southern Kurils", "en", "russia"),
-        ("southern-kuril-islands", "Южные Курилы", "ru", "russia"),
-        ("southern-kuril-islands", "北方領土", "ja", "japan"),
     ]
     assert northern_territories == [
         ("used_by", "Japan, which calls them the Northern Territories", False)
@@ -457,10 +457,10 @@ async def test_relations_and_their_time_bounds(seeded: AsyncSession) -> None:
         None,
     )
     for island in ("iturup", "kunashir", "shikotan", "habomai-islands"):
-        assert (island, "part_of", "southern-kuril-islands", None) in relations
+        assert (island, "part_of", "disputed-kuril-islands", None) in relations
         assert relations[(island, "administered_by", "russia", None)][0] == "1991-12-26/.."
         assert (island, "claimed_by", "japan", None) in relations
-    assert relations[("southern-kuril-islands", "administered_by", "soviet-union", None)] == (
+    assert relations[("disputed-kuril-islands", "administered_by", "soviet-union", None)] == (
         "1945/1991-12-26",
         date(1945, 1, 1),
         date(1991, 12, 26),
@@ -532,14 +532,14 @@ async def test_kuril_islands_dispute_parties_territories_and_timeline(
         ),
     ]
     assert sorted(territories) == [
+        ("disputed-kuril-islands", "russia", "japan"),
         ("habomai-islands", "russia", "japan"),
         ("iturup", "russia", "japan"),
         ("kunashir", "russia", "japan"),
         ("shikotan", "russia", "japan"),
-        ("southern-kuril-islands", "russia", "japan"),
     ]
     assert timeline == [
-        ("soviet-seizure-of-southern-kuril-islands", "origin", date(1945, 1, 1)),
+        ("soviet-seizure-of-disputed-kuril-islands", "origin", date(1945, 1, 1)),
         ("japan-russia-peace-treaty-not-signed", "background", date(1945, 1, 1)),
         ("soviet-japanese-joint-declaration-1956", "agreement", date(1956, 1, 1)),
         (CALL, "negotiation", date(2021, 10, 7)),
@@ -585,9 +585,9 @@ async def test_every_cited_span_matches_the_article_body(seeded: AsyncSession) -
         select(text("count(*)")).select_from(Evidence).where(Evidence.editorial)
     )
 
-    assert len(rows) == 133
+    assert len(rows) == 134
     assert [quote for body, start, end, quote in rows if body[start:end] != quote] == []
-    assert editorial == 71
+    assert editorial == 74
 
 
 @pytest.mark.parametrize(

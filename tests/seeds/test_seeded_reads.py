@@ -25,8 +25,8 @@ async def _slugs(client: AsyncClient, path: str, **params: object) -> list[str]:
 @pytest.mark.parametrize(
     ("q", "best"),
     [
-        ("kurils", "southern-kuril-islands"),
-        ("Northern Territories", "southern-kuril-islands"),
+        ("kurils", "disputed-kuril-islands"),
+        ("Northern Territories", "disputed-kuril-islands"),
         ("habomai", "habomai-islands"),
         ("Putin", "vladimir-putin"),
         ("Kishida Fumio", "fumio-kishida"),
@@ -48,7 +48,7 @@ async def test_article_includes_the_events_it_reports_in_time_order(client: Asyn
     assert events[:3] == [
         ("end-of-world-war-ii", "1945"),
         ("japan-surrenders-1945", "1945"),
-        ("soviet-seizure-of-southern-kuril-islands", "1945"),
+        ("soviet-seizure-of-disputed-kuril-islands", "1945"),
     ]
     assert ("north-korean-abductions-of-japanese-nationals", "197X/198X") in events
     # The call and what happened in it, last: the same day, in no particular order.
@@ -111,9 +111,9 @@ async def test_entity_articles_events_and_related(client: AsyncClient) -> None:
     ]
     # Every entity named in the article comes along once, alphabetically for equal counts.
     assert [(r["entity"]["name"], r["articles"]) for r in related][:3] == [
+        ("Disputed Kuril Islands", 1),
         ("Habomai Islands", 1),
         ("Hokkaido", 1),
-        ("Japan", 1),
     ]
     assert "fumio-kishida" not in [r["entity"]["slug"] for r in related]
 
@@ -146,7 +146,7 @@ async def test_related_pages_without_gaps(client: AsyncClient) -> None:
 async def test_the_dispute_timeline_runs_from_seizure_to_the_call(client: AsyncClient) -> None:
     timeline = await _slugs(client, "/v1/disputes/kuril-islands-dispute/timeline")
 
-    assert timeline.index("soviet-seizure-of-southern-kuril-islands") < timeline.index(
+    assert timeline.index("soviet-seizure-of-disputed-kuril-islands") < timeline.index(
         "soviet-japanese-joint-declaration-1956"
     )
     assert timeline.index("soviet-japanese-joint-declaration-1956") < timeline.index(
@@ -157,10 +157,10 @@ async def test_the_dispute_timeline_runs_from_seizure_to_the_call(client: AsyncC
 @pytest.mark.usefixtures("seeded")
 async def test_point_of_view_names_the_islands(client: AsyncClient) -> None:
     japan = (
-        await client.get("/v1/entities/southern-kuril-islands", params={"pov": "japan"})
+        await client.get("/v1/entities/disputed-kuril-islands", params={"pov": "japan"})
     ).json()
     russia = (
-        await client.get("/v1/entities/southern-kuril-islands", params={"pov": "russia"})
+        await client.get("/v1/entities/disputed-kuril-islands", params={"pov": "russia"})
     ).json()
 
     assert japan["name"] == "Northern Territories"
