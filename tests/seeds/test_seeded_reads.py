@@ -156,15 +156,55 @@ async def test_the_dispute_timeline_runs_from_seizure_to_the_call(client: AsyncC
 
 @pytest.mark.usefixtures("seeded")
 async def test_point_of_view_names_the_islands(client: AsyncClient) -> None:
+    canonical = (await client.get("/v1/entities/disputed-kuril-islands")).json()
     japan = (
         await client.get("/v1/entities/disputed-kuril-islands", params={"pov": "japan"})
     ).json()
     russia = (
         await client.get("/v1/entities/disputed-kuril-islands", params={"pov": "russia"})
     ).json()
+    dispute = (
+        await client.get("/v1/disputes/kuril-islands-dispute", params={"pov": "russia"})
+    ).json()
 
+    # Neither side's name unless a side's point of view is asked for.
+    assert canonical["name"] == "Disputed Kuril Islands"
     assert japan["name"] == "Northern Territories"
     assert russia["name"] == "Southern Kurils"
+    assert [
+        t["entity"]["name"]
+        for t in dispute["territories"]
+        if t["entity"]["slug"] == "disputed-kuril-islands"
+    ] == ["Southern Kurils"]
+
+
+@pytest.mark.usefixtures("seeded")
+async def test_events_by_plover_type(client: AsyncClient) -> None:
+    # "Occupy territory" is COERCE mode seize in PLOVER's CAMEO mapping, not ASSAULT.
+    assert await _slugs(client, "/v1/events", type="COERCE", mode="seize") == [
+        "soviet-seizure-of-disputed-kuril-islands"
+    ]
+    assert await _slugs(client, "/v1/events", type="ASSAULT") == [
+        "north-korean-abductions-of-japanese-nationals"
+    ]
+    # Signing (or not) an agreement, and approving an actor, in time order.
+    assert await _slugs(client, "/v1/events", type="SUPPORT") == [
+        "japan-russia-peace-treaty-not-signed",
+        "soviet-japanese-joint-declaration-1956",
+        "kishida-takes-office-2021-10-04",
+    ]
+    assert await _slugs(client, "/v1/events", type="SUPPORT", modality="negated") == [
+        "japan-russia-peace-treaty-not-signed"
+    ]
+    assert sorted(await _slugs(client, "/v1/events", type="AGREE")) == [
+        "kishida-putin-agree-to-advance-peace-treaty-talks",
+        "putin-hopes-for-in-person-talks-with-kishida",
+    ]
+    # An agreement or a hope that was expressed is asserted, not intended.
+    assert await _slugs(client, "/v1/events", modality="intended") == []
+    assert await _slugs(client, "/v1/events", participant="national-diet") == [
+        "kishida-takes-office-2021-10-04"
+    ]
 
 
 @pytest.mark.usefixtures("seeded")
