@@ -60,7 +60,42 @@ class MentionMethod(StrEnum):
 
 
 class EventType(StrEnum):
-    """The PLOVER event ontology."""
+    """The PLOVER event ontology: what kind of thing happened. Each type as the PLOVER manual
+    defines it (openeventdata/PLOVER, PLOVER_MANUAL, "Event Categories"):
+
+    - AGREE: agree to, offer, promise or otherwise indicate willingness or commitment to
+      cooperate, including promises to sign or ratify agreements; cooperative acts reported
+      as future intentions, such as meetings to come.
+    - CONSULT: consultations and meetings: visiting, hosting, meeting at a neutral location,
+      and consultation by phone or other media.
+    - SUPPORT: initiate, resume, improve or expand diplomatic, non-material cooperation;
+      express support for, commend or approve a policy, action or actor; ratify, sign or
+      finalize an agreement or treaty.
+    - CONCEDE: verbal concessions with no immediate material consequences, including promises
+      of future concessions and declarations (not implementations) of ceasefires and of
+      withdrawals from territory.
+    - COOPERATE: initiate, resume, improve or expand mutual material cooperation or exchange:
+      economic, military, judicial, intelligence.
+    - AID: material aid whose benefits accrue mainly to the recipient: money, military or
+      police assistance, humanitarian aid, asylum.
+    - RETREAT: concessions with immediate material consequences: releasing prisoners,
+      returning property, allowing access, disarming, observing a ceasefire or otherwise
+      ending active conflict, withdrawing from or ceding territory; resignations of officials.
+    - REQUEST: all requests, demands and orders (verbal acts).
+    - ACCUSE: express disapproval, criticize or condemn; accuse, allege or charge, judicially
+      or informally; sue; investigate.
+    - REJECT: all rejections and refusals.
+    - THREATEN: threats, and coercive or forceful warnings with serious potential
+      repercussions.
+    - PROTEST: civilian demonstrations and other collective actions carried out as protests
+      against the recipient.
+    - SANCTION: reductions in existing, routine or cooperative relations, not only formal
+      sanctions.
+    - MOBILIZE: military or police moves that fall short of the actual use of force.
+    - COERCE: repression, restrictions on rights, or coercive uses of power falling short of
+      violence, such as seizing property or territory, arrests and deportations.
+    - ASSAULT: deliberate actions which can potentially result in substantial physical harm.
+    """
 
     AGREE = "AGREE"
     CONSULT = "CONSULT"

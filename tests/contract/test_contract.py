@@ -11,6 +11,7 @@ import yaml
 from api.cli import write_openapi
 from api.main import create_app
 from api.settings import Settings
+from db.enums import EventType
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +28,26 @@ def test_openapi_command_writes_the_committed_document(tmp_path: Path) -> None:
     write_openapi(written)
 
     assert written.read_text() == (ROOT / "openapi" / "openapi.json").read_text()
+
+
+def test_event_type_schema_defines_every_plover_type() -> None:
+    schema = json.loads((ROOT / "openapi" / "openapi.json").read_text())["components"]["schemas"][
+        "EventType"
+    ]
+    definitions = {
+        value: definition.strip()
+        for value, _, definition in (
+            line.removeprefix("- ").partition(":")
+            for line in schema["description"].splitlines()
+            if line.startswith("- ")
+        )
+    }
+
+    assert schema["enum"] == [event_type.value for event_type in EventType]
+    # One definition per type, in the enum's order: "- AGREE: agree to, offer, promise, ..."
+    assert list(definitions) == schema["enum"]
+    assert all(definitions.values())
+    assert definitions["COERCE"].startswith("repression, restrictions on rights")
 
 
 def test_operation_ids_are_unique_handler_names(settings: Settings) -> None:

@@ -144,7 +144,7 @@ def test_sdk_reads_a_dispute_timeline(sdk: ModuleType, live_server: LiveServer) 
         )
 
     slugs = [entry.slug for entry in timeline.items]
-    assert slugs[0] == "soviet-seizure-of-southern-kuril-islands"
+    assert slugs[0] == "soviet-seizure-of-disputed-kuril-islands"
     assert slugs[-1] == "kishida-putin-phone-call-2021-10-07"
     assert timeline.pov.slug == "japan"
     first = timeline.items[0]

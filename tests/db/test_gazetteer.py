@@ -333,9 +333,9 @@ async def test_detection_in_the_seed_article(session: AsyncSession) -> None:
         ("hokkaido", 487, 495, "Hokkaido"),
         ("hokkaido", 645, 653, "Hokkaido"),
     ]
-    assert [f for f in found_here if f[0] == "southern-kuril-islands"] == [
-        ("southern-kuril-islands", 759, 779, "Northern Territories"),
-        ("southern-kuril-islands", 933, 948, "Southern Kurils"),
+    assert [f for f in found_here if f[0] == "disputed-kuril-islands"] == [
+        ("disputed-kuril-islands", 759, 779, "Northern Territories"),
+        ("disputed-kuril-islands", 933, 948, "Southern Kurils"),
     ]
     assert [f for f in found_here if f[1] == 703] == [
         ("tokyo", 703, 708, "Tokyo"),

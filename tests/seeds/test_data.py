@@ -27,11 +27,25 @@ from db.models import (
     Source,
     Statement,
 )
+from db.timespan import InvalidEDTF
+from db.timespan import parse as parse_time
 from seeds.files import SEEDS_DIR
 from seeds.loader import default_seed_paths, load_seeds
 
 ARTICLE = "kyodo-2021-10-07-kishida-putin-phone-call"
 CALL = "kishida-putin-phone-call-2021-10-07"
+ISLANDS = "disputed-kuril-islands"
+
+# The general contexts of the PLOVER manual (PLOVER_MANUAL.tex, table "General contexts").
+PLOVER_CONTEXTS = {
+    "military", "intelligence", "executive", "legislative", "election",
+    "political_institutions", "pro_democracy", "pro_autocracy", "economic", "legal",
+    "reparations", "human_rights", "rights_freedoms", "repression", "human_security",
+    "gender", "lgbt", "religion_ethnicity", "inequality", "diplomatic", "territory",
+    "peacekeeping", "health", "asylum", "migration", "disasters", "natural_resource",
+    "environment", "technology", "terrorism", "cbrn", "cyber", "misinformation", "crime",
+    "corruption", "illegal_drugs", "trafficking",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -146,7 +160,7 @@ async def test_mentions_cover_every_occurrence_with_exact_offsets(seeded: AsyncS
         "hokkaido": 2,
         "north-korea": 2,
         "japan-ministry-of-foreign-affairs": 3,
-        "southern-kuril-islands": 6,
+        "disputed-kuril-islands": 6,
         "shikotan": 1,
         "habomai-islands": 1,
     }
@@ -161,9 +175,9 @@ async def test_mentions_cover_every_occurrence_with_exact_offsets(seeded: AsyncS
         ("tokyo", "Tokyo", 703, 708),
         ("japan", "Tokyo", 703, 708),
         ("soviet-union", "Soviet Union", 680, 692),
-        ("southern-kuril-islands", "Northern Territories", 759, 779),
-        ("southern-kuril-islands", "Southern Kurils", 933, 948),
-        ("southern-kuril-islands", "the four islands", 1159, 1175),
+        ("disputed-kuril-islands", "Northern Territories", 759, 779),
+        ("disputed-kuril-islands", "Southern Kurils", 933, 948),
+        ("disputed-kuril-islands", "the four islands", 1159, 1175),
         ("shikotan", "Shikotan", 1178, 1186),
         ("habomai-islands", "Habomai islet group", 1195, 1214),
         ("japan-ministry-of-foreign-affairs", "Foreign Ministry", 1400, 1416),
@@ -180,10 +194,10 @@ async def test_mentions_cover_every_occurrence_with_exact_offsets(seeded: AsyncS
     [
         (CALL, "CONSULT", "phone", "asserted", "2021-10-07", date(2021, 10, 7),
          date(2021, 10, 7), "day", None),
-        ("kishida-putin-agree-to-advance-peace-treaty-talks", "AGREE", None, "intended",
+        ("kishida-putin-agree-to-advance-peace-treaty-talks", "AGREE", None, "asserted",
          "2021-10-07", date(2021, 10, 7), date(2021, 10, 7), "day", CALL),
-        ("putin-hopes-for-in-person-talks-with-kishida", "CONSULT", None, "intended", None,
-         None, None, None, CALL),
+        ("putin-hopes-for-in-person-talks-with-kishida", "AGREE", None, "asserted",
+         "2021-10-07", date(2021, 10, 7), date(2021, 10, 7), "day", CALL),
         ("kishida-putin-discuss-north-korea-programs", "CONSULT", "phone", "asserted",
          "2021-10-07", date(2021, 10, 7), date(2021, 10, 7), "day", CALL),
         ("kishida-asks-russia-to-help-resolve-abductions", "REQUEST", "assist", "asserted",
@@ -192,15 +206,15 @@ async def test_mentions_cover_every_occurrence_with_exact_offsets(seeded: AsyncS
          date(2021, 10, 4), date(2021, 10, 4), "day", None),
         ("end-of-world-war-ii", "RETREAT", None, "asserted", "1945", date(1945, 1, 1),
          date(1945, 12, 31), "year", None),
-        ("japan-surrenders-1945", "RETREAT", None, "asserted", "1945", date(1945, 1, 1),
+        ("japan-surrenders-1945", "RETREAT", "disarm", "asserted", "1945", date(1945, 1, 1),
          date(1945, 12, 31), "year", "end-of-world-war-ii"),
-        ("soviet-seizure-of-southern-kuril-islands", "ASSAULT", None, "asserted", "1945",
+        ("soviet-seizure-of-disputed-kuril-islands", "COERCE", "seize", "asserted", "1945",
          date(1945, 1, 1), date(1945, 12, 31), "year", None),
-        ("japan-russia-peace-treaty-not-signed", "AGREE", None, "negated", "1945/2021-10-07",
+        ("japan-russia-peace-treaty-not-signed", "SUPPORT", None, "negated", "1945/2021-10-07",
          date(1945, 1, 1), date(2021, 10, 7), "year", None),
-        ("soviet-japanese-joint-declaration-1956", "AGREE", None, "asserted", "1956",
+        ("soviet-japanese-joint-declaration-1956", "SUPPORT", None, "asserted", "1956",
          date(1956, 1, 1), date(1956, 12, 31), "year", None),
-        ("shikotan-habomai-handover-provision-1956", "CONCEDE", None, "intended", "1956",
+        ("shikotan-habomai-handover-provision-1956", "CONCEDE", None, "asserted", "1956",
          date(1956, 1, 1), date(1956, 12, 31), "year",
          "soviet-japanese-joint-declaration-1956"),
         ("north-korean-abductions-of-japanese-nationals", "ASSAULT", "abduct", "asserted",
@@ -277,7 +291,7 @@ async def test_abduction_and_seizure_participants(seeded: AsyncSession) -> None:
                 Event.slug.in_(
                     [
                         "north-korean-abductions-of-japanese-nationals",
-                        "soviet-seizure-of-southern-kuril-islands",
+                        "soviet-seizure-of-disputed-kuril-islands",
                         "kishida-asks-russia-to-help-resolve-abductions",
                     ]
                 )
@@ -288,11 +302,11 @@ async def test_abduction_and_seizure_participants(seeded: AsyncSession) -> None:
     assert sorted(rows) == [
         ("kishida-asks-russia-to-help-resolve-abductions", "fumio-kishida", "actor"),
         ("kishida-asks-russia-to-help-resolve-abductions", "russia", "recipient"),
-        ("north-korean-abductions-of-japanese-nationals", "japan", "target"),
+        ("north-korean-abductions-of-japanese-nationals", "japan", "recipient"),
         ("north-korean-abductions-of-japanese-nationals", "north-korea", "actor"),
-        ("soviet-seizure-of-southern-kuril-islands", "japan", "target"),
-        ("soviet-seizure-of-southern-kuril-islands", "southern-kuril-islands", "subject"),
-        ("soviet-seizure-of-southern-kuril-islands", "soviet-union", "actor"),
+        ("soviet-seizure-of-disputed-kuril-islands", "disputed-kuril-islands", "subject"),
+        ("soviet-seizure-of-disputed-kuril-islands", "japan", "recipient"),
+        ("soviet-seizure-of-disputed-kuril-islands", "soviet-union", "actor"),
     ]
 
 
@@ -390,6 +404,10 @@ async def test_aliases_say_whose_name_they_are(seeded: AsyncSession) -> None:
     ).all()
 
     assert sorted(rows) == [
+        ("disputed-kuril-islands", "Northern Territories", "en", "japan"),
+        ("disputed-kuril-islands", "Southern Kurils", "en", "russia"),
+        ("disputed-kuril-islands", "Южные Курилы", "ru", "russia"),
+        ("disputed-kuril-islands", "北方領土", "ja", "japan"),
         ("habomai-islands", "歯舞群島", "ja", "japan"),
         ("iturup", "Etorofu", "en", "japan"),
         ("iturup", "Iturup", "en", "russia"),
@@ -401,10 +419,6 @@ async def test_aliases_say_whose_name_they_are(seeded: AsyncSession) -> None:
         ("kunashir", "国後島", "ja", "japan"),
         ("shikotan", "Шикотан", "ru", "russia"),
         ("shikotan", "色丹島", "ja", "japan"),
-        ("southern-kuril-islands", "Northern Territories", "en", "japan"),
-        ("southern-kuril-islands", "Southern Kurils", "en", "russia"),
-        ("southern-kuril-islands", "Южные Курилы", "ru", "russia"),
-        ("southern-kuril-islands", "北方領土", "ja", "japan"),
     ]
     assert northern_territories == [
         ("used_by", "Japan, which calls them the Northern Territories", False)
@@ -457,10 +471,10 @@ async def test_relations_and_their_time_bounds(seeded: AsyncSession) -> None:
         None,
     )
     for island in ("iturup", "kunashir", "shikotan", "habomai-islands"):
-        assert (island, "part_of", "southern-kuril-islands", None) in relations
+        assert (island, "part_of", "disputed-kuril-islands", None) in relations
         assert relations[(island, "administered_by", "russia", None)][0] == "1991-12-26/.."
         assert (island, "claimed_by", "japan", None) in relations
-    assert relations[("southern-kuril-islands", "administered_by", "soviet-union", None)] == (
+    assert relations[("disputed-kuril-islands", "administered_by", "soviet-union", None)] == (
         "1945/1991-12-26",
         date(1945, 1, 1),
         date(1991, 12, 26),
@@ -480,7 +494,7 @@ async def test_wikidata_ids_only_where_certain(seeded: AsyncSession) -> None:
         "tokyo": {"wikidata": "Q1490"},
         "hokkaido": {"wikidata": "Q35581"},
     }
-    assert len(rows) == 15
+    assert len(rows) == 16
 
 
 async def test_kuril_islands_dispute_parties_territories_and_timeline(
@@ -532,14 +546,14 @@ async def test_kuril_islands_dispute_parties_territories_and_timeline(
         ),
     ]
     assert sorted(territories) == [
+        ("disputed-kuril-islands", "russia", "japan"),
         ("habomai-islands", "russia", "japan"),
         ("iturup", "russia", "japan"),
         ("kunashir", "russia", "japan"),
         ("shikotan", "russia", "japan"),
-        ("southern-kuril-islands", "russia", "japan"),
     ]
     assert timeline == [
-        ("soviet-seizure-of-southern-kuril-islands", "origin", date(1945, 1, 1)),
+        ("soviet-seizure-of-disputed-kuril-islands", "origin", date(1945, 1, 1)),
         ("japan-russia-peace-treaty-not-signed", "background", date(1945, 1, 1)),
         ("soviet-japanese-joint-declaration-1956", "agreement", date(1956, 1, 1)),
         (CALL, "negotiation", date(2021, 10, 7)),
@@ -585,9 +599,9 @@ async def test_every_cited_span_matches_the_article_body(seeded: AsyncSession) -
         select(text("count(*)")).select_from(Evidence).where(Evidence.editorial)
     )
 
-    assert len(rows) == 133
+    assert len(rows) == 134
     assert [quote for body, start, end, quote in rows if body[start:end] != quote] == []
-    assert editorial == 61
+    assert editorial == 74
 
 
 @pytest.mark.parametrize(
@@ -612,3 +626,198 @@ async def test_every_curated_fact_cites_evidence(
     )
 
     assert uncited == 0
+
+
+async def _editorial_notes(
+    session: AsyncSession, column: Any, row_id: Any, field: str
+) -> list[str]:
+    notes = await session.scalars(
+        select(Evidence.note).where(column == row_id, Evidence.field == field, Evidence.editorial)
+    )
+    # Folded YAML: one space between words, however the note was wrapped.
+    return [" ".join(str(note).split()) for note in notes]
+
+
+async def test_events_use_the_manuals_contexts_and_participant_roles(seeded: AsyncSession) -> None:
+    events = (await seeded.execute(select(Event.slug, Event.contexts))).all()
+    roles = await seeded.scalars(select(EventParticipant.role).distinct())
+
+    assert {slug: set(contexts) - PLOVER_CONTEXTS for slug, contexts in events} == {
+        slug: set() for slug, _ in events
+    }
+    # PLOVER's actor and recipient ("replace source and target"), and what an event is about.
+    assert sorted(str(role) for role in roles) == ["actor", "recipient", "subject"]
+
+
+async def test_an_intention_or_promise_that_was_made_is_asserted(seeded: AsyncSession) -> None:
+    """AGREE and CONCEDE code the intention or promise themselves: the manual returns "the single
+    event category, not a category+auxiliary", so neither is also marked intended."""
+    rows = (
+        await seeded.execute(
+            select(Event.slug, Event.event_type, Event.modality, Event.time_edtf).where(
+                Event.event_type.in_(["AGREE", "CONCEDE"])
+            )
+        )
+    ).all()
+
+    assert sorted(rows) == [
+        ("kishida-putin-agree-to-advance-peace-treaty-talks", "AGREE", "asserted", "2021-10-07"),
+        # A hope for talks to come: AGREE, not an intended CONSULT, dated when it was expressed.
+        ("putin-hopes-for-in-person-talks-with-kishida", "AGREE", "asserted", "2021-10-07"),
+        ("shikotan-habomai-handover-provision-1956", "CONCEDE", "asserted", "1956"),
+    ]
+
+
+async def test_who_approves_kishida_and_to_whom_putin_speaks(seeded: AsyncSession) -> None:
+    rows = (
+        await seeded.execute(
+            select(Event.slug, Entity.slug, EventParticipant.role, EventParticipant.id)
+            .join(EventParticipant, EventParticipant.event_id == Event.id)
+            .join(Entity, Entity.id == EventParticipant.entity_id)
+            .where(
+                Event.slug.in_(
+                    [
+                        "kishida-takes-office-2021-10-04",
+                        "putin-hopes-for-in-person-talks-with-kishida",
+                    ]
+                )
+            )
+        )
+    ).all()
+    diet = next(row.id for row in rows if row[1] == "national-diet")
+    diet_evidence = (
+        await seeded.execute(
+            select(Evidence.editorial, Evidence.quote).where(Evidence.event_participant_id == diet)
+        )
+    ).all()
+
+    assert sorted(row[:3] for row in rows) == [
+        ("kishida-takes-office-2021-10-04", "fumio-kishida", "recipient"),
+        ("kishida-takes-office-2021-10-04", "national-diet", "actor"),
+        ("putin-hopes-for-in-person-talks-with-kishida", "fumio-kishida", "recipient"),
+        ("putin-hopes-for-in-person-talks-with-kishida", "vladimir-putin", "actor"),
+    ]
+    # The article does not name the Diet: its part is an editorial note, never a quote.
+    assert diet_evidence == [(True, None)]
+
+
+@pytest.mark.parametrize(
+    ("slug", "field", "words"),
+    [
+        ("soviet-seizure-of-disputed-kuril-islands", "event_type",
+         'codes "Occupy territory" (192) as COERCE mode "seize"'),
+        ("putin-hopes-for-in-person-talks-with-kishida", "event_type",
+         '"References to future meetings, summits, state visits, etc. and invitations for state '
+         'visits should be coded as AGREE"'),
+        ("kishida-putin-agree-to-advance-peace-treaty-talks", "modality",
+         '"the single event category, not a category+auxiliary"'),
+        ("japan-russia-peace-treaty-not-signed", "event_type",
+         '"ratify, sign, or finalize an agreement or treaty"'),
+        ("soviet-japanese-joint-declaration-1956", "event_type",
+         '"ratify, sign, or finalize an agreement or treaty"'),
+        ("kishida-takes-office-2021-10-04", "event_type",
+         '"express support for, commend, approve policy, action, or actor"'),
+        ("shikotan-habomai-handover-provision-1956", "event_type",
+         '"Announcements of future retreats should be coded as CONCEDE"'),
+        ("japan-surrenders-1945", "mode", '"Retreat or surrender militarily" (0874)'),
+        ("end-of-world-war-ii", "event_type", "Departs from the manual in having no actor"),
+    ],
+)  # fmt: skip
+async def test_each_coding_quotes_the_manual(
+    seeded: AsyncSession, slug: str, field: str, words: str
+) -> None:
+    event = await _event(seeded, slug)
+
+    notes = await _editorial_notes(seeded, Evidence.event_id, event.id, field)
+
+    assert [note for note in notes if words in note] != [], notes
+
+
+async def test_hokkaido_is_the_island_its_wikidata_id_names(seeded: AsyncSession) -> None:
+    hokkaido = (await seeded.scalars(select(Entity).where(Entity.slug == "hokkaido"))).one()
+    located_in = (
+        await seeded.scalars(
+            select(Evidence.note)
+            .join(EntityRelation, EntityRelation.id == Evidence.entity_relation_id)
+            .where(EntityRelation.subject_id == hokkaido.id)
+        )
+    ).all()
+
+    # Q35581 is the island; the prefecture, which in Japan's view takes in the disputed
+    # islands, is Q1037393.
+    assert hokkaido.external_ids == {"wikidata": "Q35581"}
+    assert hokkaido.description is not None
+    assert "island" in hokkaido.description
+    assert "prefecture" not in hokkaido.description.lower()
+    assert [note for note in located_in if note and "prefecture" in note.lower()] == []
+    assert await _editorial_notes(seeded, Evidence.entity_id, hokkaido.id, "external_ids") != []
+
+
+async def test_the_call_is_their_first_conversation_since_kishida_took_office(
+    seeded: AsyncSession,
+) -> None:
+    call = await _event(seeded, CALL)
+    article = await _article(seeded)
+    texts = [
+        *(await seeded.scalars(select(Event.title))).all(),
+        *(await seeded.scalars(select(Event.summary))).all(),
+        *(await seeded.scalars(select(Dispute.summary))).all(),
+        *(await seeded.scalars(select(DisputeEvent.significance))).all(),
+        article.headline,
+        article.summary,
+    ]
+    duration_notes = await _editorial_notes(seeded, Evidence.event_id, call.id, "duration")
+
+    assert call.title == (
+        "Kishida and Putin speak by phone, their first conversation since Kishida took office"
+    )
+    # The article says "their first conversation since Kishida took office", not a first call.
+    assert [t for t in texts if t and ("first phone call" in t or "first call" in t)] == []
+    # "About 25 minutes": stored as PT25M, with a note that it is approximate.
+    assert call.duration == timedelta(minutes=25)
+    assert [note for note in duration_notes if '"about 25 minutes"' in note] != []
+
+
+async def test_the_abduction_issue_starts_in_the_1970s_as_far_as_the_parser_allows(
+    seeded: AsyncSession,
+) -> None:
+    dispute = (
+        await seeded.scalars(select(Dispute).where(Dispute.slug == "north-korean-abductions"))
+    ).one()
+    abductions = await _event(seeded, "north-korean-abductions-of-japanese-nationals")
+    notes = await _editorial_notes(seeded, Evidence.dispute_id, dispute.id, "time")
+
+    assert (abductions.time_edtf, abductions.time_precision) == ("197X/198X", "decade")
+    assert (dispute.time_edtf, dispute.time_earliest, dispute.time_latest) == (
+        "1970/..",
+        abductions.time_earliest,
+        None,
+    )
+    # What the note says: 197X is accepted in a closed interval but not before an open end.
+    # When "197X/.." parses, the dispute should start with it instead of 1970.
+    assert parse_time("197X/198X").earliest == date(1970, 1, 1)
+    with pytest.raises(InvalidEDTF):
+        parse_time("197X/..")
+    assert [note for note in notes if '("197X/..")' in note and "year 1970" in note] != []
+
+
+async def test_the_islands_canonical_name_is_neither_sides(seeded: AsyncSession) -> None:
+    islands = (await seeded.scalars(select(Entity).where(Entity.slug == ISLANDS))).one()
+    party = aliased(Entity)
+    names = (
+        await seeded.execute(
+            select(party.slug, EntityAlias.name)
+            .join(party, party.id == EntityAlias.used_by_id)
+            .where(EntityAlias.entity_id == islands.id, EntityAlias.language == "en")
+        )
+    ).all()
+
+    def stem(name: str) -> str:
+        return name.lower().replace("-", " ").removesuffix(" islands").removesuffix("s")
+
+    assert sorted(names) == [("japan", "Northern Territories"), ("russia", "Southern Kurils")]
+    assert islands.name == "Disputed Kuril Islands"
+    # Neither the name nor the slug is one side's term ("Southern Kuril Islands" was Russia's).
+    assert [
+        name for _, name in names if stem(name) in (stem(islands.name), stem(islands.slug))
+    ] == []

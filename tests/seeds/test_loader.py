@@ -59,7 +59,7 @@ async def test_second_load_of_the_shipped_seeds_changes_nothing(session: AsyncSe
     second = await load_seeds(session, default_seed_paths())
     forced = await load_seeds(session, default_seed_paths(), force=True)
 
-    assert first.total().created == 379
+    assert first.total().created == 397
     assert second.skipped
     assert not second.changed
     assert {name: c.unchanged for name, c in second.counts.items()} == {
@@ -83,18 +83,18 @@ async def test_dry_run_reports_what_would_change_and_writes_nothing(
     assert changes(report) == {
         "source": (1, 0, 0),
         "article": (1, 0, 0),
-        "entity": (15, 0, 0),
-        "entity_alias": (35, 0, 0),
+        "entity": (16, 0, 0),
+        "entity_alias": (37, 0, 0),
         "entity_relation": (22, 0, 0),
         "mention": (42, 0, 0),
         "event": (13, 0, 0),
-        "event_participant": (28, 0, 0),
+        "event_participant": (29, 0, 0),
         "statement": (8, 0, 0),
         "dispute": (3, 0, 0),
         "dispute_party": (5, 0, 0),
         "dispute_territory": (5, 0, 0),
         "dispute_event": (7, 0, 0),
-        "evidence": (194, 0, 0),
+        "evidence": (208, 0, 0),
     }
     assert "(dry run, nothing written)" in report.summary()
     for model in (Entity, Event, Evidence, Mention, SeedFile):
