@@ -70,11 +70,27 @@ _ARTICLE_COLUMNS = (
 _SOURCE_COLUMNS = (
     'source.id AS "source.id", source.slug AS "source.slug", source.name AS "source.name"'
 )
+# The article's own evidence, as a JSON array, and each item as the API names its keys.
+_EVIDENCE_FIELDS = (
+    "article_id",
+    "start_offset",
+    "end_offset",
+    "quote",
+    "editorial",
+    "note",
+    "field",
+)
+_EVIDENCE_KEYS = {"start_offset": "start", "end_offset": "end"}
 _ARTICLE_FIELDS = (
     _ARTICLE_COLUMNS + "article.body, article.summary, article.content_hash, article.id, "
     "article.slug, article.version, article.created_at, article.updated_at, "
     + _SOURCE_COLUMNS
-    + " \nFROM article JOIN source ON source.id = article.source_id \n"
+    + ", CAST((SELECT coalesce(json_agg(json_build_object("
+    + ", ".join(f"'{name}', evidence.{name}" for name in _EVIDENCE_FIELDS)
+    + ") ORDER BY evidence.subject_article_id, evidence.article_id, evidence.start_offset "
+    "NULLS LAST, evidence.id), '[]'::json) AS coalesce_1 \nFROM evidence \n"
+    "WHERE evidence.subject_article_id = article.id) AS TEXT) AS evidence"
+    " \nFROM article JOIN source ON source.id = article.source_id \n"
 )
 ARTICLE_BY_ID_SQL = _ARTICLE_FIELDS + "WHERE article.id = $1::UUID"
 ARTICLE_BY_SLUG_SQL = _ARTICLE_FIELDS + "WHERE article.slug = $1::VARCHAR"
@@ -251,6 +267,10 @@ class Lean:
         fields = _summary(row)
         fields["body"] = row["body"]
         fields["content_hash"] = row["content_hash"]
+        fields["evidence"] = [
+            {_EVIDENCE_KEYS.get(key, key): value for key, value in item.items()}
+            for item in orjson.loads(row["evidence"])
+        ]
         body = _dumps(fields)
         digest = hashlib.sha256(body).hexdigest()
         await self._json(scope, send, body, f'"v{row["version"]}-{digest[:16]}"')

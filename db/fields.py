@@ -9,6 +9,7 @@ word for word, wherever a model is validated (pydantic would prefix a ValueError
 "Value error, ").
 """
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
@@ -27,6 +28,14 @@ SOURCE_NAME_MAX_LENGTH = 200
 # Holds a character that is not white space, spelled out: `\S` means different things to
 # pydantic's Rust regexes and to the ECMA-262 ones of JSON Schema tools (U+0085, U+FEFF).
 VISIBLE = r"[^\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+BLANK = "must not be blank"
+
+
+def blank_message(error: Mapping[str, Any]) -> str | None:
+    """`BLANK` for a pydantic error that is `VISIBLE` not matching: the pattern's own message
+    lists every white space character, which tells a client nothing."""
+    pattern = (error.get("ctx") or {}).get("pattern")
+    return BLANK if error.get("type") == "string_pattern_mismatch" and pattern == VISIBLE else None
 
 
 def no_nul(value: str) -> str:

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from db.fields import blank_message
 from seeds.problems import Problems
 from seeds.schema import SeedDocument
 
@@ -101,6 +102,8 @@ def _error_message(error: ErrorDetails) -> tuple[Sequence[int | str], str]:
         return location, str(error.get("ctx", {}).get("error", error["msg"]))
     if kind == "missing":
         return location[:-1], f"missing required key {location[-1]!r}"
+    if (blank := blank_message(error)) is not None:
+        return location, blank
     message = error["msg"]
     if kind in {"enum", "literal_error", "string_pattern_mismatch"}:
         message += f" (got {error['input']!r})"

@@ -9,7 +9,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from api.articles import links
 from api.articles import service as article_service
-from api.articles.schemas import ArticleInclude, ArticleRead, MentionRead
+from api.articles.schemas import ArticleInclude, ArticleRead, ArticleSummary, MentionRead
+from api.shared.evidence import evidence_for
 from db.models import Article
 
 
@@ -21,7 +22,14 @@ async def article_read(
         # Set as loaded state, not as a change: a read must leave nothing for commit to flush.
         source = await article_service.get_source(session, source_id=row.source_id)
         set_committed_value(row, "source", source)
-    return await with_includes(session, ArticleRead.model_validate(row), include)
+    evidence = await evidence_for(session, "subject_article_id", [row.id])
+    read = ArticleRead(
+        **ArticleSummary.model_validate(row).model_dump(),
+        body=row.body,
+        content_hash=row.content_hash,
+        evidence=evidence[row.id],
+    )
+    return await with_includes(session, read, include)
 
 
 async def with_includes(

@@ -19,6 +19,7 @@ from api.shared.schemas import (
     Body,
     EntityRef,
     EventRef,
+    EvidenceRead,
     Key,
     StatementRef,
     Text,
@@ -81,6 +82,11 @@ class ArticleInclude(StrEnum):
 class ArticleRead(ArticleSummary):
     body: str
     content_hash: str = Field(description="sha256 of the normalized body.")
+    evidence: list[EvidenceRead] = Field(
+        description="Where the article's own metadata comes from, by `field` (`headline`, "
+        "`summary`, `byline`, `published_at`, ...): its words, or an editorial note saying how "
+        'a value was derived (a date worked out from "Thursday", a headline an editor wrote).'
+    )
     mentions: list[MentionRead] | None = Field(
         default=None,
         description="With `include=mentions`: the entities named, in body order; at most the "

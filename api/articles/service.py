@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.articles import links
 from api.articles.schemas import SourceRef
 from api.shared.errors import NotFound
+from api.shared.evidence import evidence_array, parse_array
 from api.shared.pagination import (
     Keyset,
     SortKey,
@@ -65,9 +66,11 @@ def ordering(q: str | None) -> tuple[SortKey, ...]:
 _ARTICLE = Article.__table__
 _SOURCE = Source.__table__
 # An article as the API shows it (no stored search vector), with its source as `source`.
+# Its own evidence comes in the same statement, as a JSON array.
 _WITH_SOURCE_REF = select(
     *columns(_ARTICLE, omit=("search_vector", "source_id")),
     *nested("source", _SOURCE, SourceRef),
+    evidence_array("subject_article_id", _ARTICLE.c.id),
 ).join(_SOURCE, _SOURCE.c.id == _ARTICLE.c.source_id)
 _BY_KEY = by_key(_WITH_SOURCE_REF, _ARTICLE)
 # Lists leave the body out too: a page of 20 would otherwise read and ship 20 bodies.
@@ -83,7 +86,9 @@ async def get_article(session: AsyncSession, key: str) -> dict[str, Any]:
     rows = await fetch(session, statement, parameters)
     if not rows:
         raise NotFound("article", key)
-    return rows[0]
+    fields = rows[0]
+    fields["evidence"] = parse_array(fields["evidence"])
+    return fields
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ async def dispute_read(session: AsyncSession, row: Dispute, party: Entity | None
     territory_evidence = await evidence_for(
         session, "dispute_territory_id", [t.id for t, *_ in territories]
     )
+    name_evidence = await evidence_for(session, "entity_alias_id", [a.id for a, *_ in names])
     read = DisputeRead(
         **DisputeSummary.of(row).model_dump(),
         parties=[
@@ -66,6 +67,7 @@ async def dispute_read(session: AsyncSession, row: Dispute, party: Entity | None
                 language=alias.language,
                 kind=alias.kind,
                 used_by=EntityRef.model_validate(user),
+                evidence=name_evidence[alias.id],
             )
             for alias, place, user in names
         ],
@@ -87,9 +89,17 @@ async def timeline_page(
     event_ids = [entry["id"] for entry in entries]
     participants = await event_service.participant_refs(session, event_ids=event_ids)
     evidence = await evidence_for(session, "event_id", event_ids)
+    link_evidence = await evidence_for(
+        session, "dispute_event_id", [entry["link_id"] for entry in entries]
+    )
     items = [
         TimelineEntry.model_validate(
-            {**entry, "participants": participants[entry["id"]], "evidence": evidence[entry["id"]]}
+            {
+                **entry,
+                "participants": participants[entry["id"]],
+                "evidence": evidence[entry["id"]],
+                "link_evidence": link_evidence[entry["link_id"]],
+            }
         )
         for entry in entries
     ]

@@ -76,6 +76,7 @@ class NameRead(BaseModel):
     language: str | None
     kind: AliasKind
     used_by: EntityRef = Field(description="The party whose name this is.")
+    evidence: list[EvidenceRead] = Field(description="What supports the name and whose it is.")
 
 
 class DisputeRead(DisputeSummary):
@@ -101,6 +102,9 @@ class TimelineEntry(EventRef):
     role: DisputeEventRole = Field(description="What the event did to the dispute.")
     significance: str | None
     evidence: list[EvidenceRead] = Field(description="The article words behind the event.")
+    link_evidence: list[EvidenceRead] = Field(
+        description="What supports the event's part in the dispute (`role`, `significance`)."
+    )
 
 
 class TimelinePage(Page[TimelineEntry]):

@@ -160,6 +160,7 @@ _TIMELINE = (
         _EVENT.c.time_precision,
         _TIMELINE_LINK.c.role,
         _TIMELINE_LINK.c.significance,
+        _TIMELINE_LINK.c.id.label("link_id"),
         *nested("location", _PLACE, EntityRef),
     )
     .join(_TIMELINE_LINK, _TIMELINE_LINK.c.event_id == _EVENT.c.id)

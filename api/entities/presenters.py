@@ -15,6 +15,7 @@ from api.entities.schemas import (
     RelationRead,
 )
 from api.shared import pov as point_of_view
+from api.shared.evidence import evidence_for
 from api.shared.schemas import EntityRef, TimeRead
 from db.models import Entity
 
@@ -24,14 +25,21 @@ async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) 
     aliases = await entity_service.get_aliases(session, entity_id=row.id)
     relations = await entity_service.get_relations(session, entity_id=row.id)
     articles, events = await entity_service.get_counts(session, entity_id=row.id)
+    evidence = await evidence_for(session, "entity_id", [row.id])
+    alias_evidence = await evidence_for(session, "entity_alias_id", [a.id for a, _ in aliases])
+    relation_evidence = await evidence_for(
+        session, "entity_relation_id", [r.id for r, *_ in relations]
+    )
     read = EntityRead(
         **EntitySummary.model_validate(row).model_dump(),
+        evidence=evidence[row.id],
         aliases=[
             AliasRead(
                 name=alias.name,
                 language=alias.language,
                 kind=alias.kind,
                 used_by=EntityRef.model_validate(user) if user else None,
+                evidence=alias_evidence[alias.id],
             )
             for alias, user in aliases
         ],
@@ -42,6 +50,7 @@ async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) 
                 role=relation.role,
                 other=EntityRef.model_validate(other),
                 time=TimeRead.of(relation),
+                evidence=relation_evidence[relation.id],
             )
             for relation, other, outgoing in relations
         ],

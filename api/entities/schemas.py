@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.shared.pagination import Page
-from api.shared.schemas import EntityRef, TimeRead, WriteModel
+from api.shared.schemas import EntityRef, EvidenceRead, TimeRead, WriteModel
 from db.enums import AliasKind, EntityKind, RelationKind
 from db.fields import Name, Slug
 from seeds import schema as seed
@@ -30,6 +30,10 @@ class AliasRead(BaseModel):
     language: str | None
     kind: AliasKind
     used_by: EntityRef | None = Field(description="The party whose name this is.")
+    evidence: list[EvidenceRead] = Field(
+        description="What supports the name and whose it is (`field: used_by`): the article's "
+        "words, or an editorial note."
+    )
 
 
 class RelationRead(BaseModel):
@@ -38,6 +42,9 @@ class RelationRead(BaseModel):
     role: str | None = Field(description="The office or capacity, e.g. `prime minister`.")
     other: EntityRef
     time: TimeRead | None
+    evidence: list[EvidenceRead] = Field(
+        description="What supports the relation and its time (`field: time`)."
+    )
 
 
 class EntityCounts(BaseModel):
@@ -46,6 +53,10 @@ class EntityCounts(BaseModel):
 
 
 class EntityRead(EntitySummary):
+    evidence: list[EvidenceRead] = Field(
+        description="What supports the entity's description and identifiers (`field`: "
+        "`description`, `external_ids`, ...): the article's words, or an editorial note."
+    )
     aliases: list[AliasRead]
     relations: list[RelationRead]
     counts: EntityCounts

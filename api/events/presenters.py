@@ -62,6 +62,9 @@ async def event_read(session: AsyncSession, row: Event) -> EventRead:
     participant_evidence = await evidence_for(
         session, "event_participant_id", [participant.id for participant, _ in participants]
     )
+    link_evidence = await evidence_for(
+        session, "dispute_event_id", [link.id for link, _ in disputes]
+    )
     return EventRead(
         **event_fields(row, places.get(row.location_id) if row.location_id else None),
         participants=[
@@ -92,6 +95,7 @@ async def event_read(session: AsyncSession, row: Event) -> EventRead:
                 title=dispute.title,
                 role=link.role,
                 significance=link.significance,
+                evidence=link_evidence[link.id],
             )
             for link, dispute in disputes
         ],

@@ -82,6 +82,9 @@ class EventDisputeRead(BaseModel):
     title: str
     role: DisputeEventRole
     significance: str | None
+    evidence: list[EvidenceRead] = Field(
+        description="What supports the event's part in the dispute (`role`, `significance`)."
+    )
 
 
 class EventRead(EventBase):

@@ -19,7 +19,7 @@ On the wire, `type` is PROBLEM_TYPE_BASE + code and `title` the status's reason 
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.shared.problems import PROBLEM_TYPE_BASE, ProblemCode, status_of
 from api.shared.routing import CONFLICT_SQLSTATES
+from db.fields import blank_message
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +199,14 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def _message(item: Mapping[str, Any]) -> str:
+    """pydantic's message, with the check's own words where it has them (as the seed loader
+    words it): no "Value error, " before a validator's message, no pattern for blank text."""
+    if item.get("type") == "value_error" and "error" in (item.get("ctx") or {}):
+        return str(item["ctx"]["error"])
+    return blank_message(item) or str(item.get("msg", "invalid value"))
+
+
 def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
     errors = []
     for item in raw:
@@ -206,7 +215,7 @@ def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
             FieldError(
                 location=str(location),
                 field=".".join(str(part) for part in path) or str(location),
-                message=str(item.get("msg", "invalid value")),
+                message=_message(item),
                 type=str(item.get("type", "value_error")),
             )
         )

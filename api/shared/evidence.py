@@ -1,13 +1,24 @@
 """Loading the evidence behind facts, in bulk: one query for all the facts of a response."""
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.rows import fetch
@@ -16,6 +27,40 @@ from db.models import Evidence
 from db.models.evidence import SUBJECT_COLUMNS
 
 _EVIDENCE = Evidence.__table__
+
+
+_FIELDS = ("article_id", "start_offset", "end_offset", "quote", "editorial", "note", "field")
+
+
+def _order(subject: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
+    """Cited spans first, in body order, then editorial notes."""
+    return (subject, _EVIDENCE.c.article_id, _EVIDENCE.c.start_offset.nulls_last(), _EVIDENCE.c.id)
+
+
+def evidence_array(subject_column: str, subject_id: ColumnElement[Any]) -> ColumnElement[str]:
+    """The evidence of the row `subject_id` names, as a JSON array PostgreSQL builds inside the
+    statement that reads the row: a detail read gets its evidence in the same round trip.
+    `parse_array` turns it into `EvidenceRead`s."""
+    subject = _EVIDENCE.c[subject_column]
+    item = func.json_build_object(
+        *(part for name in _FIELDS for part in (literal_column(f"'{name}'"), _EVIDENCE.c[name]))
+    )
+    array = (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(item, *_order(subject))),
+                literal_column("'[]'::json"),
+            )
+        )
+        .where(subject == subject_id)
+        .scalar_subquery()
+    )
+    # As text: the same str whichever way the statement is sent (SQLAlchemy decodes json).
+    return cast(array, Text).label("evidence")
+
+
+def parse_array(array: str) -> list[EvidenceRead]:
+    return [EvidenceRead.model_validate(item) for item in json.loads(array)]
 
 
 @cache
@@ -35,12 +80,7 @@ def _statement(subject_column: str) -> Select[Any]:
             _EVIDENCE.c.field,
         )
         .where(subject == any_(bindparam("subject_ids", type_=ARRAY(UUID(as_uuid=True)))))
-        .order_by(
-            subject,
-            _EVIDENCE.c.article_id,
-            _EVIDENCE.c.start_offset.nulls_last(),
-            _EVIDENCE.c.id,
-        )
+        .order_by(*_order(subject))
     )
 
 

@@ -39,9 +39,9 @@ def test_seed_loads_everything_then_is_a_no_op(
     seed(migrated_database)
     second = capsys.readouterr().err
 
-    assert "total                  397        0        0          0" in first
+    assert "total                  421        0        0          0" in first
     assert "seeds unchanged since the last load: nothing to do" in second
-    assert asyncio.run(_count(migrated_database, "evidence")) == 208
+    assert asyncio.run(_count(migrated_database, "evidence")) == 232
 
 
 def test_dry_run_writes_nothing(migrated_database: str, capsys: pytest.CaptureFixture[str]) -> None:

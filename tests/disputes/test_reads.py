@@ -13,6 +13,7 @@ from tests.support.factories import (
     make_dispute,
     make_entity,
     make_event,
+    note,
 )
 
 
@@ -289,7 +290,15 @@ async def test_missing_dispute_is_a_404(client: AsyncClient, path: str) -> None:
 async def test_timeline_orders_partial_dates_by_their_bounds(
     session: AsyncSession, client: AsyncClient, kurils: Kurils
 ) -> None:
-    await add_kuril_timeline(session, kurils)
+    links = await add_kuril_timeline(session, kurils)
+    # What made the seizure the dispute's origin, apart from the seizure itself.
+    await note(
+        session,
+        kurils.article,
+        "The claims date from the seizure.",
+        field="role",
+        dispute_event_id=links["seizure"].id,
+    )
 
     response = await client.get("/v1/disputes/kuril-islands-dispute/timeline")
 
@@ -330,7 +339,19 @@ async def test_timeline_orders_partial_dates_by_their_bounds(
             _quote(274, 300, "seized by the Soviet Union", k.article),
             _quote(329, 336, "in 1945", k.article, "time"),
         ],
+        "link_evidence": [
+            {
+                "article_id": str(k.article.id),
+                "start": None,
+                "end": None,
+                "quote": None,
+                "editorial": True,
+                "note": "The claims date from the seizure.",
+                "field": "role",
+            }
+        ],
     }
+    assert body["items"][4]["link_evidence"] == []
     assert body["items"][0]["modality"] == "negated"
     assert body["items"][0]["evidence"] == []
     assert body["items"][3]["time"] == {

@@ -127,6 +127,7 @@ async def test_entity_detail_has_aliases_with_used_by_relations_and_counts(
                 "latest": None,
                 "precision": "year",
             },
+            "evidence": [],
         }
     ]
     assert body["counts"] == {"articles": 0, "events": 0}

@@ -50,6 +50,20 @@ def islands(**changes: Any) -> dict[str, Any]:
     } | changes
 
 
+def cited(article: Article, quote: str) -> dict[str, Any]:
+    """A span of the test article as the detail reads return it."""
+    start = BODY.index(quote)
+    return {
+        "article_id": str(article.id),
+        "start": start,
+        "end": start + len(quote),
+        "quote": quote,
+        "editorial": False,
+        "note": None,
+        "field": None,
+    }
+
+
 def ref(body: dict[str, Any], slug: str, name: str) -> dict[str, Any]:
     return {"id": body["id"], "slug": slug, "kind": "country", "name": name}
 
@@ -88,18 +102,22 @@ async def test_create_returns_the_entity_with_location_and_etag(
         "version": 1,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
+        # Each fact with the evidence it was written with, as the detail read returns it.
+        "evidence": [cited(call, "the islands")],
         "aliases": [
             {
                 "name": "Northern Territories",
                 "language": "en",
                 "kind": "official",
                 "used_by": ref(japan, "japan", "Japan"),
+                "evidence": [cited(call, "Northern Territories")],
             },
             {
                 "name": "Southern Kurils",
                 "language": "en",
                 "kind": "common",
                 "used_by": ref(russia, "russia", "Russia"),
+                "evidence": [],
             },
         ],
         "relations": [
@@ -114,6 +132,17 @@ async def test_create_returns_the_entity_with_location_and_etag(
                     "latest": None,
                     "precision": "year",
                 },
+                "evidence": [
+                    {
+                        "article_id": str(call.id),
+                        "start": None,
+                        "end": None,
+                        "quote": None,
+                        "editorial": True,
+                        "note": "Common knowledge.",
+                        "field": None,
+                    }
+                ],
             }
         ],
         "counts": {"articles": 0, "events": 0},
@@ -121,8 +150,8 @@ async def test_create_returns_the_entity_with_location_and_etag(
     }
     assert (await client.get(response.headers["location"])).json() == body
     # The evidence was located in the article, as the seed loader locates it.
-    cited = await session.scalars(select(Evidence).order_by(Evidence.start_offset))
-    assert [(e.start_offset, e.end_offset, e.quote, e.editorial) for e in cited] == [
+    stored = await session.scalars(select(Evidence).order_by(Evidence.start_offset))
+    assert [(e.start_offset, e.end_offset, e.quote, e.editorial) for e in stored] == [
         (BODY.index("Northern"), BODY.index(" belong"), "Northern Territories", False),
         (BODY.index("the islands"), BODY.index(" the Southern"), "the islands", False),
         (None, None, None, True),
@@ -208,6 +237,20 @@ def _relation(**changes: Any) -> dict[str, Any]:
         (
             _relation(object="southern-kuril-islands"),
             [("relations.0.object", "an entity cannot relate to itself")],
+        ),
+        # An editorial fact always says how it was derived, wherever the evidence sits.
+        (
+            islands(evidence=[{"editorial": True, "article": ARTICLE}]),
+            [
+                (
+                    "evidence.0",
+                    "editorial evidence needs a `note` saying how it was derived",
+                )
+            ],
+        ),
+        (
+            _relation(evidence=[{"editorial": True, "note": "  ", "article": ARTICLE}]),
+            [("relations.0.evidence.0.note", "must not be blank")],
         ),
     ],
 )

@@ -350,13 +350,14 @@ async def phone_call(session: AsyncSession) -> dict[str, Any]:
         conveyed_by_description="a ministry official",
     )
     kurils = await make_dispute(session, "kuril-islands-dispute", "Kuril Islands dispute")
-    await add_to_timeline(
+    link = await add_to_timeline(
         session,
         kurils,
         call,
         DisputeEventRole.NEGOTIATION,
         "Both leaders agreed to keep talking about a peace treaty.",
     )
+    await cite(session, article, "Japan wants to conclude a peace treaty", dispute_event_id=link.id)
     return {
         "article": article,
         "call": call,
@@ -452,6 +453,17 @@ async def test_event_detail(client: AsyncClient, phone_call: dict[str, Any]) -> 
                 "title": "Kuril Islands dispute",
                 "role": "negotiation",
                 "significance": "Both leaders agreed to keep talking about a peace treaty.",
+                "evidence": [
+                    {
+                        "article_id": article_id,
+                        "start": 139,
+                        "end": 177,
+                        "quote": "Japan wants to conclude a peace treaty",
+                        "editorial": False,
+                        "note": None,
+                        "field": None,
+                    }
+                ],
             }
         ],
         # Cited spans in body order, then editorial notes.
@@ -560,8 +572,8 @@ async def test_queries_do_not_grow_with_participants_statements_or_rows(
     phone_call: dict[str, Any],
     engine: AsyncEngine,
 ) -> None:
-    # One participant, no statements or disputes; the same optional parts (a location, no
-    # parent) as the call, whose bulk loads are skipped when there is nothing to load.
+    # One participant, no statements; the same optional parts (a location, no parent, a
+    # dispute) as the call, whose bulk loads are skipped when there is nothing to load.
     bare = await make_event(
         session,
         "bare-event",
@@ -570,6 +582,7 @@ async def test_queries_do_not_grow_with_participants_statements_or_rows(
         location=phone_call["tokyo"],
     )
     await add_participant(session, bare, phone_call["kishida"])
+    await add_to_timeline(session, phone_call["kurils"], bare)
     small_list = await _count(engine, client, "/v1/events?type=REQUEST")
     bare_detail = await _count(engine, client, "/v1/events/bare-event")
     for n in range(5):

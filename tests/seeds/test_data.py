@@ -599,9 +599,9 @@ async def test_every_cited_span_matches_the_article_body(seeded: AsyncSession) -
         select(text("count(*)")).select_from(Evidence).where(Evidence.editorial)
     )
 
-    assert len(rows) == 134
+    assert len(rows) == 138
     assert [quote for body, start, end, quote in rows if body[start:end] != quote] == []
-    assert editorial == 74
+    assert editorial == 94
 
 
 @pytest.mark.parametrize(

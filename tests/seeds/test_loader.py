@@ -59,7 +59,7 @@ async def test_second_load_of_the_shipped_seeds_changes_nothing(session: AsyncSe
     second = await load_seeds(session, default_seed_paths())
     forced = await load_seeds(session, default_seed_paths(), force=True)
 
-    assert first.total().created == 397
+    assert first.total().created == 421
     assert second.skipped
     assert not second.changed
     assert {name: c.unchanged for name, c in second.counts.items()} == {
@@ -94,7 +94,7 @@ async def test_dry_run_reports_what_would_change_and_writes_nothing(
         "dispute_party": (5, 0, 0),
         "dispute_territory": (5, 0, 0),
         "dispute_event": (7, 0, 0),
-        "evidence": (208, 0, 0),
+        "evidence": (232, 0, 0),
     }
     assert "(dry run, nothing written)" in report.summary()
     for model in (Entity, Event, Evidence, Mention, SeedFile):
