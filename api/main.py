@@ -7,9 +7,12 @@ here is a function made per app. The lifespan and the contract document are modu
 functions of the app they are given, reading its state.
 """
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -18,6 +21,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api.articles.router import router as articles_router
+from api.changes.pruning import prune_forever
+from api.changes.router import router as changes_router
 from api.disputes.router import router as disputes_router
 from api.entities.router import router as entities_router
 from api.events.router import router as events_router
@@ -66,6 +71,7 @@ _V1_ROUTERS = (
     statements_router,
     search_router,
     export_router,
+    changes_router,
 )
 
 
@@ -219,9 +225,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if freezes:
         gc.collect()
         gc.freeze()
+    settings: Settings = app.state.settings
+    pruning = asyncio.create_task(
+        prune_forever(
+            app.state.sessionmaker,
+            keep=timedelta(days=settings.change_retention_days),
+            every=settings.change_prune_interval,
+        )
+    )
     try:
         yield
     finally:
+        pruning.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruning
         if freezes:
             gc.unfreeze()
         app.state.export_slots.terminate_all()

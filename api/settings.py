@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Connections plus requests in flight one `newsgraph serve` process takes on; beyond
     # that uvicorn answers 503 at once rather than queue without bound.
     max_concurrency: int = Field(default=1000, ge=1)
+    # Days the change feed (GET /v1/changes) keeps a change; an older cursor is 410
+    # `changes_expired`. Each serving process prunes every `change_prune_interval` seconds.
+    change_retention_days: int = Field(default=90, ge=1)
+    change_prune_interval: float = Field(default=3600.0, gt=0)
     # Exports (GET /v1/export) each hold a connection of their own, outside the pool, for as
     # long as their client reads: at most this many at once (503 `export_busy` beyond).
     export_concurrency: int = Field(default=2, ge=1)

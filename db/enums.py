@@ -176,3 +176,20 @@ class ApiKeyScope(StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+
+
+class ResourceType(StrEnum):
+    """The resources the change feed reports."""
+
+    ARTICLE = "article"
+    ENTITY = "entity"
+    EVENT = "event"
+    STATEMENT = "statement"
+    DISPUTE = "dispute"
+    SOURCE = "source"
+
+
+class ChangeOperation(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"

@@ -177,9 +177,12 @@ class Keyset:
 
 
 def query_digest(request: Request) -> str:
-    """What a cursor is bound to: the path and every query parameter but cursor and limit."""
+    """What a cursor is bound to: the path and every query parameter but the cursor (`cursor`,
+    or `after` for the change feed) and `limit`."""
     params = sorted(
-        (k, v) for k, v in request.query_params.multi_items() if k not in {"cursor", "limit"}
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in {"cursor", "after", "limit"}
     )
     return hashlib.sha256(json.dumps([request.url.path, params]).encode()).hexdigest()[:16]
 

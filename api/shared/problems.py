@@ -46,6 +46,7 @@ class ProblemCode(StrEnum):
     PRECONDITION_REQUIRED = "precondition_required"
     PRECONDITION_FAILED = "precondition_failed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    CHANGES_EXPIRED = "changes_expired"
     # The server
     INTERNAL_ERROR = "internal_error"
     DATABASE_UNAVAILABLE = "database_unavailable"
@@ -254,6 +255,13 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
             "The request's transaction kept colliding with concurrent ones (a deadlock or a "
             "serialization failure) and was rolled back, so nothing changed; the server had "
             "already tried again. Retry after the `Retry-After` seconds.",
+        ),
+        ProblemCode.CHANGES_EXPIRED: _entry(
+            410,
+            "Changes expired",
+            "The change feed no longer keeps the changes after this cursor (they are kept for "
+            "`change_retention_days`); read everything again from `GET /v1/export`, then follow "
+            "the feed from a fresh cursor.",
         ),
         ProblemCode.EXPORT_BUSY: _entry(
             503,

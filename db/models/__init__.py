@@ -2,6 +2,7 @@
 
 from db.models.article import Article
 from db.models.auth import ApiKey, IdempotencyRecord
+from db.models.change import Change, ChangeHorizon
 from db.models.dispute import Dispute, DisputeEvent, DisputeParty, DisputeTerritory
 from db.models.entity import Entity, EntityAlias, EntityRelation
 from db.models.event import Event, EventParticipant, Statement
@@ -13,6 +14,8 @@ from db.models.source import Source
 __all__ = [
     "ApiKey",
     "Article",
+    "Change",
+    "ChangeHorizon",
     "Dispute",
     "DisputeEvent",
     "DisputeParty",
