@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from api.articles.router import router as articles_router
 from api.changes.pruning import prune_forever
 from api.changes.router import router as changes_router
+from api.changes.stream import ChangeHub
 from api.disputes.router import router as disputes_router
 from api.entities.router import router as entities_router
 from api.events.router import router as events_router
@@ -130,6 +131,7 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     app.state.settings = settings
     app.state.engine = engine
     app.state.export_slots = ExportSlots(settings)
+    app.state.change_hub = ChangeHub(settings)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT"), ReadSession
@@ -242,6 +244,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if freezes:
             gc.unfreeze()
         app.state.export_slots.terminate_all()
+        await app.state.change_hub.close()
         await app.state.engine.dispose()
         if app.state.rate_limiter is not None:
             await app.state.rate_limiter.close()

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # `changes_expired`. Each serving process prunes every `change_prune_interval` seconds.
     change_retention_days: int = Field(default=90, ge=1)
     change_prune_interval: float = Field(default=3600.0, gt=0)
+    # Change streams (GET /v1/changes/stream) one process serves at once (503 `stream_busy`
+    # beyond), and the seconds between heartbeats on a quiet stream.
+    change_stream_max_clients: int = Field(default=100, ge=1)
+    change_stream_heartbeat: float = Field(default=15.0, gt=0)
     # Exports (GET /v1/export) each hold a connection of their own, outside the pool, for as
     # long as their client reads: at most this many at once (503 `export_busy` beyond).
     export_concurrency: int = Field(default=2, ge=1)

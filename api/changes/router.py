@@ -1,18 +1,41 @@
-from typing import Annotated
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from api.changes import service as change_service
 from api.changes.schemas import ChangePage, ChangeRead
+from api.changes.stream import EVENT_STREAM, change_events
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
-from api.shared.pagination import DEFAULT_LIMIT, keyset_for
+from api.shared.pagination import DEFAULT_LIMIT, Keyset
 from api.shared.params import Limit
 from api.shared.routing import ApiRoute
 from db.enums import ResourceType
 
 router = APIRouter(prefix="/changes", tags=["changes"], route_class=ApiRoute)
+
+ResourceTypes = Annotated[
+    list[ResourceType] | None,
+    Query(alias="type", max_length=6, description="Only these resources; repeat for more."),
+]
+After = Annotated[
+    str | None,
+    Query(max_length=2000, description="`next_cursor` of the previous page: changes after it."),
+]
+
+
+def _feed_keyset(request: Request, types: list[ResourceType]) -> Keyset:
+    """The feed's cursors, bound to its `type` filter alone: a cursor from the list is a
+    `Last-Event-ID` for the stream, and an event id an `after` for the list."""
+    digest = hashlib.sha256(json.dumps(["changes", sorted(types)]).encode()).hexdigest()[:16]
+    secret: bytes = request.app.state.settings.cursor_secret.encode()
+    return Keyset(change_service.FEED_ORDER, secret=secret, query_digest=digest)
 
 
 @router.get(
@@ -24,14 +47,8 @@ router = APIRouter(prefix="/changes", tags=["changes"], route_class=ApiRoute)
 async def list_changes(
     request: Request,
     session: SessionDep,
-    resource_type: Annotated[
-        list[ResourceType] | None,
-        Query(alias="type", max_length=6, description="Only these resources; repeat for more."),
-    ] = None,
-    after: Annotated[
-        str | None,
-        Query(max_length=2000, description="`next_cursor` of the previous page: changes after it."),
-    ] = None,
+    resource_type: ResourceTypes = None,
+    after: After = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
     """Every committed create, update and delete of articles, entities, events, statements,
@@ -46,7 +63,7 @@ async def list_changes(
     (90 by default); a cursor older than that is 410 `changes_expired`: re-sync from
     `GET /v1/export` (read the feed to its end first, keep that cursor, export, then follow
     the feed from the cursor)."""
-    keyset = keyset_for(request, change_service.FEED_ORDER)
+    keyset = _feed_keyset(request, resource_type or [])
     rows, position, more = await change_service.read_changes(
         session, types=resource_type or [], after=keyset.start(after), limit=limit
     )
@@ -61,3 +78,73 @@ async def list_changes(
         url = request.url.include_query_params(after=next_cursor)
         response.headers["Link"] = f'<{url}>; rel="next"'
     return response
+
+
+@router.get(
+    "/stream",
+    summary="Changes as they happen (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "A `text/event-stream`: one `change` event per change (its `data` a "
+            "Change, its `id` the cursor after it), a `: heartbeat` comment on a quiet stream.",
+            "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
+        },
+        **problem_responses(400, 410, 503),
+    },
+)
+async def stream_changes(
+    request: Request,
+    resource_type: ResourceTypes = None,
+    after: After = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            max_length=2000,
+            description="The `id` of the last event received: the stream resumes after it "
+            "(a browser's EventSource sends it when it reconnects). Wins over `after`.",
+        ),
+    ] = None,
+) -> StreamingResponse:
+    """The change feed of `GET /v1/changes`, pushed: every change after the position given
+    (`Last-Event-ID`, else `after`, else the start of what is kept), then each one as its
+    transaction commits, with the same order, filters and guarantee (never skipped or
+    repeated, also across reconnections). Each process serves at most
+    `change_stream_max_clients` streams (503 `stream_busy` beyond)."""
+    types = resource_type or []
+    keyset = _feed_keyset(request, types)
+    start = keyset.start(last_event_id if last_event_id is not None else after)
+    hub = request.app.state.change_hub
+    hub.take()  # 503 before any byte is sent, when every place is taken
+    if start is not None:
+        try:
+            # A cursor before what is kept is 410 now, not an empty stream.
+            async with request.app.state.read_sessionmaker() as session:
+                await change_service.read_changes(session, types=types, after=start, limit=1)
+        except BaseException:
+            hub.release()
+            raise
+
+    return _HeldStream(
+        change_events(hub, request.app.state.read_sessionmaker, keyset, types=types, after=start),
+        release=hub.release,
+        media_type=EVENT_STREAM,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+class _HeldStream(StreamingResponse):
+    """A stream that gives its place back however it ends: run to its end, cut by the
+    client, cancelled at shutdown."""
+
+    def __init__(
+        self, content: AsyncIterator[bytes], *, release: Callable[[], None], **kwargs: Any
+    ) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()

@@ -56,8 +56,9 @@ async def read_changes(
     after: Sequence[Any] | None,
     limit: int,
 ) -> tuple[list[dict[str, Any]], list[Any] | None, bool]:
-    """A page of settled changes after `after`: the rows, the position after the last one
-    (or `after` itself when there is none), and whether more are ready now. 410
+    """A page of settled changes after `after`: the rows (with their `position_of`), the
+    position after the last one (or `after` itself when there is none), and whether more are
+    ready now. 410
     `changes_expired` when `after` points before what is kept."""
     if after is not None:
         horizon = await _horizon(session)
@@ -75,10 +76,13 @@ async def read_changes(
         after=after,
         limit=limit,
     )
-    position = [rows[-1]["xid"], rows[-1]["change_id"]] if rows else after
-    for row in rows:
-        del row["xid"], row["change_id"]
+    position = position_of(rows[-1]) if rows else after
     return rows, (list(position) if position is not None else None), more is not None
+
+
+def position_of(row: dict[str, Any]) -> list[int]:
+    """A row's place in the feed: what a cursor after it holds."""
+    return [row["xid"], row["change_id"]]
 
 
 async def prune(session: AsyncSession, *, keep: timedelta) -> int:

@@ -53,6 +53,7 @@ class ProblemCode(StrEnum):
     DATABASE_TIMEOUT = "database_timeout"
     TRANSACTION_CONFLICT = "transaction_conflict"
     EXPORT_BUSY = "export_busy"
+    STREAM_BUSY = "stream_busy"
     MIGRATIONS_PENDING = "migrations_pending"
 
 
@@ -268,6 +269,12 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
             "Exports busy",
             "The server is running as many exports as it allows at once; retry after the "
             "`Retry-After` seconds.",
+        ),
+        ProblemCode.STREAM_BUSY: _entry(
+            503,
+            "Change streams busy",
+            "The server has as many change streams open as it serves at once; retry after the "
+            "`Retry-After` seconds, or poll `GET /v1/changes`.",
         ),
         ProblemCode.MIGRATIONS_PENDING: _entry(
             503,

@@ -4,7 +4,8 @@ Statement-level triggers with transition tables write the rows, in the writing t
 whatever writes (the API, the seed loader, the bulk import's COPY): one statement, one insert,
 however many rows it touched. A part of a resource (alias, relation, participant, party,
 territory, timeline link, mention, evidence) changes the resource it belongs to. db/models/
-change.py says how readers use `xid` to never skip or repeat a change.
+change.py says how readers use `xid` to never skip or repeat a change. Each writing
+transaction also notifies the channel `newsgraph_changes` (the change stream listens).
 
 Revision ID: 9b1f4d2e6c30
 Revises: 5c9e3a1f7b42
@@ -72,6 +73,9 @@ _MERGE = """
 """
 _COLUMNS = "(xid, resource_type, resource_id, slug, resource_version, operation)"
 _XID = "pg_current_xact_id()::text::bigint"
+# Listeners (the change stream) hear of a transaction's changes when it commits; PostgreSQL
+# folds the notices of one transaction into one.
+CHANNEL = "newsgraph_changes"
 
 _RECORD = f"""
 CREATE FUNCTION change_feed_record(kind text, operation text, ids uuid[]) RETURNS void
@@ -86,6 +90,7 @@ BEGIN
         {_MERGE}$sql$,
         kind, operation, kind
     ) USING ids;
+    PERFORM pg_notify('{CHANNEL}', '');
 END
 $function$
 """  # noqa: S608 (the migration's own constants)
@@ -99,6 +104,7 @@ BEGIN
         INSERT INTO change {_COLUMNS}
         SELECT {_XID}, '{table}', r.id, r.slug, r.version, 'delete' FROM old_rows r
         {_MERGE};
+        PERFORM pg_notify('{CHANNEL}', '');
     ELSE
         PERFORM change_feed_record(
             '{table}',

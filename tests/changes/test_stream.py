@@ -1,0 +1,197 @@
+"""GET /v1/changes/stream over a real server: changes pushed as they commit, a dropped
+connection resumed with Last-Event-ID loses and repeats nothing, streams are bounded, and
+shutdown ends them."""
+
+import asyncio
+import contextlib
+import json
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.shared.auth import issue_key
+from db.enums import ApiKeyScope
+from tests.support.clients import bearer
+from tests.support.database import migrated_database
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.process
+
+MAX_STREAMS = 2
+
+
+@dataclass
+class Event:
+    id: str | None = None
+    event: str | None = None
+    data: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+
+async def _events(response: httpx.Response) -> AsyncIterator[Event]:
+    """The stream's events as text/event-stream frames them (comments kept, for heartbeats)."""
+    event = Event()
+    async for line in response.aiter_lines():
+        if line == "":
+            yield event
+            event = Event()
+        elif line.startswith(":"):
+            event.comments.append(line[1:].strip())
+        else:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                event.data.append(value)
+            elif name in ("id", "event"):
+                setattr(event, name, value)
+
+
+async def _changes(events: AsyncIterator[Event], count: int) -> list[Event]:
+    received: list[Event] = []
+    async with asyncio.timeout(20):
+        async for event in events:
+            if event.event == "change":
+                received.append(event)
+                if len(received) == count:
+                    return received
+    raise AssertionError(f"the stream ended after {len(received)} of {count} changes")
+
+
+def _slugs(events: list[Event]) -> list[str]:
+    return [json.loads("\n".join(e.data))["slug"] for e in events]
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, dict[str, str]]]:
+    url = await migrated_database(f"stream_{uuid.uuid4().hex[:8]}")
+    key = bearer(await issue_key(url, name="stream", scopes=[ApiKeyScope.ADMIN]))
+    server = LiveServer(
+        url,
+        tmp_path,
+        env={
+            "NEWSGRAPH_CHANGE_STREAM_HEARTBEAT": "0.5",
+            "NEWSGRAPH_CHANGE_STREAM_MAX_CLIENTS": str(MAX_STREAMS),
+            "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
+            "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
+        },
+    )
+    try:
+        await asyncio.to_thread(server.wait_ready)
+        yield server, key
+    finally:
+        server.close()
+
+
+async def _create(http: httpx.AsyncClient, key: dict[str, str], slug: str) -> None:
+    response = await http.post(
+        "/v1/sources", json={"slug": slug, "name": slug.upper(), "kind": "news_agency"}, headers=key
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_a_dropped_stream_resumed_with_last_event_id_loses_and_repeats_nothing(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    server, key = live
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        async with http.stream("GET", "/v1/changes/stream") as first:
+            assert first.status_code == 200
+            assert first.headers["content-type"].startswith("text/event-stream")
+            events = _events(first)
+            for n in range(3):
+                await _create(http, key, f"s{n}")
+            before = await _changes(events, 3)
+        # Dropped: two more changes while no one listens.
+        for n in (3, 4):
+            await _create(http, key, f"s{n}")
+        resume = {"Last-Event-ID": before[-1].id or ""}
+        async with http.stream("GET", "/v1/changes/stream", headers=resume) as second:
+            events = _events(second)
+            missed = await _changes(events, 2)
+            committed = time.monotonic()
+            await _create(http, key, "s5")
+            pushed = await _changes(events, 1)
+            latency = time.monotonic() - committed
+
+    assert _slugs(before) == ["s0", "s1", "s2"]
+    assert _slugs(missed) == ["s3", "s4"]
+    assert _slugs(pushed) == ["s5"]
+    # Pushed on the commit's notice, not found by the next heartbeat-driven read only.
+    assert latency < 5, latency
+
+
+async def test_a_quiet_stream_sends_heartbeats(live: tuple[LiveServer, dict[str, str]]) -> None:
+    server, _ = live
+    async with (
+        httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+        http.stream("GET", "/v1/changes/stream") as response,
+    ):
+        comments: list[str] = []
+        async with asyncio.timeout(10):
+            async for event in _events(response):
+                comments += event.comments
+                if comments.count("heartbeat") >= 2:
+                    break
+
+    assert comments.count("heartbeat") >= 2
+
+
+async def test_streams_are_bounded_and_a_closed_one_gives_its_place_back(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    server, _ = live
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        async with contextlib.AsyncExitStack() as streams:
+            for _ in range(MAX_STREAMS):
+                opened = await streams.enter_async_context(http.stream("GET", "/v1/changes/stream"))
+                assert opened.status_code == 200
+            refused = await http.get("/v1/changes/stream")
+        await asyncio.sleep(0.5)  # the server sees the hang-ups
+        again = await http.get("/v1/changes", params={"limit": 1})
+        async with http.stream("GET", "/v1/changes/stream") as reopened:
+            reopened_status = reopened.status_code
+
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "stream_busy"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert again.status_code == 200
+    assert reopened_status == 200
+
+
+async def test_a_bad_last_event_id_is_a_400_before_any_stream(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    server, _ = live
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        response = await http.get("/v1/changes/stream", headers={"Last-Event-ID": "forged"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
+
+
+async def test_shutdown_ends_open_streams_and_the_server_exits(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    server, _ = live
+    async with (
+        httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+        http.stream("GET", "/v1/changes/stream") as response,
+    ):
+        assert response.status_code == 200
+        server.send(signal.SIGTERM)
+        started = time.monotonic()
+        with contextlib.suppress(httpx.TransportError):
+            async with asyncio.timeout(15):
+                async for _ in _events(response):
+                    pass
+        ended = time.monotonic() - started
+    code = await asyncio.to_thread(server.wait, 15)
+
+    assert code == 0, server.output()
+    assert ended < 10
