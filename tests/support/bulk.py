@@ -13,11 +13,12 @@ from db.bulk.export import ExportReport, export_ndjson
 from db.bulk.rows import TABLES
 from tests.support.database import connect
 
-# Which table each part of a record goes to.
+# Which table each record type and each part of a record goes to.
+TABLE = {"relation": "entity_relation"}
 PARTS = {
     "entity": {"aliases": "entity_alias"},
     "article": {"mentions": "mention"},
-    "event": {"participants": "event_participant", "evidence": "evidence"},
+    "event": {"participants": "event_participant"},
     "dispute": {
         "parties": "dispute_party",
         "territories": "dispute_territory",
@@ -29,9 +30,14 @@ PARTS = {
 def expected_rows(records: list[dict[str, Any]]) -> dict[str, int]:
     counts: Counter[str] = Counter(dict.fromkeys(TABLES, 0))
     for record in records:
-        counts[record["type"]] += 1
+        if record["type"] == "evidence":
+            counts["evidence"] += len(record["items"])
+            continue
+        counts[TABLE.get(record["type"], record["type"])] += 1
+        counts["evidence"] += len(record.get("evidence", []))
         for part, table in PARTS.get(record["type"], {}).items():
             counts[table] += len(record[part])
+            counts["evidence"] += sum(len(item.get("evidence", [])) for item in record[part])
     return dict(counts)
 
 
