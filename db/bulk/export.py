@@ -724,6 +724,10 @@ async def export_chunks(
     started = time.monotonic()
     exporter = _Exporter(connection, article_filter, batch_size, report)
     async with connection.transaction(isolation="repeatable_read", readonly=True):
+        # The scope of a filtered export is one query of many CTEs whose estimates pass
+        # jit_above_cost: compiling it took 0.9 s of the 0.95 s it ran at 10,000 articles
+        # (0.03 s without). The export's other statements gain nothing from JIT either.
+        await connection.execute("SET LOCAL jit = off")
         for records in (
             exporter.sources,
             exporter.entities,
