@@ -32,6 +32,7 @@ __all__ = [
     "article_content_hash",
     "check_span",
     "find_occurrences",
+    "format_duration",
     "locate_quote",
     "parse_duration",
     "parse_time",
@@ -167,6 +168,22 @@ def parse_duration(text: str) -> timedelta:
     if duration <= timedelta(0):
         raise InvalidDuration(f"duration must be positive: {text!r}")
     return duration
+
+
+def format_duration(duration: timedelta) -> str:
+    """timedelta -> ISO 8601 in days, hours, minutes and seconds ("PT25M", "P1DT2H"), which
+    parse_duration reads back to the same value."""
+    hours, rest = divmod(duration.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    days = f"{duration.days}D" if duration.days else ""
+    clock = "".join(f"{amount}{unit}" for amount, unit in ((hours, "H"), (minutes, "M")) if amount)
+    if duration.microseconds:
+        clock += f"{seconds}.{duration.microseconds:06d}".rstrip("0") + "S"
+    elif seconds:
+        clock += f"{seconds}S"
+    if not days and not clock:
+        return "PT0S"
+    return f"P{days}" + (f"T{clock}" if clock else "")
 
 
 def article_content_hash(body: str) -> str:

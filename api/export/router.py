@@ -40,12 +40,15 @@ async def export_ndjson(
     published_before: Annotated[Timestamp | None, Query(description="Exclusive, RFC 3339.")] = None,
 ) -> StreamingResponse:
     """The data as the NDJSON corpus `newsgraph import` loads (bench/README.md), streamed from
-    one consistent snapshot: sources, entities with aliases, articles with mentions, events
-    with participants and evidence, disputes with parties, territories and timeline.
+    one consistent snapshot: sources, entities with aliases, articles with mentions, the
+    evidence of entities, aliases and articles, relations, events with participants,
+    statements, disputes with parties, territories and timeline; every fact with all its
+    evidence (cited spans and editorial notes, with the field each supports).
 
     The filters select articles as they do for `GET /v1/articles`; a filtered export holds
-    only the sources and entities those articles (and their events) refer to, the events
-    whose evidence cites them (with that evidence only), and no disputes.
+    only the evidence of those articles, the relations, statements and events it supports
+    (with the events those statements and events need), the sources and entities all of
+    them refer to, and no disputes.
 
     Each export runs on a database connection of its own, a few at a time (503 `export_busy`
     with `Retry-After` beyond); one whose client reads nothing for 30 s is cut off."""

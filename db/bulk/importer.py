@@ -6,7 +6,9 @@
     COPY every table the batch touches, in one transaction              -> or reject the batch
 
 Only one batch of lines is held at a time, plus slug -> id for sources and entities (which
-nearly every line refers to); articles and events are looked up in the database per batch.
+nearly every line refers to); articles, aliases and events are looked up in the database per
+batch. A line creates its rows: one defining a slug, a relation or a subject's evidence that
+the database already holds is rejected, so importing a file twice changes nothing.
 """
 
 import asyncio
@@ -28,11 +30,28 @@ from db.bulk.records import (
     DisputeRecord,
     EntityRecord,
     EventRecord,
+    EvidencePart,
+    EvidenceRecord,
+    PartyPart,
     Record,
+    RelationRecord,
     SourceRecord,
+    StatementRecord,
+    TerritoryPart,
+    TimelinePart,
 )
-from db.bulk.rows import COLUMNS, TABLES, CitedSpan, Invalid, Lookup, Resolver
+from db.bulk.rows import (
+    COLUMNS,
+    TABLES,
+    CitedSpan,
+    Invalid,
+    Lookup,
+    RelationKey,
+    Resolver,
+    relation_key,
+)
 from db.checks import article_content_hash
+from db.enums import StatementKind
 
 # (lines read, bytes read, file size in bytes, seconds since the start)
 Progress = Callable[[int, int, int, float], None]
@@ -132,30 +151,91 @@ async def _slug_ids(
     return {row["slug"]: row["id"] for row in rows}
 
 
+def _spans(record: Record) -> list[EvidencePart]:
+    """Every evidence item of a record, its parts' included."""
+    if isinstance(record, EvidenceRecord):
+        return list(record.items)
+    if isinstance(record, RelationRecord | StatementRecord):
+        return list(record.evidence)
+    if isinstance(record, EventRecord):
+        return [
+            *record.evidence,
+            *(item for participant in record.participants for item in participant.evidence),
+        ]
+    if isinstance(record, DisputeRecord):
+        parts: list[PartyPart | TerritoryPart | TimelinePart] = [
+            *record.parties,
+            *record.territories,
+            *record.timeline,
+        ]
+        return [*record.evidence, *(item for part in parts for item in part.evidence)]
+    return []
+
+
 async def _lookup(
     connection: asyncpg.Connection, records: list[tuple[int, Record, str]], known: _Known
 ) -> Lookup:
-    defined: dict[type[Record], set[str]] = {kind: set() for kind in Record.__args__}
+    defined: dict[str, set[str]] = {
+        "source": set(),
+        "entity": set(),
+        "article": set(),
+        "event": set(),
+        "statement": set(),
+        "dispute": set(),
+    }
     sources: set[str] = set()
     entities: set[str] = set()
     events: set[str] = set()
     urls: set[str] = set()
     hashes: set[str] = set()
     cited: set[tuple[str, int, int]] = set()
+    named: set[str] = set()  # articles of editorial evidence and of evidence lines
+    aliases: set[tuple[str, str, str | None]] = set()
+    evidenced: set[tuple[str | None, ...]] = set()
+    relations: set[RelationKey] = set()
+    quoted: set[tuple[str, str]] = set()
     for _, record, content_hash in records:
-        defined[type(record)].add(record.slug)
-        if isinstance(record, EntityRecord):
+        if isinstance(record, SourceRecord):
+            defined["source"].add(record.slug)
+        elif isinstance(record, EntityRecord):
+            defined["entity"].add(record.slug)
             entities.update(alias.used_by for alias in record.aliases if alias.used_by)
         elif isinstance(record, ArticleRecord):
+            defined["article"].add(record.slug)
             sources.add(record.source)
             entities.update(mention.entity for mention in record.mentions)
             hashes.add(content_hash)
             if record.url is not None:
                 urls.add(record.url)
+        elif isinstance(record, EvidenceRecord):
+            evidenced.add(record.subject)
+            if record.entity is not None:
+                entities.add(record.entity)
+            if record.article is not None:
+                named.add(record.article)
+            if record.of == "alias" and record.entity is not None and record.name is not None:
+                aliases.add((record.entity, record.name, record.language))
+        elif isinstance(record, RelationRecord):
+            entities.update((record.subject, record.object))
+            relations.add(relation_key(record))
         elif isinstance(record, EventRecord):
+            defined["event"].add(record.slug)
             entities.update(participant.entity for participant in record.participants)
-            cited.update((span.article, span.start, span.end) for span in record.evidence)
-        elif isinstance(record, DisputeRecord):
+            if record.location is not None:
+                entities.add(record.location)
+            if record.parent is not None:
+                events.add(record.parent)
+        elif isinstance(record, StatementRecord):
+            defined["statement"].add(record.slug)
+            entities.update(slug for slug in (record.speaker, record.conveyed_by) if slug)
+            if record.event is not None:
+                events.add(record.event)
+            if record.kind is StatementKind.DIRECT_QUOTE:
+                quoted.update(
+                    (item.article, record.text) for item in record.evidence if not item.editorial
+                )
+        else:
+            defined["dispute"].add(record.slug)
             entities.update(party.entity for party in record.parties)
             for territory in record.territories:
                 entities.update(
@@ -164,24 +244,30 @@ async def _lookup(
                     if slug
                 )
             events.update(entry.event for entry in record.timeline)
+        for item in _spans(record):
+            if item.start is not None and item.end is not None:
+                cited.add((item.article, item.start, item.end))
+            else:
+                named.add(item.article)
 
     found_sources = await _slug_ids(
-        connection, "source", (sources - known.sources.keys()) | defined[SourceRecord]
+        connection, "source", (sources - known.sources.keys()) | defined["source"]
     )
     found_entities = await _slug_ids(
-        connection, "entity", (entities - known.entities.keys()) | defined[EntityRecord]
+        connection, "entity", (entities - known.entities.keys()) | defined["entity"]
     )
-    found_events = await _slug_ids(connection, "event", events | defined[EventRecord])
-    found_disputes = await _slug_ids(connection, "dispute", defined[DisputeRecord])
+    found_events = await _slug_ids(connection, "event", events | defined["event"])
+    found_statements = await _slug_ids(connection, "statement", defined["statement"])
+    found_disputes = await _slug_ids(connection, "dispute", defined["dispute"])
     existing_articles: set[str] = set()
     existing_urls: set[str] = set()
     existing_hashes: set[str] = set()
-    if defined[ArticleRecord]:
+    if defined["article"]:
         for row in await connection.fetch(
             "SELECT slug, url, content_hash FROM article"
             " WHERE slug = ANY($1::text[]) OR url = ANY($2::text[])"
             " OR content_hash = ANY($3::text[])",
-            list(defined[ArticleRecord]),
+            list(defined["article"]),
             list(urls),
             list(hashes),
         ):
@@ -202,6 +288,68 @@ async def _lookup(
         ):
             key = (row["slug"], row["start_offset"], row["end_offset"])
             spans[key] = CitedSpan(row["id"], row["length"], row["text"])
+    articles = await _slug_ids(connection, "article", named)
+    found_aliases: dict[tuple[str, str, str | None], uuid.UUID] = {}
+    if aliases:
+        wanted_aliases = list(aliases)
+        for row in await connection.fetch(
+            "SELECT c.entity, c.name, c.language, al.id FROM unnest($1::text[], $2::text[],"
+            " $3::text[]) AS c(entity, name, language) JOIN entity e ON e.slug = c.entity"
+            " JOIN entity_alias al ON al.entity_id = e.id AND al.name = c.name"
+            " AND al.language IS NOT DISTINCT FROM c.language",
+            [entity for entity, _, _ in wanted_aliases],
+            [name for _, name, _ in wanted_aliases],
+            [language for _, _, language in wanted_aliases],
+        ):
+            found_aliases[(row["entity"], row["name"], row["language"])] = row["id"]
+    existing_evidence: set[tuple[str | None, ...]] = set()
+    if evidenced:
+        ids: dict[uuid.UUID, tuple[str | None, ...]] = {}
+        for subject in evidenced:
+            of, entity, name, language, article = subject
+            found: uuid.UUID | None = None
+            if of == "entity" and entity is not None:
+                found = found_entities.get(entity) or known.entities.get(entity)
+            elif of == "alias" and entity is not None and name is not None:
+                found = found_aliases.get((entity, name, language))
+            elif article is not None:
+                found = articles.get(article)
+            if found is not None:
+                ids[found] = subject
+        for row in await connection.fetch(
+            "SELECT s.id FROM unnest($1::uuid[]) AS s(id)"
+            " WHERE EXISTS (SELECT 1 FROM evidence v WHERE v.entity_id = s.id)"
+            " OR EXISTS (SELECT 1 FROM evidence v WHERE v.entity_alias_id = s.id)"
+            " OR EXISTS (SELECT 1 FROM evidence v WHERE v.subject_article_id = s.id)",
+            list(ids),
+        ):
+            existing_evidence.add(ids[row["id"]])
+    existing_relations: set[RelationKey] = set()
+    if relations:
+        wanted_relations = list(relations)
+        for row in await connection.fetch(
+            "SELECT c.subject, c.kind, c.object, c.role, c.time_edtf FROM unnest($1::text[],"
+            " $2::text[], $3::text[], $4::text[], $5::text[])"
+            " AS c(subject, kind, object, role, time_edtf)"
+            " JOIN entity s ON s.slug = c.subject JOIN entity o ON o.slug = c.object"
+            " JOIN entity_relation r ON r.subject_id = s.id AND r.object_id = o.id"
+            " AND r.kind = c.kind AND r.role IS NOT DISTINCT FROM c.role"
+            " AND r.time_edtf IS NOT DISTINCT FROM c.time_edtf",
+            *([key[part] for key in wanted_relations] for part in range(5)),
+        ):
+            existing_relations.add(
+                (row["subject"], row["kind"], row["object"], row["role"], row["time_edtf"])
+            )
+    found_quotes: set[tuple[str, str]] = set()
+    if quoted:
+        wanted_quotes = list(quoted)
+        for row in await connection.fetch(
+            "SELECT c.slug, c.text FROM unnest($1::text[], $2::text[]) AS c(slug, text)"
+            " JOIN article a ON a.slug = c.slug WHERE strpos(a.body, c.text) > 0",
+            [slug for slug, _ in wanted_quotes],
+            [text for _, text in wanted_quotes],
+        ):
+            found_quotes.add((row["slug"], row["text"]))
 
     # Referenced sources and entities stay known for later batches; defined ones that
     # already exist are refused, since a corpus line creates its row.
@@ -215,14 +363,20 @@ async def _lookup(
         events=found_events,
         cited=spans,
         existing={
-            "source": defined[SourceRecord] & found_sources.keys(),
-            "entity": defined[EntityRecord] & found_entities.keys(),
+            "source": defined["source"] & found_sources.keys(),
+            "entity": defined["entity"] & found_entities.keys(),
             "article": existing_articles,
-            "event": defined[EventRecord] & found_events.keys(),
+            "event": defined["event"] & found_events.keys(),
+            "statement": set(found_statements),
             "dispute": set(found_disputes),
         },
         existing_urls=existing_urls,
         existing_hashes=existing_hashes,
+        articles=articles,
+        aliases=found_aliases,
+        existing_relations=existing_relations,
+        evidenced=existing_evidence,
+        quoted=found_quotes,
     )
 
 

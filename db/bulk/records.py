@@ -2,12 +2,22 @@
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 from pydantic import StringConstraints as Text
+from pydantic_core import PydanticCustomError
 
-from db.checks import TimeSpan, parse_time
+from db.checks import TimeSpan, parse_duration, parse_time
 from db.enums import (
     AliasKind,
     DisputeEventRole,
@@ -16,9 +26,12 @@ from db.enums import (
     DisputeStatus,
     EntityKind,
     EventType,
+    MentionMethod,
     Modality,
     ParticipantRole,
+    RelationKind,
     SourceKind,
+    StatementKind,
     TimePrecision,
 )
 from db.fields import Name, Slug, SourceName
@@ -30,7 +43,18 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _duration(value: str) -> str:
+    try:
+        parse_duration(value)
+    except ValueError as error:
+        raise PydanticCustomError("duration", str(error)) from error
+    return value
+
+
 Offset = Annotated[int, Field(ge=0)]
+# What an evidence item supports when not the whole fact, e.g. "time" (evidence.field).
+FieldName = Annotated[str, Text(pattern=r"^[a-z][a-z0-9_]*$", max_length=50)]
+Language = Annotated[str, Text(max_length=35)]
 
 
 class _Part(BaseModel):
@@ -45,9 +69,36 @@ class SourceRecord(_Part):
     homepage_url: str | None = None
 
 
+class EvidencePart(_Part):
+    """A cited span of an article (`start`, `end`, `quote`), or an editorial note naming the
+    article it was derived from (`editorial`, `note`); `field` is what it supports."""
+
+    article: Slug
+    start: Offset | None = None
+    end: Offset | None = None
+    quote: str | None = None
+    editorial: bool = False
+    note: str | None = None
+    field: FieldName | None = None
+
+    @model_validator(mode="after")
+    def _cited_or_editorial(self) -> Self:
+        spanned = (self.start, self.end, self.quote)
+        if any(value is not None for value in spanned):
+            if any(value is None for value in spanned):
+                raise PydanticCustomError("span", "a cited span needs start, end and quote")
+        elif not self.editorial:
+            raise PydanticCustomError(
+                "span", "evidence needs a span (start, end, quote) or editorial: true"
+            )
+        if self.editorial and (self.note is None or not self.note.strip()):
+            raise PydanticCustomError("note", "editorial evidence needs a non-blank note")
+        return self
+
+
 class AliasPart(_Part):
     name: Name
-    language: Annotated[str, Text(max_length=35)] | None = None
+    language: Language | None = None
     kind: AliasKind
     used_by: Slug | None = None
 
@@ -67,6 +118,8 @@ class MentionPart(_Part):
     start: Offset
     end: Offset
     surface: str
+    method: MentionMethod = MentionMethod.CURATED
+    confidence: Annotated[Decimal, Field(ge=0, le=1, max_digits=4, decimal_places=3)] = Decimal(1)
 
 
 class ArticleRecord(_Part):
@@ -84,16 +137,69 @@ class ArticleRecord(_Part):
     mentions: list[MentionPart] = Field(default_factory=list)
 
 
+class EvidenceRecord(_Part):
+    """Evidence of an entity, an alias (`entity`, `name`, `language`) or an article: facts
+    defined before the articles that their evidence cites."""
+
+    type: Literal["evidence"]
+    of: Literal["entity", "alias", "article"]
+    entity: Slug | None = None
+    name: Name | None = None
+    language: Language | None = None
+    article: Slug | None = None
+    items: Annotated[list[EvidencePart], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _keys_of_the_subject(self) -> Self:
+        given = {
+            key
+            for key in ("entity", "name", "language", "article")
+            if getattr(self, key) is not None
+        }
+        required, optional = _SUBJECT_KEYS[self.of]
+        if not required <= given <= required | optional:
+            raise PydanticCustomError(
+                "subject",
+                "evidence of {what} names it by {keys}",
+                {"what": f"an {self.of}", "keys": _SUBJECT_KEYS_TEXT[self.of]},
+            )
+        return self
+
+    @property
+    def subject(self) -> tuple[str | None, ...]:
+        """The subject by natural key: (of, entity, name, language, article)."""
+        return (self.of, self.entity, self.name, self.language, self.article)
+
+
+# Keys an evidence line names its subject by, per kind of subject: required, optional.
+_SUBJECT_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    "entity": ({"entity"}, set()),
+    "alias": ({"entity", "name"}, {"language"}),
+    "article": ({"article"}, set()),
+}
+_SUBJECT_KEYS_TEXT = {
+    "entity": "`entity` alone",
+    "alias": "`entity`, `name` and `language` (null for none)",
+    "article": "`article` alone",
+}
+
+
+class RelationRecord(_Part):
+    """`subject` `kind` `object` during `time`, e.g. fumio-kishida holds_office japan."""
+
+    type: Literal["relation"]
+    subject: Slug
+    kind: RelationKind
+    object: Slug
+    role: Annotated[str, Text(max_length=200)] | None = None
+    time: Annotated[str, Text(max_length=100)] | None = None
+    evidence: list[EvidencePart] = Field(default_factory=list)
+
+
 class ParticipantPart(_Part):
     entity: Slug
     role: ParticipantRole
-
-
-class EvidencePart(_Part):
-    article: Slug
-    start: Offset
-    end: Offset
-    quote: str
+    evidence: list[EvidencePart] = Field(default_factory=list)
 
 
 class EventRecord(_Part):
@@ -106,7 +212,24 @@ class EventRecord(_Part):
     contexts: list[Annotated[str, Text(max_length=50)]] = Field(default_factory=list)
     modality: Modality = Modality.ASSERTED
     time: Annotated[str, Text(max_length=100)] | None = None
+    # ISO 8601, weeks, days, hours, minutes and seconds: "PT25M".
+    duration: Annotated[str, AfterValidator(_duration)] | None = None
+    location: Slug | None = None
+    # An event defined on an earlier line.
+    parent: Slug | None = None
     participants: list[ParticipantPart] = Field(default_factory=list)
+    evidence: list[EvidencePart] = Field(default_factory=list)
+
+
+class StatementRecord(_Part):
+    type: Literal["statement"]
+    slug: Slug
+    speaker: Slug
+    kind: StatementKind
+    text: Annotated[str, AfterValidator(_not_blank)]
+    conveyed_by: Slug | None = None
+    conveyed_by_description: Annotated[str, Text(max_length=300)] | None = None
+    event: Slug | None = None
     evidence: list[EvidencePart] = Field(default_factory=list)
 
 
@@ -114,18 +237,21 @@ class PartyPart(_Part):
     entity: Slug
     role: DisputePartyRole
     position: str | None = None
+    evidence: list[EvidencePart] = Field(default_factory=list)
 
 
 class TerritoryPart(_Part):
     entity: Slug
     administered_by: Slug | None = None
     claimed_by: Slug | None = None
+    evidence: list[EvidencePart] = Field(default_factory=list)
 
 
 class TimelinePart(_Part):
     event: Slug
     role: DisputeEventRole
     significance: str | None = None
+    evidence: list[EvidencePart] = Field(default_factory=list)
 
 
 class DisputeRecord(_Part):
@@ -139,9 +265,19 @@ class DisputeRecord(_Part):
     parties: list[PartyPart] = Field(default_factory=list)
     territories: list[TerritoryPart] = Field(default_factory=list)
     timeline: list[TimelinePart] = Field(default_factory=list)
+    evidence: list[EvidencePart] = Field(default_factory=list)
 
 
-Record = SourceRecord | EntityRecord | ArticleRecord | EventRecord | DisputeRecord
+Record = (
+    SourceRecord
+    | EntityRecord
+    | ArticleRecord
+    | EvidenceRecord
+    | RelationRecord
+    | EventRecord
+    | StatementRecord
+    | DisputeRecord
+)
 
 RECORD: TypeAdapter[Record] = TypeAdapter(Annotated[Record, Field(discriminator="type")])
 
