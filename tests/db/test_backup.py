@@ -266,7 +266,12 @@ async def test_the_check_names_each_table_that_differs(
         differences = await check_database(url, backup.manifest)
         participants = backup.manifest.tables["public.event_participant"].rows
         sources = backup.manifest.tables["public.source"].rows
+        changes = backup.manifest.tables["public.change"].rows
         assert differences == [
+            # The change feed recorded both edits: the source's and its event's.
+            Difference(
+                "public.change", f"{changes:,} rows in the backup, {changes + 2:,} in the database"
+            ),
             Difference(
                 "public.event_participant",
                 f"{participants:,} rows in the backup, {participants - 1:,} in the database",
@@ -364,7 +369,7 @@ async def test_a_target_holding_tables_is_refused_unless_replaced(
     finally:
         await connection.close()
     before = await rows_by_table(target)
-    with pytest.raises(BackupError, match=r"already holds 18 tables .* nothing was changed"):
+    with pytest.raises(BackupError, match=r"already holds 20 tables .* nothing was changed"):
         await restore_backup(target, backup.path)
     assert await rows_by_table(target) == before
 
@@ -539,18 +544,18 @@ def test_the_commands_exit_codes_and_messages(
     code, err = run(source_url, "backup", str(file))
     rows = sum(map(len, source_rows.values()))
     assert code == 0
-    assert f"backed up 18 tables, {rows:,} rows of database" in err
+    assert f"backed up 20 tables, {rows:,} rows of database" in err
     assert re.search(r"^public\.article +151$", err, re.MULTILINE)
 
     code, err = run(target, "restore", str(file))
     assert code == 0, err
     assert "(created)" in err
-    assert f"checked 18 tables, {rows:,} rows: every one matches the backup" in err
+    assert f"checked 20 tables, {rows:,} rows: every one matches the backup" in err
 
     code, err = run(target, "restore", str(file))
     assert code == 1
     name = async_url(target).database
-    assert f"restore failed: database {name!r} already holds 18 tables" in err
+    assert f"restore failed: database {name!r} already holds 20 tables" in err
     assert "nothing was changed" in err
 
     async def alter() -> None:
@@ -567,8 +572,13 @@ def test_the_commands_exit_codes_and_messages(
     code, err = run(target, "restore", "--verify-only", str(file))
     assert code == 2
     listed = [line.strip() for line in err.splitlines() if line.startswith("  ")]
-    assert [line.split(":")[0] for line in listed] == ["public.dispute", "public.mention"]
-    assert "2 of 18 tables differ from the backup" in err
+    # The change feed recorded the edits too.
+    assert [line.split(":")[0] for line in listed] == [
+        "public.change",
+        "public.dispute",
+        "public.mention",
+    ]
+    assert "3 of 20 tables differ from the backup" in err
 
     truncated = tmp_path / "truncated.backup"
     truncated.write_bytes(file.read_bytes()[:-100])
