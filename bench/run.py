@@ -4,8 +4,8 @@ endpoint against its database floor. Writes bench/RESULTS.md (see bench/README.m
     python -m bench.run [--articles 100000] [--rounds 3] [--seconds 10] [--connections 32]
 
 The database is BENCH_DATABASE_URL's server when set, else the embedded PostgreSQL; the
-benchmark's own databases (`newsgraph_bench`, `newsgraph_bench_copy`) are dropped and made
-again, never the application's.
+benchmark's own databases (`--database`, `newsgraph_bench` by default, and its `_copy`) are
+dropped and made again, never the application's.
 """
 
 import argparse
@@ -117,10 +117,10 @@ class ImportFigures:
     import_summary: str
 
 
-async def load(server: URL, corpus_path: Path) -> ImportFigures:
-    """A fresh `newsgraph_bench` loaded with `newsgraph import`, and the raw `psql \\copy` of the
-    same rows into a fresh copy of the same schema, timed side by side."""
-    target = server.set(database="newsgraph_bench")
+async def load(server: URL, corpus_path: Path, name: str) -> ImportFigures:
+    """A fresh database `name` loaded with `newsgraph import`, and the raw `psql \\copy` of the
+    same rows into a fresh copy of the same schema (`name`_copy), timed side by side."""
+    target = server.set(database=name)
     await drop_database(target)
     await ensure_database(target)
     await asyncio.to_thread(migrate.upgrade, target.render_as_string(hide_password=False))
@@ -141,7 +141,7 @@ async def load(server: URL, corpus_path: Path) -> ImportFigures:
     # The floor for the import: the rows it wrote, dumped, then loaded by psql's \copy alone.
     dump = WORK / "copy"
     dump.mkdir(parents=True, exist_ok=True)
-    copy_target = server.set(database="newsgraph_bench_copy")
+    copy_target = server.set(database=f"{name}_copy")
     await drop_database(copy_target)
     await ensure_database(copy_target)
     await asyncio.to_thread(migrate.upgrade, copy_target.render_as_string(hide_password=False))
@@ -547,7 +547,7 @@ def prepare(arguments: argparse.Namespace) -> tuple[str, Path, URL, URL]:
         partial.rename(corpus_path)
     configured = os.environ.get("BENCH_DATABASE_URL")
     server = async_url(configured) if configured else embedded.start(Settings().data_dir)
-    return wrk_path, corpus_path, server, async_url(server).set(database="newsgraph_bench")
+    return wrk_path, corpus_path, server, async_url(server).set(database=arguments.database)
 
 
 async def measure(arguments: argparse.Namespace) -> None:
@@ -556,7 +556,7 @@ async def measure(arguments: argparse.Namespace) -> None:
     if arguments.reuse:
         await asyncio.to_thread(migrate.upgrade, database.render_as_string(hide_password=False))
     else:
-        imported = await load(async_url(server), corpus_path)
+        imported = await load(async_url(server), corpus_path, arguments.database)
         say(
             f"import {imported.import_seconds:.1f} s, psql \\copy {imported.copy_seconds:.1f} s, "
             f"peak RSS {imported.import_peak_rss / 2**20:.0f} MB"
@@ -693,9 +693,15 @@ def argument_parser(prog: str, description: str | None) -> argparse.ArgumentPars
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
+        "--database",
+        default="newsgraph_bench",
+        help="the benchmark's database on the server (dropped and made again; its copy for the "
+        "import floor is DATABASE_copy): two benchmarks on one server need different names",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
-        help="use the already loaded newsgraph_bench instead of importing again",
+        help="use the already loaded database instead of importing again",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     return parser

@@ -135,7 +135,7 @@ async def soak(arguments: argparse.Namespace) -> None:
     if arguments.reuse:
         await asyncio.to_thread(migrate.upgrade, database.render_as_string(hide_password=False))
     else:
-        await load(server, corpus_path)
+        await load(server, corpus_path, arguments.database)
     connection = await asyncpg.connect(dsn(database))
     try:
         mixed = next(s for s in await pick(connection) if s.name == "mixed_read_write")
