@@ -6,7 +6,17 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, any_, bindparam, delete, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,25 +96,28 @@ def position_of(row: dict[str, Any]) -> list[int]:
 
 
 async def prune(session: AsyncSession, *, keep: timedelta) -> int:
-    """Delete the changes of transactions that began more than `keep` ago, as a prefix of
-    the feed's order (so what is kept is always everything after one position), and move
-    the horizon there. Returns how many rows went."""
+    """Delete the changes before the first one whose transaction began within `keep`: a
+    prefix of the feed's order, so what is kept is always everything after one position, the
+    horizon, which moves there. Read along the primary key, the statement reads only the prefix
+    it deletes (no index on the time: every write would pay for one). Returns how many went."""
+    first_kept = (
+        select(Change.xid, Change.id)
+        .where(Change.changed_at >= func.now() - keep)
+        .order_by(Change.xid, Change.id)
+        .limit(1)
+        .subquery()
+    )
+    before_kept = tuple_(Change.xid, Change.id) < select(first_kept).scalar_subquery()
+    expired = select(Change.xid, Change.id).where(before_kept | ~select(first_kept).exists())
     last = (
-        await session.execute(
-            select(Change.xid, Change.id)
-            .where(Change.changed_at < func.now() - keep)
-            .order_by(Change.xid.desc(), Change.id.desc())
-            .limit(1)
-        )
+        await session.execute(expired.order_by(Change.xid.desc(), Change.id.desc()).limit(1))
     ).first()
     if last is None:
         return 0
     position = (last.xid, last.id)
     deleted = await session.scalars(
         delete(Change)
-        .where(
-            (Change.xid < position[0]) | ((Change.xid == position[0]) & (Change.id <= position[1]))
-        )
+        .where(tuple_(Change.xid, Change.id) <= tuple_(*position))
         .returning(Change.id)
     )
     count = len(deleted.all())

@@ -20,7 +20,6 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Identity,
-    Index,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -36,13 +35,13 @@ from db.enums import ChangeOperation, ResourceType
 class Change(Base):
     __tablename__ = "change"
     __table_args__ = (
+        # The feed's order is the primary key; the one other index serves the triggers'
+        # one-row-per-resource merge. Nothing else is indexed: every write pays for each.
         UniqueConstraint("xid", "resource_type", "resource_id"),
-        Index("ix_change_xid_id", "xid", "id"),
-        Index("ix_change_changed_at", "changed_at"),
     )
 
+    xid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    xid: Mapped[int] = mapped_column(BigInteger, nullable=False)
     resource_type: Mapped[ResourceType] = mapped_column(
         enum_column(ResourceType, "resource_type"), nullable=False
     )
