@@ -25,6 +25,12 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
+def connection_dsn(url: str | URL) -> str:
+    """The URL as asyncpg.connect takes it (a libpq URL, password included): for the
+    connections the app opens outside its pool (exports, the change stream's listener)."""
+    return async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 WORD_SIMILARITY_THRESHOLD = 0.5
 
 

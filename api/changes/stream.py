@@ -30,7 +30,7 @@ from api.shared.errors import ProblemError
 from api.shared.pagination import Keyset
 from api.shared.problems import ProblemCode
 from db.enums import ResourceType
-from db.session import async_url
+from db.session import connection_dsn
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +53,7 @@ class ChangeHub:
         self.heartbeat = settings.change_stream_heartbeat
         self.retry_after = settings.retry_after_seconds
         self._connect_timeout = settings.db_connect_timeout
-        self._dsn = (
-            async_url(settings.database_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
+        self._dsn = connection_dsn(settings.database_url)
         self._clients = 0
         self._changed = asyncio.Event()
         self._closed = False

@@ -13,6 +13,7 @@ from api.shared.schemas import (
     TimeRead,
     WriteModel,
 )
+from db.checks import format_duration
 from db.enums import DisputeEventRole, EventType, Modality
 from db.fields import EdtfText, Name, Slug
 from seeds import schema as seed
@@ -21,19 +22,7 @@ from seeds import schema as seed
 def iso_duration(duration: timedelta | None) -> str | None:
     """ISO 8601 in days, hours, minutes and seconds ("PT25M", "P1DT2H"): months and years
     have no fixed length, so a stored interval is never rounded into them."""
-    if duration is None:
-        return None
-    hours, rest = divmod(duration.seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    days = f"{duration.days}D" if duration.days else ""
-    clock = "".join(f"{amount}{unit}" for amount, unit in ((hours, "H"), (minutes, "M")) if amount)
-    if duration.microseconds:
-        clock += f"{seconds}.{duration.microseconds:06d}".rstrip("0") + "S"
-    elif seconds:
-        clock += f"{seconds}S"
-    if not days and not clock:
-        return "PT0S"
-    return f"P{days}" + (f"T{clock}" if clock else "")
+    return None if duration is None else format_duration(duration)
 
 
 class ParticipantRead(ParticipantRef):

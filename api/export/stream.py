@@ -25,7 +25,7 @@ from starlette.types import Message, Receive, Scope, Send
 from api.settings import Settings
 from api.shared.errors import ProblemError
 from api.shared.problems import ProblemCode
-from db.session import async_url, server_settings
+from db.session import connection_dsn, server_settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +49,7 @@ class ExportSlots:
         self.send_timeout = settings.export_send_timeout
         self.retry_after = settings.retry_after_seconds
         self._connect_timeout = settings.db_connect_timeout
-        self._dsn = (
-            async_url(settings.database_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
+        self._dsn = connection_dsn(settings.database_url)
         self._server_settings = server_settings(settings.db_statement_timeout_ms) | {
             "application_name": "newsgraph-export",
             "idle_in_transaction_session_timeout": str(

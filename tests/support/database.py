@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.settings import Settings
 from db import embedded, migrate
 from db.database import drop_database, ensure_database
-from db.session import async_url
+from db.session import async_url, connection_dsn
 
 
 @contextmanager
@@ -75,5 +75,5 @@ async def migrated_database(suffix: str) -> str:
 
 
 async def connect(url: str) -> asyncpg.Connection:
-    dsn = async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = connection_dsn(url)
     return await asyncpg.connect(dsn)
