@@ -215,6 +215,7 @@ async def test_an_idempotent_retry_replays_the_first_response(
     assert retry.json() == first.json()
     assert retry.headers["location"] == first.headers["location"]
     assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.headers["cache-control"] == first.headers["cache-control"] == "no-store"
     assert other_body.status_code == 422
     assert other_body.json()["code"] == "idempotency_key_reused"
     assert await session.scalar(select(func.count()).select_from(Source)) == 1
