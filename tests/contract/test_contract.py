@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import TypeAdapter
 
 from api.cli import write_openapi
 from api.main import create_app
@@ -108,3 +110,28 @@ def test_every_v1_operation_documents_problem_errors(settings: Settings) -> None
             assert operation["description"], path
             problem = operation["responses"]["400"]["content"]["application/problem+json"]
             assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}, path
+
+
+def test_every_request_body_has_examples_valid_against_its_schema(settings: Settings) -> None:
+    """Each example validates against the body's model as the app parses it; that each one
+    also succeeds on the seed data is tests/contract/test_headers.py's walk."""
+    app = create_app(settings)
+    bodies = {
+        (context.path, method.lower()): route.body_field
+        for context in iter_route_contexts(app.routes)
+        if isinstance(route := context.original_route, APIRoute) and route.body_field is not None
+        for method in route.methods or ()
+    }
+    document = app.openapi()
+
+    assert len(bodies) == 12  # create and update of six resources
+    for (path, method), field in bodies.items():
+        examples = document["paths"][path][method]["requestBody"]["content"]["application/json"][
+            "examples"
+        ]
+        assert examples, (method, path)
+        model = field.field_info.annotation
+        assert model is not None
+        for example in examples.values():
+            assert example["summary"]
+            TypeAdapter(model).validate_python(example["value"])
