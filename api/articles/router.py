@@ -19,7 +19,7 @@ from api.articles.schemas import (
 )
 from api.shared import idempotency
 from api.shared.auth import WriteKey
-from api.shared.concurrency import IF_MATCH, claim, require_if_match
+from api.shared.concurrency import IF_MATCH, OPTIONAL_IF_MATCH, claim, require_if_match
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
@@ -223,6 +223,7 @@ async def update_article(
 @router.post(
     "/{article}/mentions/detect",
     response_model=ArticleRead,
+    dependencies=[OPTIONAL_IF_MATCH],
     summary="Detect mentions again",
     responses=problem_responses(400, 401, 403, 404, 412),
 )

@@ -3,6 +3,8 @@
 import json
 import subprocess
 import sys
+import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,27 @@ def test_every_v1_operation_documents_problem_errors(settings: Settings) -> None
             assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}, path
 
 
+def test_document_names_its_version_licence_contact_server_and_tags(settings: Settings) -> None:
+    document = create_app(settings).openapi()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    used = {
+        tag
+        for item in document["paths"].values()
+        for operation in item.values()
+        for tag in operation["tags"]
+    }
+    tags = {tag["name"]: tag["description"] for tag in document["tags"]}
+
+    assert document["info"]["version"] == version("newsgraph") == pyproject["version"]
+    assert document["info"]["license"]["identifier"] == pyproject["license"]
+    assert document["info"]["contact"]["url"].startswith("https://")
+    assert document["servers"] == [
+        {"url": "/", "description": "The server this document is served from."}
+    ]
+    assert set(tags) == used
+    assert all(tags.values())
+
+
 def test_every_request_body_has_examples_valid_against_its_schema(settings: Settings) -> None:
     """Each example validates against the body's model as the app parses it; that each one
     also succeeds on the seed data is tests/contract/test_headers.py's walk."""
@@ -135,3 +158,20 @@ def test_every_request_body_has_examples_valid_against_its_schema(settings: Sett
         for example in examples.values():
             assert example["summary"]
             TypeAdapter(model).validate_python(example["value"])
+
+
+def test_seed_models_are_named_as_the_api_write_models(settings: Settings) -> None:
+    """Request bodies share the seed loader's models; the contract names them `...Write`, and
+    nothing named after the seed loader is left for an SDK to expose."""
+    schemas = create_app(settings).openapi()["components"]["schemas"]
+    referenced = json.dumps(create_app(settings).openapi()["paths"])
+
+    assert [name for name in schemas if name.endswith("Seed")] == []
+    assert "Seed" not in referenced
+    for name in ("Alias", "Evidence", "Participant", "Party", "Relation", "Territory"):
+        assert f"{name}Write" in schemas, name
+        assert f"{name}Read" in schemas, name
+    assert "DisputeEventWrite" in schemas
+    assert schemas["EvidenceWrite"]["title"] == "EvidenceWrite"
+    entity = schemas["EntityCreate"]["properties"]["aliases"]["items"]
+    assert entity == {"$ref": "#/components/schemas/AliasWrite"}
