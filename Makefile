@@ -17,6 +17,19 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+# The OpenAPI linters (Redocly CLI, Spectral), pinned by openapi/lint/package-lock.json and
+# installed with npm ci, like the venv: again only when the lockfile changes. Install scripts
+# are not run: the linters need none (one dependency's only sends usage data).
+LINT := openapi/lint
+LINT_BIN := $(LINT)/node_modules/.bin
+LINT_STAMP := $(LINT)/node_modules/.installed-stamp
+
+$(LINT_STAMP): $(LINT)/package.json $(LINT)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: make check needs Node.js 20+ and npm (the OpenAPI linters)" >&2; exit 1; }
+	@echo "==> installing the OpenAPI linters in $(LINT)/node_modules (first run only)"
+	@cd $(LINT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(LINT_STAMP)
+
 .PHONY: install
 install: $(STAMP) ## Create .venv and install (skipped when up to date)
 
@@ -38,11 +51,14 @@ fuzz: $(STAMP) ## Fuzz every operation with Schemathesis, long (FUZZ_EXAMPLES pe
 		NEWSGRAPH_FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest tests/contract/test_fuzz.py $(PYTEST_ARGS)
 
 .PHONY: check
-check: $(STAMP) ## Lint, check formatting, type-check and check the layers' imports
+check: $(STAMP) $(LINT_STAMP) ## Lint, check formatting, type-check, check the layers' imports, lint the contract
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		$(LINT_BIN)/redocly lint --config $(LINT)/redocly.yaml openapi/openapi.json
+	$(LINT_BIN)/spectral lint --ruleset $(LINT)/.spectral.yaml --fail-severity=hint openapi/openapi.json
 
 .PHONY: format
 format: $(STAMP) ## Apply ruff's fixes and formatting
@@ -70,8 +86,8 @@ soak: $(STAMP) ## The mixed read/write profile for SOAK_MINUTES (30) on the benc
 	$(BIN)/python -m bench.soak --minutes $${SOAK_MINUTES:-30} $(SOAK_ARGS)
 
 .PHONY: clean
-clean: ## Remove the virtualenv and caches (keeps .data, the embedded database)
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+clean: ## Remove the virtualenv, the linters and caches (keeps .data, the embedded database)
+	rm -rf $(VENV) $(LINT)/node_modules .mypy_cache .ruff_cache .pytest_cache
 
 .PHONY: help
 help: ## List the targets

@@ -388,9 +388,13 @@ def serve(settings: Settings) -> None:
 def write_openapi(path: Path) -> None:
     from api.main import create_app
 
-    # Building the document needs no database; any URL satisfies create_app.
+    # Building the document needs no database; any URL satisfies create_app. The committed
+    # contract is that of the default deployment, whatever this environment sets: public reads.
     settings = get_settings().model_copy(
-        update={"database_url": "postgresql://openapi@localhost/openapi"}
+        update={
+            "database_url": "postgresql://openapi@localhost/openapi",
+            "require_key_for_reads": Settings.model_fields["require_key_for_reads"].default,
+        }
     )
     document = create_app(settings).openapi()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """The app factory. create_app builds a complete app from its settings in named steps: its
-shared state, the error handlers, the middleware stack, the routes and the OpenAPI contract.
+shared state, the error handlers, the middleware stack, the routes and the OpenAPI contract
+(api/contract.py).
 
 Apps are built again and again in one process (tests, a process embedding the API), and
 FastAPI caches what it learns about endpoint and dependency functions by identity: nothing
@@ -14,12 +15,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
-from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from api import contract
 from api.articles.router import router as articles_router
 from api.changes.pruning import prune_forever
 from api.changes.router import router as changes_router
@@ -32,7 +32,7 @@ from api.export.stream import ExportSlots
 from api.health.router import router as health_router
 from api.search.router import router as search_router
 from api.settings import Settings, get_settings
-from api.shared import concurrency, errors, fastapi_speedups, params
+from api.shared import errors, fastapi_speedups
 from api.shared.auth import key_is_valid, read_access
 from api.shared.rows import ReadSession
 from api.sources.router import router as sources_router
@@ -48,19 +48,12 @@ from api.transport.cors import (
 from api.transport.media_type import require_json_body
 from api.transport.observability import ObservabilityMiddleware
 from api.transport.query import reject_unknown_parameters
-from api.transport.ratelimit import RateLimiter, RateLimitMiddleware, document_rate_limits
+from api.transport.ratelimit import RateLimiter, RateLimitMiddleware
 from api.transport.request_id import RequestIdMiddleware
 from api.transport.request_line import RequestLineMiddleware
 from api.transport.security_headers import SecurityHeadersMiddleware
 from db.migrate import head_revision
 from db.session import create_engine, create_sessionmaker
-
-API_DESCRIPTION = """\
-Structured news metadata: articles, the entities they mention, the events they report and
-the disputes those events belong to, each fact tied to the words of the article that support it.
-
-Errors are RFC 9457 `application/problem+json` with a stable `code`.
-"""
 
 # Under /v1, in the order the OpenAPI document lists their paths.
 _V1_ROUTERS = (
@@ -82,10 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; `newsgraph serve` starts a database for you")
     app = FastAPI(
-        title="Newsgraph",
-        version="0.1.0",
-        summary="A REST API for structured news metadata.",
-        description=API_DESCRIPTION,
+        title=contract.TITLE,
+        version=contract.VERSION,
+        summary=contract.SUMMARY,
+        description=contract.DESCRIPTION,
         lifespan=_lifespan,
         openapi_url="/openapi.json",
         docs_url=None,  # replaced by api.transport.docs, which serves its assets itself
@@ -97,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_middleware_stack(app, settings)
     docs.install(app)
     _include_routers(app)
-    app.openapi = partial(_contract_document, app)  # type: ignore[method-assign]
+    app.openapi = partial(contract.document, app)  # type: ignore[method-assign]
     return app
 
 
@@ -193,27 +186,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(health_router)
     for router in _V1_ROUTERS:
         app.include_router(router, prefix="/v1")
-
-
-def _contract_document(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document (built once) as the contract states it: parameters left out are
-    absent, never null; If-Match is required; errors are problem details; rate limits are
-    documented."""
-    if app.openapi_schema is None:
-        document = params.document_optional_parameters(get_openapi_document(app))
-        document = concurrency.document_if_match(document)
-        app.openapi_schema = document_rate_limits(errors.document_problems(document))
-    return app.openapi_schema
-
-
-def get_openapi_document(app: FastAPI) -> dict[str, Any]:
-    return get_openapi(
-        title=app.title,
-        version=app.version,
-        summary=app.summary,
-        description=app.description,
-        routes=app.routes,
-    )
 
 
 @asynccontextmanager

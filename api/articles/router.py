@@ -1,11 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.articles import service as article_service
 from api.articles import writes as article_writes
 from api.articles.presenters import article_read, with_includes
 from api.articles.schemas import (
+    CREATE_EXAMPLES,
+    UPDATE_EXAMPLES,
     ArticleCreate,
     ArticleInclude,
     ArticlePage,
@@ -17,7 +19,7 @@ from api.articles.schemas import (
 )
 from api.shared import idempotency
 from api.shared.auth import WriteKey
-from api.shared.concurrency import IF_MATCH, claim, require_if_match
+from api.shared.concurrency import IF_MATCH, OPTIONAL_IF_MATCH, claim, require_if_match
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
@@ -163,7 +165,10 @@ WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)
     },
 )
 async def create_article(
-    request: Request, session: SessionDep, api_key: WriteKey, article: ArticleCreate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    article: Annotated[ArticleCreate, Body(openapi_examples=CREATE_EXAMPLES)],
 ) -> Response:
     """Store an article and, unless `detect_mentions` is false, every known entity name and
     alias found in its body (word boundaries respected, longest match first, case and
@@ -199,7 +204,11 @@ async def create_article(
     },
 )
 async def update_article(
-    request: Request, session: SessionDep, api_key: WriteKey, article: str, changes: ArticleUpdate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    article: str,
+    changes: Annotated[ArticleUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
 ) -> Response:
     """Change the fields sent; `If-Match` is required. A new body re-runs mention detection,
     and is refused (409 `body_is_cited`) while evidence or curated mentions point into the
@@ -214,6 +223,7 @@ async def update_article(
 @router.post(
     "/{article}/mentions/detect",
     response_model=ArticleRead,
+    dependencies=[OPTIONAL_IF_MATCH],
     summary="Detect mentions again",
     responses=problem_responses(400, 401, 403, 404, 412),
 )

@@ -4,6 +4,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
+from fastapi.openapi.models import Example
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -171,3 +172,31 @@ class ArticleUpdate(WriteModel):
     published_precision: TimePrecision | None = None
     summary: Text | None = None
     body: Body | None = None
+
+
+# Request body examples in the contract; tests/contract/test_headers.py sends each one to an
+# app holding the seed data, so every one is a request that works.
+CREATE_EXAMPLES: dict[str, Example] = {
+    "article": {
+        "summary": "An article; the entities it names are found and returned as mentions",
+        "value": {
+            "source": "kyodo",
+            "headline": "Japan and Russia to continue peace treaty talks",
+            "byline": "Kyodo",
+            "url": "https://news.example/2021/10/08/japan-russia-peace-treaty-talks",
+            "language": "en",
+            "published_at": "2021-10-08T00:00:00Z",
+            "published_precision": "day",
+            "summary": "Japan and Russia will keep negotiating a postwar peace treaty.",
+            "body": "Japan and Russia will continue negotiations for a postwar peace treaty, "
+            "Prime Minister Fumio Kishida said after speaking with Vladimir Putin.",
+        },
+    }
+}
+UPDATE_EXAMPLES: dict[str, Example] = {
+    "headline": {
+        "summary": "Change the headline",
+        "value": {"headline": "Kishida says Japan and Russia will continue treaty talks"},
+    },
+    "clear": {"summary": "Clear the summary", "value": {"summary": None}},
+}

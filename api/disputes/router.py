@@ -1,10 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.disputes import service as dispute_service
 from api.disputes.presenters import dispute_read, timeline_page
 from api.disputes.schemas import (
+    CREATE_EXAMPLES,
+    UPDATE_EXAMPLES,
     DisputeCreate,
     DisputePage,
     DisputeRead,
@@ -147,7 +149,10 @@ async def get_dispute_timeline(
     },
 )
 async def create_dispute(
-    request: Request, session: SessionDep, api_key: WriteKey, dispute: DisputeCreate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    dispute: Annotated[DisputeCreate, Body(openapi_examples=CREATE_EXAMPLES)],
 ) -> Response:
     """A new dispute with its parties and their positions, its territories and its timeline,
     in the seed file format and checked by the seed loader's code: every slug must name an
@@ -180,7 +185,11 @@ async def create_dispute(
     },
 )
 async def update_dispute(
-    request: Request, session: SessionDep, api_key: WriteKey, dispute: str, changes: DisputeUpdate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    dispute: str,
+    changes: Annotated[DisputeUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
 ) -> Response:
     """Change the fields sent; `parties`, `territories`, `events` or `evidence`, when sent,
     replace the dispute's set (checked as on create). `If-Match` with the ETag you read is

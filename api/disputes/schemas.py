@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Self
 
+from fastapi.openapi.models import Example
 from pydantic import BaseModel, Field
 
 from api.shared.pagination import Page
@@ -133,3 +134,44 @@ class DisputeUpdate(WriteModel):
         default=None, description="The dispute's timeline: events and what each did to it."
     )
     evidence: list[seed.EvidenceSeed] | None = None
+
+
+# Request body examples in the contract; tests/contract/test_headers.py sends each one to an
+# app holding the seed data, so every one is a request that works.
+_ARTICLE = "kyodo-2021-10-07-kishida-putin-phone-call"
+CREATE_EXAMPLES: dict[str, Example] = {
+    "diplomatic": {
+        "summary": "A dispute with parties and a timeline of existing events",
+        "value": {
+            "slug": "japan-russia-peace-treaty",
+            "title": "Japan-Russia peace treaty",
+            "kind": "diplomatic",
+            "status": "active",
+            "time": "1945/..",
+            "summary": "Japan and Russia have signed no peace treaty since World War II.",
+            "parties": [
+                {"entity": "japan", "role": "affected_party"},
+                {"entity": "russia", "role": "affected_party"},
+            ],
+            "events": [
+                {"event": "japan-russia-peace-treaty-not-signed", "role": "origin"},
+                {
+                    "event": "kishida-putin-agree-to-advance-peace-treaty-talks",
+                    "role": "negotiation",
+                    "significance": "The leaders agree to advance the negotiations.",
+                },
+            ],
+            "evidence": [
+                {
+                    "quote": "prevented them from signing a peace treaty since the end of "
+                    "World War II",
+                    "article": _ARTICLE,
+                }
+            ],
+        },
+    }
+}
+UPDATE_EXAMPLES: dict[str, Example] = {
+    "status": {"summary": "Change the status", "value": {"status": "dormant"}},
+    "clear": {"summary": "Clear the summary", "value": {"summary": None}},
+}

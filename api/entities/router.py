@@ -1,12 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.articles import service as article_service
 from api.articles.schemas import ArticlePage, ArticleSummary
 from api.entities import service as entity_service
 from api.entities.presenters import entity_read, related_entities
 from api.entities.schemas import (
+    CREATE_EXAMPLES,
+    UPDATE_EXAMPLES,
     EntityCreate,
     EntityPage,
     EntityRead,
@@ -195,7 +197,10 @@ async def list_related_entities(
     },
 )
 async def create_entity(
-    request: Request, session: SessionDep, api_key: WriteKey, entity: EntityCreate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    entity: Annotated[EntityCreate, Body(openapi_examples=CREATE_EXAMPLES)],
 ) -> Response:
     """A new entity with its aliases (and whose names they are) and the relations whose
     subject it is, in the seed file format and checked by the seed loader's code: every slug
@@ -226,7 +231,11 @@ async def create_entity(
     },
 )
 async def update_entity(
-    request: Request, session: SessionDep, api_key: WriteKey, entity: str, changes: EntityUpdate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    entity: str,
+    changes: Annotated[EntityUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
 ) -> Response:
     """Change the fields sent; `aliases`, `relations` or `evidence`, when sent, replace the
     entity's set (checked as on create). `If-Match` with the ETag you read is required."""

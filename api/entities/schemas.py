@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from fastapi.openapi.models import Example
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.shared.pagination import Page
@@ -97,3 +98,63 @@ class EntityUpdate(WriteModel):
         default=None, description="Relations whose subject is this entity."
     )
     evidence: list[seed.EvidenceSeed] | None = None
+
+
+# Request body examples in the contract; tests/contract/test_headers.py sends each one to an
+# app holding the seed data, so every one is a request that works.
+_ARTICLE = "kyodo-2021-10-07-kishida-putin-phone-call"
+CREATE_EXAMPLES: dict[str, Example] = {
+    "place": {
+        "summary": "A place with a former name, a relation and editorial evidence",
+        "value": {
+            "slug": "sakhalin",
+            "kind": "place",
+            "name": "Sakhalin",
+            "description": "An island north of Hokkaido, administered by Russia.",
+            "aliases": [
+                {
+                    "name": "Karafuto",
+                    "language": "ja-Latn",
+                    "kind": "former",
+                    "used_by": "japan",
+                    "evidence": [
+                        {
+                            "editorial": True,
+                            "article": _ARTICLE,
+                            "note": "Not in the article: Japan's name for the island's south "
+                            "while it held it (1905-1945).",
+                        }
+                    ],
+                }
+            ],
+            "relations": [
+                {
+                    "kind": "administered_by",
+                    "object": "russia",
+                    "evidence": [
+                        {
+                            "editorial": True,
+                            "article": _ARTICLE,
+                            "note": "Not in the article: a region of Russia.",
+                        }
+                    ],
+                }
+            ],
+            "evidence": [
+                {
+                    "field": "description",
+                    "editorial": True,
+                    "article": _ARTICLE,
+                    "note": "Not in the article, which names only the islands off Hokkaido.",
+                }
+            ],
+        },
+    }
+}
+UPDATE_EXAMPLES: dict[str, Example] = {
+    "description": {
+        "summary": "Change the description",
+        "value": {"description": "The largest island of Russia, north of Hokkaido."},
+    },
+    "clear": {"summary": "Clear the description", "value": {"description": None}},
+}

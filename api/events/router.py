@@ -2,11 +2,18 @@ import calendar
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.events import service as event_service
 from api.events.presenters import event_read, event_summaries
-from api.events.schemas import EventCreate, EventPage, EventRead, EventUpdate
+from api.events.schemas import (
+    CREATE_EXAMPLES,
+    UPDATE_EXAMPLES,
+    EventCreate,
+    EventPage,
+    EventRead,
+    EventUpdate,
+)
 from api.shared import idempotency
 from api.shared.auth import WriteKey
 from api.shared.concurrency import IF_MATCH, claim
@@ -174,7 +181,10 @@ async def get_event(request: Request, session: SessionDep, row: EventInPath) -> 
     },
 )
 async def create_event(
-    request: Request, session: SessionDep, api_key: WriteKey, event: EventCreate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    event: Annotated[EventCreate, Body(openapi_examples=CREATE_EXAMPLES)],
 ) -> Response:
     """A new event with its participants and evidence, in the seed file format and checked by
     the seed loader's code: a PLOVER `type`, EDTF `time`, ISO 8601 `duration`, slugs that name
@@ -205,7 +215,11 @@ async def create_event(
     },
 )
 async def update_event(
-    request: Request, session: SessionDep, api_key: WriteKey, event: str, changes: EventUpdate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    event: str,
+    changes: Annotated[EventUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
 ) -> Response:
     """Change the fields sent; `participants` or `evidence`, when sent, replace the event's
     set (checked as on create). `If-Match` with the ETag you read is required."""

@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime, timedelta
 
+from fastapi.openapi.models import Example
 from pydantic import BaseModel, Field
 
 from api.shared.pagination import Page
@@ -111,3 +112,44 @@ class EventUpdate(WriteModel):
     parent: Slug | None = None
     participants: list[seed.ParticipantSeed] | None = None
     evidence: list[seed.EvidenceSeed] | None = None
+
+
+# Request body examples in the contract; tests/contract/test_headers.py sends each one to an
+# app holding the seed data, so every one is a request that works.
+_ARTICLE = "kyodo-2021-10-07-kishida-putin-phone-call"
+CREATE_EXAMPLES: dict[str, Example] = {
+    "request": {
+        "summary": "An event with participants, each fact quoting the article",
+        "value": {
+            "slug": "japan-demands-return-of-disputed-islands",
+            "title": "Japan demands the return of the disputed islands",
+            "summary": "Japan argues the islands' annexation was illegal and demands them back.",
+            "type": "REQUEST",
+            "modality": "asserted",
+            "participants": [
+                {
+                    "entity": "japan",
+                    "role": "actor",
+                    "evidence": [{"quote": "is demanding their return", "article": _ARTICLE}],
+                },
+                {
+                    "entity": "disputed-kuril-islands",
+                    "role": "subject",
+                    "evidence": [
+                        {"quote": "which calls them the Northern Territories", "article": _ARTICLE}
+                    ],
+                },
+            ],
+            "evidence": [
+                {
+                    "quote": "argues the annexation was illegal and is demanding their return",
+                    "article": _ARTICLE,
+                }
+            ],
+        },
+    }
+}
+UPDATE_EXAMPLES: dict[str, Example] = {
+    "modality": {"summary": "Change the modality", "value": {"modality": "intended"}},
+    "clear": {"summary": "Clear the summary", "value": {"summary": None}},
+}

@@ -9,7 +9,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.engine import URL
@@ -126,9 +126,14 @@ def has_scope(key: ApiKey, needed: ApiKeyScope) -> bool:
 
 
 def require(scope: ApiKeyScope) -> object:
+    """A valid key with `scope` (or a wider one). The contract lists the scope in the
+    operation's security requirement (OpenAPI 3.1 allows roles for any scheme)."""
+
     async def dependency(
         session: SessionDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        credentials: Annotated[
+            HTTPAuthorizationCredentials | None, Security(bearer, scopes=[scope.value])
+        ],
     ) -> ApiKey:
         key = await _authenticate(session, credentials)
         if not has_scope(key, scope):

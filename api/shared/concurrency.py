@@ -117,13 +117,45 @@ async def _declare_if_match(
 IF_MATCH = Depends(_declare_if_match)
 
 
+async def _declare_optional_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="The ETag of the resource as you read it: when sent, the request is "
+            "refused (412) if the resource has changed since.",
+        ),
+    ] = None,
+) -> None:
+    """Declares an If-Match the operation checks only when it is sent."""
+
+
+OPTIONAL_IF_MATCH = Depends(_declare_optional_if_match)
+
+
 def document_if_match(document: dict[str, Any]) -> dict[str, Any]:
-    """Mark If-Match required in the OpenAPI document. The app declares it optional so that a
-    request without it still reaches require_if_match and gets 428 Precondition Required
-    (RFC 6585) rather than a generic 400; clients, and SDKs generated for them, must send it."""
+    """Mark If-Match required in the OpenAPI document where it is (the operations that answer
+    428: every PATCH and DELETE, through `claim`), and say there what needs the `admin` scope.
+    The app declares it optional so that a request without it still reaches
+    require_if_match and gets 428 Precondition Required (RFC 6585) rather than a generic 400;
+    clients, and SDKs generated for them, must send it."""
     for path in document.get("paths", {}).values():
-        for operation in path.values():
+        for method, operation in path.items():
+            if "428" not in operation.get("responses", {}):
+                continue
+            names = set()
             for parameter in operation.get("parameters", []):
+                names.add(parameter.get("name"))
                 if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
                     parameter["required"] = True
+            admin_only = ["`If-Match: *`"]
+            if "cascade" in names:
+                admin_only.append("`cascade=true`")
+            verb = "deleting" if method == "delete" else "changing"
+            admin_only.append(f"{verb} a resource the seed files own")
+            operation["description"] = (
+                f"{operation.get('description', '').rstrip()}\n\n"
+                f"{', '.join(admin_only[:-1])} and {admin_only[-1]} need the `admin` scope "
+                "(403 `insufficient_scope` with a `write` key)."
+            ).lstrip()
     return document

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import ProblemError
-from api.shared.http_cache import json_with_etag
+from api.shared.http_cache import WRITE_CACHE_CONTROL, json_with_etag
 from api.shared.problems import ProblemCode
 from db.models import ApiKey, IdempotencyRecord
 
@@ -34,7 +34,8 @@ TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 # Visible ASCII, spaces only inside: what a header carries intact through proxies.
 KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
-# Response headers worth replaying; the rest (date, request id) belong to each response.
+# Response headers worth replaying; the rest (date, request id) belong to each response, and
+# Cache-Control is set on the replay as on every answer to a write.
 _REPLAYED_HEADERS = ("location", "etag")
 _CLAIMED = 102  # a placeholder status never visible outside the claiming transaction
 
@@ -107,7 +108,11 @@ async def begin(
         json.dumps(record.response_body).encode(),
         status_code=record.status_code,
         media_type="application/json",
-        headers={**record.response_headers, "Idempotent-Replayed": "true"},
+        headers={
+            **record.response_headers,
+            "Cache-Control": WRITE_CACHE_CONTROL,
+            "Idempotent-Replayed": "true",
+        },
     )
 
 

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.shared import idempotency
 from api.shared.auth import WriteKey
@@ -15,7 +15,14 @@ from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
 from api.shared.params import Cursor, Limit
 from api.shared.routing import ApiRoute
 from api.sources import service as source_service
-from api.sources.schemas import SourceCreate, SourcePage, SourceRead, SourceUpdate
+from api.sources.schemas import (
+    CREATE_EXAMPLES,
+    UPDATE_EXAMPLES,
+    SourceCreate,
+    SourcePage,
+    SourceRead,
+    SourceUpdate,
+)
 from db.enums import SourceKind
 from db.models import Source
 
@@ -76,7 +83,10 @@ async def get_source(request: Request, row: SourceInPath) -> Response:
     },
 )
 async def create_source(
-    request: Request, session: SessionDep, api_key: WriteKey, source: SourceCreate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    source: Annotated[SourceCreate, Body(openapi_examples=CREATE_EXAMPLES)],
 ) -> Response:
     """A new publisher. Send `Idempotency-Key` to make retries safe."""
     claim = await idempotency.begin(session, request, api_key, source)
@@ -104,7 +114,11 @@ async def create_source(
     },
 )
 async def update_source(
-    request: Request, session: SessionDep, api_key: WriteKey, source: str, changes: SourceUpdate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    source: str,
+    changes: Annotated[SourceUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
 ) -> Response:
     """Change the fields sent. `If-Match` with the ETag you read is required."""
     row = await get_by_key(session, Source, source, "source")

@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 
+from fastapi.openapi.models import Example
 from pydantic import BaseModel, ConfigDict
 
 from api.shared.pagination import Page
@@ -40,3 +41,22 @@ class SourceUpdate(WriteModel):
     name: SourceName | None = None
     kind: SourceKind | None = None
     homepage_url: Url | None = None
+
+
+# Request body examples in the contract; tests/contract/test_headers.py sends each one to an
+# app holding the seed data, so every one is a request that works.
+CREATE_EXAMPLES: dict[str, Example] = {
+    "broadcaster": {
+        "summary": "A broadcaster",
+        "value": {
+            "slug": "nhk-world",
+            "name": "NHK World-Japan",
+            "kind": "broadcaster",
+            "homepage_url": "https://www3.nhk.or.jp/nhkworld/",
+        },
+    }
+}
+UPDATE_EXAMPLES: dict[str, Example] = {
+    "rename": {"summary": "Change the name", "value": {"name": "NHK World"}},
+    "clear": {"summary": "Clear the homepage", "value": {"homepage_url": None}},
+}

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.shared import idempotency
 from api.shared.auth import WriteKey
@@ -16,7 +16,14 @@ from api.shared.params import Cursor, Limit
 from api.shared.routing import ApiRoute
 from api.statements import service as statement_service
 from api.statements.presenters import statement_read, statement_summaries
-from api.statements.schemas import StatementCreate, StatementPage, StatementRead, StatementUpdate
+from api.statements.schemas import (
+    CREATE_EXAMPLES,
+    UPDATE_EXAMPLES,
+    StatementCreate,
+    StatementPage,
+    StatementRead,
+    StatementUpdate,
+)
 from db.enums import StatementKind
 from db.models import Article, Entity, Event, Statement
 
@@ -97,7 +104,10 @@ async def get_statement(request: Request, session: SessionDep, row: StatementInP
     },
 )
 async def create_statement(
-    request: Request, session: SessionDep, api_key: WriteKey, statement: StatementCreate
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    statement: Annotated[StatementCreate, Body(openapi_examples=CREATE_EXAMPLES)],
 ) -> Response:
     """A new statement, in the seed file format and checked by the seed loader's code: the
     speaker, messenger and event must exist, quotes must be found in their `article`, and a
@@ -134,7 +144,7 @@ async def update_statement(
     session: SessionDep,
     api_key: WriteKey,
     statement: str,
-    changes: StatementUpdate,
+    changes: Annotated[StatementUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
 ) -> Response:
     """Change the fields sent; `evidence`, when sent, replaces the statement's set (checked
     as on create). `If-Match` with the ETag you read is required."""

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from fastapi.openapi.models import Example
 from pydantic import Field
 
 from api.shared.pagination import Page
@@ -48,3 +49,39 @@ class StatementUpdate(WriteModel):
     conveyed_by_description: Name | None = None
     event: Slug | None = None
     evidence: list[seed.EvidenceSeed] | None = None
+
+
+# Request body examples in the contract; tests/contract/test_headers.py sends each one to an
+# app holding the seed data, so every one is a request that works.
+_ARTICLE = "kyodo-2021-10-07-kishida-putin-phone-call"
+CREATE_EXAMPLES: dict[str, Example] = {
+    "paraphrase": {
+        "summary": "A paraphrase, tied to the event it was made in",
+        "value": {
+            "slug": "kishida-says-leaders-agreed-to-advance-treaty-talks",
+            "speaker": "fumio-kishida",
+            "kind": "paraphrase",
+            "text": "Kishida and Putin agreed to advance peace treaty negotiations.",
+            "conveyed_by": "fumio-kishida",
+            "conveyed_by_description": "Kishida, speaking to reporters",
+            "event": "kishida-putin-agree-to-advance-peace-treaty-talks",
+            "evidence": [
+                {
+                    "quote": "they agreed to advance negotiations for a postwar peace treaty",
+                    "article": _ARTICLE,
+                },
+                {"field": "conveyed_by", "quote": "Kishida told reporters", "article": _ARTICLE},
+            ],
+        },
+    }
+}
+UPDATE_EXAMPLES: dict[str, Example] = {
+    "text": {
+        "summary": "Change the text",
+        "value": {"text": "Kishida said he and Putin agreed to advance peace treaty talks."},
+    },
+    "clear": {
+        "summary": "Clear who conveyed it",
+        "value": {"conveyed_by": None, "conveyed_by_description": None},
+    },
+}

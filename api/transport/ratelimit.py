@@ -283,7 +283,8 @@ _OPERATIONS = frozenset({"get", "put", "post", "delete", "options", "head", "pat
 
 def document_rate_limits(document: dict[str, Any]) -> dict[str, Any]:
     """Add the 429 that every operation but the exempt ones may answer to the OpenAPI
-    document, with its headers."""
+    document; its headers (Retry-After, RateLimit, RateLimit-Policy) are declared with every
+    other header, in api/contract.py."""
     for path, path_item in document.get("paths", {}).items():
         if path in EXEMPT_PATHS:
             continue
@@ -292,23 +293,6 @@ def document_rate_limits(document: dict[str, Any]) -> dict[str, Any]:
                 continue
             operation.setdefault("responses", {})["429"] = {
                 "description": "Too Many Requests: the client's rate limit is spent.",
-                "headers": {
-                    "Retry-After": {
-                        "description": "Seconds to wait before a request can succeed.",
-                        "schema": {"type": "integer"},
-                    },
-                    "RateLimit": {
-                        "description": 'Where the client stands, e.g. `"address";r=0;t=42`: '
-                        "r requests left, t seconds until at least one more "
-                        "(draft-ietf-httpapi-ratelimit-headers-10).",
-                        "schema": {"type": "string"},
-                    },
-                    "RateLimit-Policy": {
-                        "description": 'The budget, e.g. `"address";q=300;w=60`: q requests '
-                        "per w seconds, per client address (`address`) or API key (`key`).",
-                        "schema": {"type": "string"},
-                    },
-                },
                 "content": {
                     PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
                 },

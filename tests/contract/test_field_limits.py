@@ -19,15 +19,15 @@ WRITTEN = {
     "ArticleUpdate": "article",
     "EntityCreate": "entity",
     "EntityUpdate": "entity",
-    "AliasSeed": "entity_alias",
-    "RelationSeed": "entity_relation",
+    "AliasWrite": "entity_alias",
+    "RelationWrite": "entity_relation",
     "EventCreate": "event",
     "EventUpdate": "event",
     "StatementCreate": "statement",
     "StatementUpdate": "statement",
     "DisputeCreate": "dispute",
     "DisputeUpdate": "dispute",
-    "PartySeed": "dispute_party",
+    "PartyWrite": "dispute_party",
 }
 
 

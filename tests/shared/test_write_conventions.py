@@ -215,6 +215,7 @@ async def test_an_idempotent_retry_replays_the_first_response(
     assert retry.json() == first.json()
     assert retry.headers["location"] == first.headers["location"]
     assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.headers["cache-control"] == first.headers["cache-control"] == "no-store"
     assert other_body.status_code == 422
     assert other_body.json()["code"] == "idempotency_key_reused"
     assert await session.scalar(select(func.count()).select_from(Source)) == 1
@@ -274,6 +275,7 @@ async def test_reads_can_require_a_key(session: AsyncSession, database_url: str)
         await own.commit()
     try:
         async with client_for(create_app(settings)) as client:
+            document = (await client.get("/openapi.json")).json()
             anonymous = await client.get("/v1/sources")
             with_key = await client.get("/v1/sources", headers=bearer(key))
             health = await client.get("/healthz")
@@ -286,6 +288,10 @@ async def test_reads_can_require_a_key(session: AsyncSession, database_url: str)
     assert with_key.status_code == 200
     assert with_key.headers["cache-control"].startswith("private")
     assert health.status_code == 200
+    # The deployment's own document says so.
+    assert document["paths"]["/v1/sources"]["get"]["security"] == [{"ApiKey": []}]
+    assert "401" in document["paths"]["/v1/sources"]["get"]["responses"]
+    assert document["paths"]["/healthz"]["get"]["security"] == []
 
 
 @pytest.fixture
@@ -325,9 +331,25 @@ async def test_two_concurrent_requests_with_one_key_make_one_write(
 async def test_writes_are_declared_with_the_security_scheme(settings: Settings) -> None:
     document = create_app(settings).openapi()
 
+    operations = [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+    writes = [operation for method, _, operation in operations if method != "get"]
+    reads = [operation for method, _, operation in operations if method == "get"]
+
     assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
-    assert document["paths"]["/v1/sources"]["post"]["security"] == [{"ApiKey": []}]
-    assert "security" not in document["paths"]["/v1/sources"]["get"]
+    assert len(writes) == 19
+    assert all(operation["security"] == [{"ApiKey": []}] for operation in writes)
+    assert all("the `write` scope" in operation["description"] for operation in writes)
+    assert all({"401", "403"} <= set(operation["responses"]) for operation in writes)
+    # Public: an explicit empty requirement, and no 401 or 403 to expect.
+    assert all(operation["security"] == [] for operation in reads)
+    assert not any({"401", "403"} & set(operation["responses"]) for operation in reads)
+    delete = document["paths"]["/v1/sources/{source}"]["delete"]["description"]
+    assert "`If-Match: *`, `cascade=true` and deleting a resource the seed files own" in delete
+    assert "need the `admin` scope" in delete
 
 
 async def test_concurrent_updates_with_the_same_if_match_let_one_through(

@@ -393,7 +393,13 @@ async def test_the_api_document_says_which_operations_may_answer_429(database_ur
         document = (await client.get("/openapi.json")).json()
 
     refused = document["paths"]["/v1/sources"]["get"]["responses"]["429"]
-    assert set(refused["headers"]) == {"Retry-After", "RateLimit", "RateLimit-Policy"}
+    assert set(refused["headers"]) == {
+        "Retry-After",
+        "RateLimit",
+        "RateLimit-Policy",
+        "X-Request-ID",
+    }
+    assert refused["headers"]["RateLimit"]["required"] is True
     assert refused["content"]["application/problem+json"]["schema"] == {
         "$ref": "#/components/schemas/Problem"
     }
