@@ -68,6 +68,8 @@ TAG_DESCRIPTIONS = {
     "statements": "What was said, by whom, quoted or paraphrased, and who conveyed it.",
     "search": "One ranked list across entities, events, disputes and articles.",
     "export": "The data as the NDJSON corpus `newsgraph import` loads.",
+    "changes": "What changed since a position: every committed create, update and delete, "
+    "polled or pushed as Server-Sent Events, never skipped or repeated.",
     "health": "Liveness and readiness probes for orchestrators.",
 }
 TAGS = [{"name": name, "description": text} for name, text in TAG_DESCRIPTIONS.items()]

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # beyond), and the seconds between heartbeats on a quiet stream.
     change_stream_max_clients: int = Field(default=100, ge=1)
     change_stream_heartbeat: float = Field(default=15.0, gt=0)
+    # Seconds one stream lasts; then it ends and the client reconnects with Last-Event-ID
+    # (a browser's EventSource does so by itself), so no request holds a place for ever.
+    change_stream_max_seconds: float = Field(default=300.0, gt=0)
     # Exports (GET /v1/export) each hold a connection of their own, outside the pool, for as
     # long as their client reads: at most this many at once (503 `export_busy` beyond).
     export_concurrency: int = Field(default=2, ge=1)

@@ -74,7 +74,9 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings.model_validate({"DATABASE_URL": database_url})
+    # A change stream (GET /v1/changes/stream) lasts a second: a test client in process reads
+    # a response to its end.
+    return Settings.model_validate({"DATABASE_URL": database_url, "change_stream_max_seconds": 1})
 
 
 @pytest.fixture

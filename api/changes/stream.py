@@ -8,9 +8,9 @@ that read. No stream polls by itself; between notices it only sends a heartbeat 
 that if a notice is missed (the listening connection lost, a change that becomes visible only
 when an older transaction ends).
 
-Streams are bounded per process (`change_stream_max_clients`, then 503 `stream_busy`). One
-ends when its client goes, when the database fails a read (the client reconnects with
-`Last-Event-ID` and loses nothing), or at shutdown.
+Streams are bounded per process (`change_stream_max_clients`, then 503 `stream_busy`) and in
+time (`change_stream_max_seconds`). One ends then, when its client goes, when the database
+fails a read, or at shutdown; the client reconnects with `Last-Event-ID` and loses nothing.
 """
 
 import asyncio
@@ -51,6 +51,7 @@ class ChangeHub:
         assert settings.database_url is not None
         self.limit = settings.change_stream_max_clients
         self.heartbeat = settings.change_stream_heartbeat
+        self.lifetime = settings.change_stream_max_seconds
         self.retry_after = settings.retry_after_seconds
         self._connect_timeout = settings.db_connect_timeout
         self._dsn = connection_dsn(settings.database_url)
@@ -143,7 +144,9 @@ async def change_events(
     # How long a browser waits before it reconnects (with Last-Event-ID) when the stream ends.
     yield b"retry: 2000\n\n"
     settling = 0
-    while not hub.closed:
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + hub.lifetime
+    while not hub.closed and loop.time() < ends:
         try:
             async with sessions() as session:
                 rows, position, more = await read_changes(
@@ -159,6 +162,7 @@ async def change_events(
         if rows:
             settling = 0
         timeout = _SETTLING_SECONDS if 0 < settling <= _SETTLING_TRIES else hub.heartbeat
+        timeout = max(0.0, min(timeout, ends - loop.time()))
         if await hub.wait(timeout):
             settling = 1
         elif 0 < settling <= _SETTLING_TRIES:

@@ -24,6 +24,7 @@ from tests.support.live_server import LiveServer
 pytestmark = pytest.mark.process
 
 MAX_STREAMS = 2
+LIFETIME = 6
 
 
 @dataclass
@@ -79,6 +80,7 @@ async def live(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, dict[str, str]
             "NEWSGRAPH_CHANGE_STREAM_MAX_CLIENTS": str(MAX_STREAMS),
             "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
             "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
+            "NEWSGRAPH_CHANGE_STREAM_MAX_SECONDS": str(LIFETIME),
         },
     )
     try:
@@ -194,4 +196,24 @@ async def test_shutdown_ends_open_streams_and_the_server_exits(
     code = await asyncio.to_thread(server.wait, 15)
 
     assert code == 0, server.output()
-    assert ended < 10
+    assert ended < LIFETIME - 1  # ended by the shutdown, not by its lifetime
+
+
+async def test_a_stream_ends_after_its_lifetime_and_resumes_where_it_was(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    server, key = live
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        started = time.monotonic()
+        async with http.stream("GET", "/v1/changes/stream") as response:
+            await _create(http, key, "before")
+            seen = [e async for e in _events(response) if e.event == "change"]
+        lasted = time.monotonic() - started
+        await _create(http, key, "after")
+        resume = {"Last-Event-ID": seen[-1].id or ""}
+        async with http.stream("GET", "/v1/changes/stream", headers=resume) as again:
+            following = await _changes(_events(again), 1)
+
+    assert _slugs(seen) == ["before"]
+    assert LIFETIME - 0.5 < lasted < LIFETIME + 10
+    assert _slugs(following) == ["after"]

@@ -160,7 +160,10 @@ async def fuzzed_app() -> AsyncIterator[FastAPI]:
             await session.commit()
     finally:
         await engine.dispose()
-    APP.app = create_app(Settings.model_validate({"DATABASE_URL": url}))
+    # A change stream lasts a second: Schemathesis reads a response to its end.
+    APP.app = create_app(
+        Settings.model_validate({"DATABASE_URL": url, "change_stream_max_seconds": 1})
+    )
     yield APP.app
     # Requests reach the app in process, on an event loop thread Schemathesis keeps; the app's
     # lifespan runs there too, and ending it closes the app's connection pool.
