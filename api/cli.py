@@ -1,5 +1,5 @@
-"""The `newsgraph` command: serve, migrate, seed, import, export, backup, restore, apikey,
-openapi, problems, db-url."""
+"""The `newsgraph` command: serve, worker, migrate, seed, import, export, backup, restore,
+apikey, openapi, problems, db-url."""
 
 import argparse
 import asyncio
@@ -385,6 +385,59 @@ def serve(settings: Settings) -> None:
     )
 
 
+async def _send_webhooks(settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from api.webhooks.worker import WebhookWorker
+    from db.session import create_engine, create_sessionmaker
+
+    assert settings.database_url is not None
+    engine = create_engine(
+        settings.database_url,
+        # Each send in flight records its outcome on a connection of its own; one claims.
+        pool_size=settings.webhook_concurrency + 1,
+        max_overflow=0,
+        pool_timeout=settings.db_pool_timeout,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        connect_timeout=settings.db_connect_timeout,
+        idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        command_timeout=settings.db_command_timeout,
+    )
+    try:
+        try:
+            behind = await _schema_behind(engine)
+        except (OSError, DBAPIError) as error:
+            raise RuntimeError(f"cannot read the schema revision: {error}") from error
+        if behind:
+            raise RuntimeError(behind)
+        worker = WebhookWorker.for_settings(settings, create_sessionmaker(engine))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, worker.stop)
+        _say(
+            f"sending webhook deliveries, {settings.webhook_concurrency} at most at once "
+            "(SIGTERM or Ctrl-C stops after the sends in flight)"
+        )
+        await worker.run()
+    finally:
+        await engine.dispose()
+
+
+def worker(settings: Settings) -> None:
+    """Send webhook deliveries until SIGTERM or Ctrl-C; exit 1 when the database cannot be
+    used (unreachable, or its schema behind)."""
+    from api.transport.logs import configure_logging
+
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
+    database_url = resolve_database_url(settings)
+    try:
+        asyncio.run(_send_webhooks(settings.model_copy(update={"database_url": database_url})))
+    except RuntimeError as error:
+        _say(f"worker: {error}")
+        raise SystemExit(1) from error
+    _say("worker stopped")
+
+
 def write_openapi(path: Path) -> None:
     from api.main import create_app
 
@@ -414,6 +467,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="start the API (and the embedded database if needed)")
+    commands.add_parser(
+        "worker",
+        help="send webhook deliveries (`serve` does too, unless NEWSGRAPH_WEBHOOK_WORKER=false)",
+    )
 
     migrate_parser = commands.add_parser("migrate", help="apply or inspect schema migrations")
     migrate_commands = migrate_parser.add_subparsers(dest="action", required=True)
@@ -528,6 +585,8 @@ def main(argv: list[str] | None = None) -> None:
             serve(settings)
         except KeyboardInterrupt:
             _say("stopped")
+    elif arguments.command == "worker":
+        worker(settings)
     elif arguments.command == "migrate":
         from db import migrate
 

@@ -70,6 +70,7 @@ TAG_DESCRIPTIONS = {
     "export": "The data as the NDJSON corpus `newsgraph import` loads.",
     "changes": "What changed since a position: every committed create, update and delete, "
     "polled or pushed as Server-Sent Events, never skipped or repeated.",
+    "webhooks": "Signed pushes of every change to the URLs an operator registers (admin).",
     "health": "Liveness and readiness probes for orchestrators.",
 }
 TAGS = [{"name": name, "description": text} for name, text in TAG_DESCRIPTIONS.items()]
@@ -176,6 +177,7 @@ def document(app: FastAPI) -> dict[str, Any]:
             summary=app.summary,
             description=app.description,
             routes=app.routes,
+            webhooks=app.webhooks.routes,
             tags=TAGS,
             servers=SERVERS,
             contact=CONTACT,
@@ -228,6 +230,10 @@ def document_security(document: dict[str, Any], *, reads_need_key: bool) -> dict
                 "401", {"description": entry["description"], "content": entry["content"]}
             )
         else:
+            operation["security"] = []
+    # What Newsgraph sends to webhooks: the receiver checks the signature, not a key of ours.
+    for item in document.get("webhooks", {}).values():
+        for operation in item.values():
             operation["security"] = []
     return document
 

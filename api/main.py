@@ -52,6 +52,9 @@ from api.transport.ratelimit import RateLimiter, RateLimitMiddleware
 from api.transport.request_id import RequestIdMiddleware
 from api.transport.request_line import RequestLineMiddleware
 from api.transport.security_headers import SecurityHeadersMiddleware
+from api.webhooks.router import deliveries as webhook_deliveries
+from api.webhooks.router import router as webhooks_router
+from api.webhooks.worker import WebhookWorker, target_policy
 from db.migrate import head_revision
 from db.session import create_engine, create_sessionmaker
 
@@ -66,6 +69,7 @@ _V1_ROUTERS = (
     search_router,
     export_router,
     changes_router,
+    webhooks_router,
 )
 
 
@@ -125,6 +129,7 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     app.state.engine = engine
     app.state.export_slots = ExportSlots(settings)
     app.state.change_hub = ChangeHub(settings)
+    app.state.webhook_targets = target_policy(settings)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT"), ReadSession
@@ -186,6 +191,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(health_router)
     for router in _V1_ROUTERS:
         app.include_router(router, prefix="/v1")
+    app.webhooks.include_router(webhook_deliveries)
 
 
 @asynccontextmanager
@@ -207,12 +213,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             every=settings.change_prune_interval,
         )
     )
+    # The one-machine default: this process sends webhook deliveries too, unless
+    # NEWSGRAPH_WEBHOOK_WORKER=false leaves them to `newsgraph worker` processes.
+    worker = (
+        WebhookWorker.for_settings(settings, app.state.sessionmaker)
+        if settings.webhook_worker
+        else None
+    )
+    sending = asyncio.create_task(worker.run()) if worker is not None else None
     try:
         yield
     finally:
         pruning.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await pruning
+        if worker is not None and sending is not None:
+            worker.stop()  # the sends in flight finish, each within the webhook timeout
+            await sending
         if freezes:
             gc.unfreeze()
         app.state.export_slots.terminate_all()

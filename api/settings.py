@@ -1,10 +1,11 @@
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from limits import RateLimitItem, parse_many
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_CURSOR_SECRET = "newsgraph-development-cursor-secret"  # noqa: S105 (not a credential)
@@ -57,6 +58,24 @@ class Settings(BaseSettings):
     # Seconds one stream lasts; then it ends and the client reconnects with Last-Event-ID
     # (a browser's EventSource does so by itself), so no request holds a place for ever.
     change_stream_max_seconds: float = Field(default=300.0, gt=0)
+    # Webhooks (api/webhooks/): `newsgraph serve` sends deliveries itself unless
+    # `webhook_worker` is off (then run `newsgraph worker`). A delivery is retried, with
+    # exponential backoff (`webhook_backoff_base` seconds doubling up to `webhook_backoff_max`,
+    # full jitter), for `webhook_retry_period` seconds after its change, then marked failed.
+    # Each attempt may take `webhook_timeout` seconds in all; a worker sends at most
+    # `webhook_concurrency` at once, and holds each for `webhook_lease` seconds, after which
+    # another worker may send it again (its sender having died).
+    webhook_worker: bool = True
+    webhook_retry_period: float = Field(default=86_400.0, gt=0)
+    webhook_backoff_base: float = Field(default=5.0, gt=0)
+    webhook_backoff_max: float = Field(default=3_600.0, gt=0)
+    webhook_timeout: float = Field(default=10.0, gt=0, le=300)
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    webhook_lease: float = Field(default=60.0, gt=0)
+    # Host names and networks (CIDR) webhooks may target although they are loopback, private,
+    # link-local or otherwise not public (refused by default: SSRF), e.g.
+    # '["hooks.internal", "10.2.0.0/16"]'.
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
     # Exports (GET /v1/export) each hold a connection of their own, outside the pool, for as
     # long as their client reads: at most this many at once (503 `export_busy` beyond).
     export_concurrency: int = Field(default=2, ge=1)
@@ -129,6 +148,30 @@ class Settings(BaseSettings):
             "on every worker."
         ]
 
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _are_hosts_or_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not is_host_or_network(entry):
+                raise ValueError(
+                    f"{entry!r} is neither a host name nor an IP network such as 10.0.0.0/8"
+                )
+        return [entry.lower() for entry in value]
+
+    @model_validator(mode="after")
+    def _webhook_timing_fits(self) -> Self:
+        if self.webhook_lease <= self.webhook_timeout:
+            raise ValueError(
+                "NEWSGRAPH_WEBHOOK_LEASE must be longer than NEWSGRAPH_WEBHOOK_TIMEOUT: a "
+                "delivery still being sent would be sent again by another worker"
+            )
+        if self.webhook_retry_period >= self.change_retention_days * 86_400:
+            raise ValueError(
+                "NEWSGRAPH_WEBHOOK_RETRY_PERIOD must be shorter than the change feed's "
+                "retention (NEWSGRAPH_CHANGE_RETENTION_DAYS): a delivery goes with its change"
+            )
+        return self
+
     @field_validator("rate_limit_per_address", "rate_limit_per_key")
     @classmethod
     def _is_rate_limit(cls, value: str) -> str:
@@ -141,6 +184,21 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://")):
             raise ValueError("must be a redis:// or rediss:// URL")
         return value or None
+
+
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
+    re.IGNORECASE,
+)
+
+
+def is_host_or_network(entry: str) -> bool:
+    """A DNS host name (ASCII, as IDNA spells it) or an IP network or address."""
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return bool(_HOST_NAME.match(entry))
+    return True
 
 
 def parse_rate_limit(value: str) -> RateLimitItem:

@@ -193,3 +193,11 @@ class ChangeOperation(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook delivery stands: still being tried, received (a 2xx), or given up."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"

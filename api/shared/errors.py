@@ -367,6 +367,10 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
                     str(status),
                     {"description": entry["description"], "content": entry["content"]},
                 )
+    # What the API sends to webhooks (`webhooks`): how a receiver refuses a body is its own.
+    for item in document.get("webhooks", {}).values():
+        for operation in item.values():
+            operation.get("responses", {}).pop("422", None)
     schemas = document.get("components", {}).get("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)

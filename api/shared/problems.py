@@ -47,6 +47,7 @@ class ProblemCode(StrEnum):
     PRECONDITION_FAILED = "precondition_failed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     CHANGES_EXPIRED = "changes_expired"
+    TOO_MANY_WEBHOOKS = "too_many_webhooks"
     # The server
     INTERNAL_ERROR = "internal_error"
     DATABASE_UNAVAILABLE = "database_unavailable"
@@ -231,6 +232,12 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
             "Idempotency key reused",
             "This `Idempotency-Key` was used for a different request (`detail` names it); use "
             "a new key for a new request.",
+        ),
+        ProblemCode.TOO_MANY_WEBHOOKS: _entry(
+            409,
+            "Too many webhooks",
+            "The server keeps as many webhooks as it allows (every write is sent to each "
+            "one); delete one you no longer need, or send several resource types to one.",
         ),
         ProblemCode.INTERNAL_ERROR: _entry(
             500,

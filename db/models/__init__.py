@@ -10,6 +10,7 @@ from db.models.evidence import Evidence
 from db.models.mention import Mention
 from db.models.seed import SeedFile
 from db.models.source import Source
+from db.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiKey",
@@ -31,4 +32,7 @@ __all__ = [
     "SeedFile",
     "Source",
     "Statement",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

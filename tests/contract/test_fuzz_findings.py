@@ -136,4 +136,5 @@ def test_create_operations_link_to_what_reads_and_changes_their_resource(
         "/v1/events": ["delete_event", "get_event", "update_event"],
         "/v1/sources": ["create_article", "delete_source", "get_source", "update_source"],
         "/v1/statements": ["delete_statement", "get_statement", "update_statement"],
+        "/v1/webhooks": ["delete_webhook", "get_webhook", "list_webhook_deliveries"],
     }

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+import db.models  # noqa: F401  (registers every table)
 from api.cli import main
 from api.settings import get_settings
 from api.shared.auth import create_key
@@ -34,6 +35,7 @@ from db.backup import (
     take_backup,
     wheel_bin_dir,
 )
+from db.base import Base
 from db.bulk import import_ndjson
 from db.database import drop_database
 from db.enums import ApiKeyScope
@@ -46,6 +48,9 @@ from tests.support.database import fresh_database, migrated_database
 from tests.support.private_postgres import PrivatePostgres, private_postgres_in_temp
 
 pytestmark = pytest.mark.process  # pg_dump, pg_restore and psql; a cluster of its own
+
+# What a backup holds: every model's table, and alembic_version.
+TABLES = len(Base.metadata.tables) + 1
 
 # Text no corpus line holds: quotes, a backslash, a newline, a tab, characters beyond ASCII.
 AWKWARD = 'He said "no" \\ then\nleft\t— Ünïcödé, 日本語, 🗾'
@@ -264,11 +269,12 @@ async def test_the_check_names_each_table_that_differs(
             )
             await connection.execute("CREATE TABLE stray (id int)")
         differences = await check_database(url, backup.manifest)
+        changes = backup.manifest.tables["public.change"].rows
         participants = backup.manifest.tables["public.event_participant"].rows
         sources = backup.manifest.tables["public.source"].rows
         changes = backup.manifest.tables["public.change"].rows
         assert differences == [
-            # The change feed recorded both edits: the source's and its event's.
+            # The change feed's: the source and the event (of the participant) updated.
             Difference(
                 "public.change", f"{changes:,} rows in the backup, {changes + 2:,} in the database"
             ),
@@ -369,7 +375,7 @@ async def test_a_target_holding_tables_is_refused_unless_replaced(
     finally:
         await connection.close()
     before = await rows_by_table(target)
-    with pytest.raises(BackupError, match=r"already holds 20 tables .* nothing was changed"):
+    with pytest.raises(BackupError, match=rf"already holds {TABLES} tables .* nothing was changed"):
         await restore_backup(target, backup.path)
     assert await rows_by_table(target) == before
 
@@ -544,18 +550,18 @@ def test_the_commands_exit_codes_and_messages(
     code, err = run(source_url, "backup", str(file))
     rows = sum(map(len, source_rows.values()))
     assert code == 0
-    assert f"backed up 20 tables, {rows:,} rows of database" in err
+    assert f"backed up {TABLES} tables, {rows:,} rows of database" in err
     assert re.search(r"^public\.article +151$", err, re.MULTILINE)
 
     code, err = run(target, "restore", str(file))
     assert code == 0, err
     assert "(created)" in err
-    assert f"checked 20 tables, {rows:,} rows: every one matches the backup" in err
+    assert f"checked {TABLES} tables, {rows:,} rows: every one matches the backup" in err
 
     code, err = run(target, "restore", str(file))
     assert code == 1
     name = async_url(target).database
-    assert f"restore failed: database {name!r} already holds 20 tables" in err
+    assert f"restore failed: database {name!r} already holds {TABLES} tables" in err
     assert "nothing was changed" in err
 
     async def alter() -> None:
@@ -572,13 +578,13 @@ def test_the_commands_exit_codes_and_messages(
     code, err = run(target, "restore", "--verify-only", str(file))
     assert code == 2
     listed = [line.strip() for line in err.splitlines() if line.startswith("  ")]
-    # The change feed recorded the edits too.
+    # The change feed records the article (of the mention) and the disputes updated.
     assert [line.split(":")[0] for line in listed] == [
         "public.change",
         "public.dispute",
         "public.mention",
     ]
-    assert "3 of 20 tables differ from the backup" in err
+    assert f"3 of {TABLES} tables differ from the backup" in err
 
     truncated = tmp_path / "truncated.backup"
     truncated.write_bytes(file.read_bytes()[:-100])

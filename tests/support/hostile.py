@@ -288,6 +288,12 @@ WRITES: dict[str, tuple[str, str, dict[str, Any]]] = {
             ],
         },
     ),
+    "create_webhook": (
+        "POST",
+        "/v1/webhooks",
+        # A public address: nothing to resolve, and nothing sent (no worker runs).
+        {"url": "https://93.184.215.14/hooks/newsgraph", "types": ["event"]},
+    ),
     "update_source": (
         "PATCH",
         "/v1/sources/kyodo",

@@ -1,5 +1,6 @@
-"""`newsgraph serve` in a child process against a database of the test's choosing, for tests
-that need a real server: signals, a killed process, connections refused."""
+"""`newsgraph serve` (and `newsgraph worker`) in a child process against a database of the
+test's choosing, for tests that need a real server: signals, a killed process, connections
+refused."""
 
 import os
 import signal
@@ -71,6 +72,37 @@ class LiveServer:
 
     def close(self) -> None:
         """Never leave a server behind, even when a test fails."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+class LiveWorker:
+    """`newsgraph worker` in a child process: sends webhook deliveries from `database_url`."""
+
+    def __init__(self, database_url: str, log_dir: Path, *, env: dict[str, str] | None = None):
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAPH_")}
+        environment |= {"DATABASE_URL": database_url, "NEWSGRAPH_LOG_FORMAT": "text", **(env or {})}
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log = log_dir / f"worker-{time.monotonic_ns()}.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "worker"],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def send(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def close(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
