@@ -35,9 +35,11 @@ from db.enums import ChangeOperation, ResourceType
 class Change(Base):
     __tablename__ = "change"
     __table_args__ = (
-        # The feed's order is the primary key; the one other index serves the triggers'
-        # one-row-per-resource merge. Nothing else is indexed: every write pays for each.
+        # The feed's order is the primary key; the triggers' one-row-per-resource merge needs
+        # the first unique index, webhook deliveries (which refer to a change by id) the
+        # second. Nothing else is indexed: every write pays for each.
         UniqueConstraint("xid", "resource_type", "resource_id"),
+        UniqueConstraint("id"),
     )
 
     xid: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -211,6 +211,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("xid", "id", name=op.f("pk_change")),
+        sa.UniqueConstraint("id", name=op.f("uq_change_id")),
         sa.UniqueConstraint(
             "xid",
             "resource_type",
