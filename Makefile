@@ -30,6 +30,20 @@ $(LINT_STAMP): $(LINT)/package.json $(LINT)/package-lock.json
 	@cd $(LINT) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $(LINT_STAMP)
 
+# The TypeScript SDK toolchain (openapi-typescript, openapi-fetch, tsc), pinned by
+# sdk/typescript/package-lock.json, for the test that generates a TypeScript client and runs a
+# scenario with it. Without npm that test skips, so `make test` only says so here.
+SDK_TS := sdk/typescript
+SDK_TS_STAMP := $(SDK_TS)/node_modules/.installed-stamp
+
+$(SDK_TS_STAMP): $(SDK_TS)/package.json $(SDK_TS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		echo "==> installing the TypeScript SDK toolchain in $(SDK_TS)/node_modules (first run only)"; \
+		cd $(SDK_TS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.installed-stamp; \
+	else \
+		echo "note: npm not found; the TypeScript SDK test will skip (it needs Node.js 20+ and npm)"; \
+	fi
+
 .PHONY: install
 install: $(STAMP) ## Create .venv and install (skipped when up to date)
 
@@ -38,7 +52,7 @@ run: $(STAMP) ## Serve the API on http://$(HOST):$(PORT) (embedded PostgreSQL un
 	@$(BIN)/newsgraph serve
 
 .PHONY: test
-test: $(STAMP) ## Run the test suite (TEST_DATABASE_URL, or the embedded PostgreSQL)
+test: $(STAMP) $(SDK_TS_STAMP) ## Run the test suite (TEST_DATABASE_URL, or the embedded PostgreSQL)
 	@echo "==> running tests against $${TEST_DATABASE_URL:-the embedded PostgreSQL}"
 	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
@@ -87,7 +101,7 @@ soak: $(STAMP) ## The mixed read/write profile for SOAK_MINUTES (30) on the benc
 
 .PHONY: clean
 clean: ## Remove the virtualenv, the linters and caches (keeps .data, the embedded database)
-	rm -rf $(VENV) $(LINT)/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(LINT)/node_modules $(SDK_TS)/node_modules .mypy_cache .ruff_cache .pytest_cache
 
 .PHONY: help
 help: ## List the targets
