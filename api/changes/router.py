@@ -89,6 +89,18 @@ async def list_changes(
             "description": "A `text/event-stream`: one `change` event per change (its `data` a "
             "Change, its `id` the cursor after it), a `: heartbeat` comment on a quiet stream.",
             "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
+            "headers": {
+                "Cache-Control": {
+                    "description": "`no-store`: a stream is never cached.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+                "X-Accel-Buffering": {
+                    "description": "`no`: a proxy that buffers (nginx) passes each event on.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            },
         },
         **problem_responses(400, 410, 503),
     },
@@ -116,14 +128,14 @@ async def stream_changes(
     start = keyset.start(last_event_id if last_event_id is not None else after)
     hub = request.app.state.change_hub
     hub.take()  # 503 before any byte is sent, when every place is taken
-    if start is not None:
-        try:
-            # A cursor before what is kept is 410 now, not an empty stream.
-            async with request.app.state.read_sessionmaker() as session:
-                await change_service.read_changes(session, types=types, after=start, limit=1)
-        except BaseException:
-            hub.release()
-            raise
+    try:
+        # Read once before answering: a database that cannot be reached is a 503, and a
+        # cursor before what is kept a 410, rather than a stream that ends at once.
+        async with request.app.state.read_sessionmaker() as session:
+            await change_service.read_changes(session, types=types, after=start, limit=1)
+    except BaseException:
+        hub.release()
+        raise
 
     return _HeldStream(
         change_events(hub, request.app.state.read_sessionmaker, keyset, types=types, after=start),

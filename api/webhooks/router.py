@@ -1,6 +1,7 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from api.shared import idempotency
 from api.shared.auth import AdminKey
@@ -14,6 +15,7 @@ from api.shared.params import Cursor, Limit
 from api.shared.routing import ApiRoute
 from api.webhooks import service as webhook_service
 from api.webhooks.schemas import (
+    CREATE_EXAMPLES,
     DeliveryPage,
     WebhookCreate,
     WebhookCreated,
@@ -54,7 +56,10 @@ def _unshared(response: Response) -> Response:
     },
 )
 async def create_webhook(
-    request: Request, session: SessionDep, api_key: AdminKey, webhook: WebhookCreate
+    request: Request,
+    session: SessionDep,
+    api_key: AdminKey,
+    webhook: Annotated[WebhookCreate, Body(openapi_examples=CREATE_EXAMPLES)],
 ) -> Response:
     """A receiver for changes: every change committed from now on, of the `types` asked for,
     is POSTed to `url` (the `change` webhook below), signed as the Standard Webhooks

@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
+from fastapi.openapi.models import Example
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.changes.schemas import ChangeRead
@@ -34,6 +35,14 @@ class WebhookRead(BaseModel):
     url: str
     types: list[ResourceType] = Field(description="The resources it receives; empty: all.")
     created_at: datetime
+
+
+CREATE_EXAMPLES: dict[str, Example] = {
+    "events": {
+        "summary": "Events and disputes to a newsroom system",
+        "value": {"url": "https://hooks.newsroom.example/newsgraph", "types": ["event", "dispute"]},
+    }
+}
 
 
 class WebhookCreated(WebhookRead):

@@ -57,7 +57,7 @@ async def _settled(
     """`_read_all` once `count` changes are ready. A change shows once every transaction that
     began before it has ended, on the whole server: a test sharing it with other work may
     wait a little for theirs."""
-    deadline = asyncio.get_running_loop().time() + 30
+    deadline = asyncio.get_running_loop().time() + 120
     items, cursor = await _read_all(client, after, **params)
     while len(items) < count and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.1)

@@ -89,10 +89,17 @@ class Walk:
         return response
 
 
+# Admin-only, with no slug, no PATCH and an SSRF check on their body's URL: the walks below
+# (create, replay, 409 on a duplicate, update, delete with If-Match) do not fit them, and
+# tests/webhooks/ calls each of them. Left out here, so their headers are not compared yet.
+ADMIN_ONLY = "/v1/webhooks"
+
+
 def operations(document: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (method, template, operation)
         for template, item in document["paths"].items()
+        if not template.startswith(ADMIN_ONLY)
         for method, operation in item.items()
     ]
 

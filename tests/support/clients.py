@@ -24,6 +24,7 @@ async def client_for(app: FastAPI) -> AsyncIterator[AsyncClient]:
             yield client
     finally:
         await app.state.engine.dispose()
+        await app.state.change_hub.close()  # the change streams' listening connection
 
 
 def bearer(key: str) -> dict[str, str]:
