@@ -77,9 +77,10 @@ class Settings(BaseSettings):
     # Longest request path plus query string accepted (414 beyond); uvicorn itself refuses
     # request lines over about 64 KiB with a plain 400.
     max_url_bytes: int = Field(default=8192, ge=1024)
-    # Most query parameters one request may carry, repeats included (400 beyond). Each
-    # repeatable filter takes at most 20 values, so 100 leaves room for every filter.
-    max_query_parameters: int = Field(default=100, ge=10)
+    # Most query parameters one request may carry, repeats included (400 beyond). A batch
+    # lookup takes up to 100 `id` values and each repeatable filter 20, so 128 leaves room
+    # for a full lookup with `count`, and for every filter.
+    max_query_parameters: int = Field(default=128, ge=10)
     # Reads are public unless this is set; then every request needs an API key.
     require_key_for_reads: bool = False
     # Seconds a client is told to wait after a 503 from an unavailable database.

@@ -13,7 +13,7 @@ from pydantic import (
     field_validator,
 )
 
-from api.shared.pagination import Page
+from api.shared.pagination import LookupPage, Page
 from api.shared.schemas import (
     AwareTimestamp,
     Body,
@@ -109,7 +109,7 @@ class MentionPage(Page[MentionRead]):
     pass
 
 
-class ArticlePage(Page[ArticleSummary]):
+class ArticlePage(LookupPage[ArticleSummary]):
     pass
 
 

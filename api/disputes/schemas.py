@@ -4,7 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field
 
-from api.shared.pagination import Page
+from api.shared.pagination import LookupPage, Page
 from api.shared.pov import POV_FIELD_DESCRIPTION
 from api.shared.schemas import (
     EntityRef,
@@ -90,7 +90,7 @@ class DisputeRead(DisputeSummary):
     pov: EntityRef | None = Field(description=POV_FIELD_DESCRIPTION)
 
 
-class DisputePage(Page[DisputeSummary]):
+class DisputePage(LookupPage[DisputeSummary]):
     pass
 
 
