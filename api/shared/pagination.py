@@ -257,7 +257,8 @@ async def fetch_page(
 
 def count_statement(query: Select[Any]) -> Select[Any]:
     """How many rows `query` (a list's filtered statement, before paging) yields, as `total`;
-    its parameters are the list's. Built once per shape of request, like the page statement."""
+    its parameters are the list's. A list of prepared statements builds it once per shape of
+    request, beside its page statement."""
     return select(func.count().label("total")).select_from(query.subquery("counted"))
 
 
