@@ -39,12 +39,7 @@ from api.sources.router import router as sources_router
 from api.statements.router import router as statements_router
 from api.transport import docs, metrics
 from api.transport.body_limit import BodyLimitMiddleware
-from api.transport.cors import (
-    ALLOWED_HEADERS,
-    ALLOWED_METHODS,
-    EXPOSED_HEADERS,
-    ProblemCORSMiddleware,
-)
+from api.transport.cors import CORSMiddleware
 from api.transport.media_type import require_json_body
 from api.transport.observability import ObservabilityMiddleware
 from api.transport.query import reject_unknown_parameters
@@ -142,19 +137,10 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
 def _add_middleware_stack(app: FastAPI, settings: Settings) -> None:
     """The middleware stack. Each add_middleware wraps the ones before it, so the first added
     runs innermost; a request passes, from the outside in: request id, observability (with
-    /metrics), security headers, request line, body limit, CORS, rate limit."""
+    /metrics), security headers, CORS, request line, body limit, rate limit."""
     rate_limiter: RateLimiter | None = app.state.rate_limiter
     if rate_limiter is not None:
-        # Inside CORS, so that a browser can read a 429.
         app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
-    if settings.cors_origins:
-        app.add_middleware(
-            ProblemCORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=ALLOWED_METHODS,
-            allow_headers=ALLOWED_HEADERS,
-            expose_headers=EXPOSED_HEADERS,
-        )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Outside the body limit: a request whose URL is refused is never read further.
     app.add_middleware(
@@ -162,6 +148,16 @@ def _add_middleware_stack(app: FastAPI, settings: Settings) -> None:
         max_url_bytes=settings.max_url_bytes,
         max_query_parameters=settings.max_query_parameters,
     )
+    if settings.public_reads or settings.cors_write_origins:
+        # Outside every middleware that answers a refusal (414, 413, 429, ...), so that a
+        # browser can read those too; inside the security headers and the request id, which
+        # preflights carry like any response.
+        app.add_middleware(
+            CORSMiddleware,
+            public_reads=settings.public_reads,
+            write_origins=settings.cors_write_origins,
+            exempt_paths=[metrics.METRICS_PATH],
+        )
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(
         ObservabilityMiddleware,

@@ -3,6 +3,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 from pydantic import Field, field_validator, model_validator
@@ -84,7 +85,16 @@ class Settings(BaseSettings):
     # Milliseconds PostgreSQL lets an API connection sit idle inside a transaction before it
     # ends the session: the backstop for a transaction nothing will ever finish.
     db_idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=1000)
-    cors_origins: list[str] = Field(default_factory=list)
+    # CORS (api/transport/cors.py). Public reads answer every origin (`Access-Control-Allow-
+    # Origin: *`, no credentials); false puts them behind the list below, for an API on a
+    # private network that pages on the internet must not read through a visitor's browser.
+    # Reads that need a key (require_key_for_reads) are never public.
+    cors_public_reads: bool = True
+    # Origins (`https://app.example`) whose pages may also write, and read when reads are not
+    # public. Empty: no page on another origin may write.
+    cors_write_origins: list[str] = Field(default_factory=list)
+    # The setting cors_write_origins replaced: set, the settings are refused with a message.
+    cors_origins: list[str] | None = Field(default=None, exclude=True)
     log_level: str = "info"
     # `newsgraph serve` loads the shipped seed files after migrating (a no-op when unchanged).
     seed_on_start: bool = True
@@ -97,9 +107,10 @@ class Settings(BaseSettings):
     # Longest request path plus query string accepted (414 beyond); uvicorn itself refuses
     # request lines over about 64 KiB with a plain 400.
     max_url_bytes: int = Field(default=8192, ge=1024)
-    # Most query parameters one request may carry, repeats included (400 beyond). Each
-    # repeatable filter takes at most 20 values, so 100 leaves room for every filter.
-    max_query_parameters: int = Field(default=100, ge=10)
+    # Most query parameters one request may carry, repeats included (400 beyond). A batch
+    # lookup takes up to 100 `id` values and each repeatable filter 20, so 128 leaves room
+    # for a full lookup with `count`, and for every filter.
+    max_query_parameters: int = Field(default=128, ge=10)
     # Reads are public unless this is set; then every request needs an API key.
     require_key_for_reads: bool = False
     # Seconds a client is told to wait after a 503 from an unavailable database.
@@ -172,6 +183,25 @@ class Settings(BaseSettings):
             )
         return self
 
+    @property
+    def public_reads(self) -> bool:
+        """Whether reads are public, as CORS answers them: every origin may read."""
+        return self.cors_public_reads and not self.require_key_for_reads
+
+    @field_validator("cors_write_origins")
+    @classmethod
+    def _are_origins(cls, values: list[str]) -> list[str]:
+        return [_origin(value) for value in values]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _was_renamed(cls, value: list[str] | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "NEWSGRAPH_CORS_ORIGINS is now NEWSGRAPH_CORS_WRITE_ORIGINS: every origin may "
+                "read the public API, and the origins listed there may also write"
+            )
+
     @field_validator("rate_limit_per_address", "rate_limit_per_key")
     @classmethod
     def _is_rate_limit(cls, value: str) -> str:
@@ -199,6 +229,33 @@ def is_host_or_network(entry: str) -> bool:
     except ValueError:
         return bool(_HOST_NAME.match(entry))
     return True
+
+
+def _origin(value: str) -> str:
+    """An origin as browsers send it in `Origin`: scheme, host and a port other than the
+    scheme's own, lower case, nothing else."""
+    if value.strip() == "*":
+        raise ValueError(
+            "'*' is not an origin: every origin may read already (NEWSGRAPH_CORS_PUBLIC_READS), "
+            "and the origins that may write are named one by one"
+        )
+    parts = urlsplit(value.strip())
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ValueError(
+            f"{value!r} is not an origin such as 'https://app.example' or "
+            "'http://localhost:5173' (scheme, host and port only)"
+        )
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    port = f":{parts.port}" if parts.port not in (None, default_port) else ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}{port}"
 
 
 def parse_rate_limit(value: str) -> RateLimitItem:

@@ -19,6 +19,7 @@ from api.articles.schemas import (
 )
 from api.shared import idempotency
 from api.shared.auth import WriteKey
+from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, OPTIONAL_IF_MATCH, claim, require_if_match
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
@@ -26,8 +27,8 @@ from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
-from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.shared.params import Cursor, FullText, Limit
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
+from api.shared.params import Cursor, FullText, Limit, counted, list_parameters, lookup_keys
 from api.shared.routing import ApiRoute
 from api.shared.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
@@ -48,6 +49,7 @@ ArticleInPath = Annotated[Article, Depends(_article_in_path)]
     response_model=ArticlePage,
     summary="List articles",
     responses=problem_responses(400),
+    openapi_extra=list_parameters(lookup=True),
 )
 async def list_articles(
     request: Request,
@@ -77,17 +79,26 @@ async def list_articles(
 ) -> Response:
     """Articles, newest first; with `q`, the best full-text matches first (headline weighs
     more than summary, summary more than body), ranked among the 1,000 newest articles that
-    match every filter: a word found in most of the archive still answers in milliseconds."""
+    match every filter: a word found in most of the archive still answers in milliseconds
+    (and `total` is at most 1,000). With `id`, exactly the articles named."""
+    ids = lookup_keys(request)
+    count = counted(request)
+    if ids is not None:
+        refuse_other_parameters(request)
+        found, missing = await article_service.articles_by_keys(session, ids)
+        items = [ArticleSummary.model_validate(a) for a in found]
+        return lookup_response(request, ArticlePage, items, missing, count=count)
     keyset = keyset_for(request, article_service.ordering(q))
     after = keyset.start(cursor)
     source_id = await id_for_filter(session, Source, source, "source")
     entity_ids = await ids_for_filter(session, Entity, entity or [], "entity")
     event_id = await id_for_filter(session, Event, event, "event")
     dispute_id = await id_for_filter(session, Dispute, dispute, "dispute")
-    articles, next_key = await article_service.list_articles(
+    articles, next_key, total = await article_service.list_articles(
         session,
         after=after,
         limit=limit,
+        count=count,
         q=q,
         source_id=source_id,
         entity_ids=entity_ids,
@@ -98,7 +109,7 @@ async def list_articles(
         published_before=published_before,
     )
     items = [ArticleSummary.model_validate(a) for a in articles]
-    return page_response(request, ArticlePage, items, keyset, next_key)
+    return page_response(request, ArticlePage, items, keyset, next_key, total=total)
 
 
 @router.get(
@@ -128,6 +139,7 @@ async def get_article(
     response_model=MentionPage,
     summary="Mentions in an article",
     responses=problem_responses(400, 404),
+    openapi_extra=list_parameters(),
 )
 async def list_article_mentions(
     request: Request,
@@ -138,12 +150,18 @@ async def list_article_mentions(
 ) -> Response:
     """Every entity the article names, in body order (start, then end offset), a page at a
     time: all of them, where `include=mentions` embeds the first 1,000."""
+    count = counted(request)
     keyset = keyset_for(request, article_service.IN_BODY_ORDER)
-    mentions, next_key = await article_service.list_mentions(
-        session, article_id=row.id, keyset=keyset, after=keyset.start(cursor), limit=limit
+    mentions, next_key, total = await article_service.list_mentions(
+        session,
+        article_id=row.id,
+        keyset=keyset,
+        after=keyset.start(cursor),
+        limit=limit,
+        count=count,
     )
     items = [MentionRead.model_validate(m) for m in mentions]
-    return page_response(request, MentionPage, items, keyset, next_key)
+    return page_response(request, MentionPage, items, keyset, next_key, total=total)
 
 
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)

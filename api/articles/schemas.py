@@ -14,7 +14,7 @@ from pydantic import (
     field_validator,
 )
 
-from api.shared.pagination import Page
+from api.shared.pagination import LookupPage, Page
 from api.shared.schemas import (
     AwareTimestamp,
     Body,
@@ -110,7 +110,7 @@ class MentionPage(Page[MentionRead]):
     pass
 
 
-class ArticlePage(Page[ArticleSummary]):
+class ArticlePage(LookupPage[ArticleSummary]):
     pass
 
 

@@ -83,9 +83,11 @@ async def timeline_page(
     *,
     next_cursor: str | None,
     party: Entity | None,
+    total: int | None = None,
 ) -> TimelinePage:
     """A page of `get_timeline` entries with their participants and evidence (one query
-    each), in `party`'s names if given; the page says whose names it uses."""
+    each), in `party`'s names if given; the page says whose names it uses (and, when
+    counted, how many entries the timeline holds)."""
     event_ids = [entry["id"] for entry in entries]
     participants = await event_service.participant_refs(session, event_ids=event_ids)
     evidence = await evidence_for(session, "event_id", event_ids)
@@ -103,6 +105,8 @@ async def timeline_page(
         )
         for entry in entries
     ]
-    page = TimelinePage(items=items, next_cursor=next_cursor, pov=point_of_view.party_ref(party))
+    page = TimelinePage(
+        items=items, next_cursor=next_cursor, pov=point_of_view.party_ref(party), total=total
+    )
     await point_of_view.apply(session, party, page)
     return page

@@ -17,6 +17,7 @@ from api.disputes.schemas import (
 from api.shared import idempotency
 from api.shared import pov as point_of_view
 from api.shared.auth import WriteKey
+from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
@@ -24,8 +25,15 @@ from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
-from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response, set_next_link
-from api.shared.params import Cursor, Limit
+from api.shared.pagination import (
+    DEFAULT_LIMIT,
+    keyset_for,
+    lookup_response,
+    page_response,
+    set_next_link,
+    unasked,
+)
+from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
 from api.shared.pov import Pov
 from api.shared.routing import ApiRoute
 from db.enums import DisputeKind, DisputeStatus
@@ -47,6 +55,7 @@ DisputeInPath = Annotated[Dispute, Depends(_dispute_in_path)]
     response_model=DisputePage,
     summary="List disputes",
     responses=problem_responses(400),
+    openapi_extra=list_parameters(lookup=True),
 )
 async def list_disputes(
     request: Request,
@@ -64,23 +73,31 @@ async def list_disputes(
     cursor: Cursor = None,
 ) -> Response:
     """Disputes by title, optionally those of a kind or status, between given parties or
-    over a given territory."""
+    over a given territory. With `id`, exactly the disputes named."""
+    ids = lookup_keys(request)
+    count = counted(request)
+    if ids is not None:
+        refuse_other_parameters(request)
+        found, missing = await dispute_service.disputes_by_keys(session, ids)
+        items = [DisputeSummary.of(d) for d in found]
+        return lookup_response(request, DisputePage, items, missing, count=count)
     keyset = keyset_for(request, dispute_service.TITLE_ORDER)
     after = keyset.start(cursor)
     party_ids = await ids_for_filter(session, Entity, party or [], "party")
     territory_id = await id_for_filter(session, Entity, territory, "territory")
-    disputes, next_key = await dispute_service.list_disputes(
+    disputes, next_key, total = await dispute_service.list_disputes(
         session,
         keyset=keyset,
         after=after,
         limit=limit,
+        count=count,
         kind=kind,
         status=status,
         party_ids=party_ids,
         territory_id=territory_id,
     )
     items = [DisputeSummary.of(d) for d in disputes]
-    return page_response(request, DisputePage, items, keyset, next_key)
+    return page_response(request, DisputePage, items, keyset, next_key, total=total)
 
 
 @router.get(
@@ -105,6 +122,7 @@ async def get_dispute(
     response_model=TimelinePage,
     summary="Get a dispute's timeline",
     responses=problem_responses(400, 404),
+    openapi_extra=list_parameters(),
 )
 async def get_dispute_timeline(
     request: Request,
@@ -118,17 +136,18 @@ async def get_dispute_timeline(
     `1945` or `197X/198X` by their bounds; undated events first), each with what it did to
     the dispute and the article words behind it. With `pov`, entities go by that party's
     names."""
+    count = counted(request)
     keyset = keyset_for(request, dispute_service.TIME_ORDER_UNDATED_FIRST)
     after = keyset.start(cursor)
     dispute_id = await id_by_key(session, Dispute.__table__, dispute, "dispute")
     party = await point_of_view.find_party(session, pov)
-    entries, next_key = await dispute_service.get_timeline(
-        session, dispute_id=dispute_id, after=after, limit=limit
+    entries, next_key, total = await dispute_service.get_timeline(
+        session, dispute_id=dispute_id, after=after, limit=limit, count=count
     )
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     # Not page_response: the page also says whose names it uses.
-    page = await timeline_page(session, entries, next_cursor=next_cursor, party=party)
-    response = json_with_etag(request, page)
+    page = await timeline_page(session, entries, next_cursor=next_cursor, party=party, total=total)
+    response = json_with_etag(request, page, exclude=unasked(total))
     set_next_link(request, response, next_cursor)
     return response
 

@@ -5,7 +5,7 @@ from typing import Self
 from fastapi.openapi.models import Example
 from pydantic import BaseModel, Field
 
-from api.shared.pagination import Page
+from api.shared.pagination import LookupPage, Page
 from api.shared.pov import POV_FIELD_DESCRIPTION
 from api.shared.schemas import (
     EntityRef,
@@ -91,7 +91,7 @@ class DisputeRead(DisputeSummary):
     pov: EntityRef | None = Field(description=POV_FIELD_DESCRIPTION)
 
 
-class DisputePage(Page[DisputeSummary]):
+class DisputePage(LookupPage[DisputeSummary]):
     pass
 
 

@@ -9,7 +9,18 @@ from sqlalchemy.orm import aliased
 
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
 from api.shared import seed_writes
-from api.shared.pagination import Keyset, SortKey, fetch_page, fetch_prepared_page, page_statement
+from api.shared.batch import in_asked_order
+from api.shared.lookup import by_keys, key_parameters
+from api.shared.pagination import (
+    Keyset,
+    SortKey,
+    count_rows,
+    count_statement,
+    fetch_count,
+    fetch_page,
+    fetch_prepared_page,
+    page_statement,
+)
 from api.shared.rows import nested
 from api.shared.schemas import EntityRef, TimeRead
 from db.enums import DisputeKind, DisputeStatus, RelationKind
@@ -55,7 +66,10 @@ async def list_disputes(
     status: DisputeStatus | None = None,
     party_ids: Sequence[uuid.UUID] = (),
     territory_id: uuid.UUID | None = None,
-) -> tuple[list[Dispute], list[Any] | None]:
+    count: bool = False,
+) -> tuple[list[Dispute], list[Any] | None, int | None]:
+    """One page of disputes, the sort key of its last row when more follow, and with `count`
+    how many disputes the list holds."""
     query: Select[Any] = select(Dispute)
     if kind is not None:
         query = query.where(Dispute.kind == kind)
@@ -78,7 +92,20 @@ async def list_disputes(
             )
             .exists()
         )
-    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    page, next_key = await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    total = await count_rows(session, query) if count else None
+    return page, next_key, total
+
+
+_BY_KEYS = select(Dispute).where(by_keys(Dispute.__table__))
+
+
+async def disputes_by_keys(
+    session: AsyncSession, keys: Sequence[str]
+) -> tuple[list[Dispute], list[str]]:
+    """The disputes `keys` name, in the order asked, and the keys naming none."""
+    found = await session.scalars(_BY_KEYS, key_parameters(keys))
+    return in_asked_order(keys, found, lambda row: (row.id, row.slug))
 
 
 async def get_parties(
@@ -168,15 +195,13 @@ _TIMELINE = (
 )
 
 
-# Built once, without and with a cursor.
+_DISPUTE_TIMELINE = _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == bindparam("dispute_id"))
+# Built once, without and with a cursor; and its count.
 _TIMELINE_PAGE = {
-    cursor: page_statement(
-        _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == bindparam("dispute_id")),
-        TIME_ORDER_UNDATED_FIRST,
-        cursor=cursor,
-    )
+    cursor: page_statement(_DISPUTE_TIMELINE, TIME_ORDER_UNDATED_FIRST, cursor=cursor)
     for cursor in (False, True)
 }
+_TIMELINE_COUNT = count_statement(_DISPUTE_TIMELINE)
 
 
 async def get_timeline(
@@ -185,19 +210,19 @@ async def get_timeline(
     dispute_id: uuid.UUID,
     after: Sequence[Any] | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    count: bool = False,
+) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
     """One page of the dispute's events in time order, each with its role in the dispute and
-    its location, as timeline entry fields (all but participants and evidence)."""
+    its location, as timeline entry fields (all but participants and evidence), and with
+    `count` how many events the timeline holds."""
+    parameters = {"dispute_id": dispute_id}
     rows, next_key = await fetch_prepared_page(
-        session,
-        _TIMELINE_PAGE[after is not None],
-        {"dispute_id": dispute_id},
-        after=after,
-        limit=limit,
+        session, _TIMELINE_PAGE[after is not None], parameters, after=after, limit=limit
     )
     for entry in rows:
         entry["time"] = TimeRead.of_fields(entry)
-    return rows, next_key
+    total = await fetch_count(session, _TIMELINE_COUNT, parameters) if count else None
+    return rows, next_key, total
 
 
 # -- writes: through the seed planner, as api.entities.service explains ---------------------

@@ -22,6 +22,7 @@ from api.events.schemas import EventPage
 from api.shared import idempotency
 from api.shared import pov as point_of_view
 from api.shared.auth import WriteKey
+from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
@@ -29,8 +30,8 @@ from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key
 from api.shared.openapi_links import create_with, created_links, updated_links
-from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.shared.params import Cursor, Limit
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
+from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
 from api.shared.pov import Pov
 from api.shared.routing import ApiRoute
 from db.enums import EntityKind
@@ -52,6 +53,7 @@ EntityInPath = Annotated[Entity, Depends(_entity_in_path)]
     response_model=EntityPage,
     summary="List or search entities",
     responses=problem_responses(400),
+    openapi_extra=list_parameters(lookup=True),
 )
 async def list_entities(
     request: Request,
@@ -72,19 +74,28 @@ async def list_entities(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
-    """Entities by name, or the best matches for `q` over names and aliases."""
+    """Entities by name, or the best matches for `q` over names and aliases. With `id`,
+    exactly the entities named."""
+    ids = lookup_keys(request)
+    count = counted(request)
+    if ids is not None:
+        refuse_other_parameters(request)
+        found, missing = await entity_service.entities_by_keys(session, ids)
+        items = [EntitySummary.model_validate(e) for e in found]
+        return lookup_response(request, EntityPage, items, missing, count=count)
     keyset = keyset_for(request, entity_service.ordering(bool(q)))
     after = keyset.start(cursor)
-    entities, next_key = await entity_service.list_entities(
+    entities, next_key, total = await entity_service.list_entities(
         session,
         q=q,
         after=after,
         limit=limit,
         kind=kind,
         wikidata=wikidata,
+        count=count,
     )
     items = [EntitySummary.model_validate(e) for e in entities]
-    return page_response(request, EntityPage, items, keyset, next_key)
+    return page_response(request, EntityPage, items, keyset, next_key, total=total)
 
 
 @router.get(
@@ -109,6 +120,7 @@ async def get_entity(
     response_model=ArticlePage,
     summary="Articles mentioning an entity",
     responses=problem_responses(400, 404),
+    openapi_extra=list_parameters(),
 )
 async def list_entity_articles(
     request: Request,
@@ -118,13 +130,18 @@ async def list_entity_articles(
     cursor: Cursor = None,
 ) -> Response:
     """The articles that mention the entity, newest first."""
+    count = counted(request)
     row = await get_by_key(session, Entity, entity, "entity")
     keyset = keyset_for(request, article_service.NEWEST_FIRST)
-    articles, next_key = await article_service.list_articles(
-        session, after=keyset.start(cursor), limit=limit, entity_ids=[row.id]
+    articles, next_key, total = await article_service.list_articles(
+        session,
+        after=keyset.start(cursor),
+        limit=limit,
+        entity_ids=[row.id],
+        count=count,
     )
     items = [ArticleSummary.model_validate(a) for a in articles]
-    return page_response(request, ArticlePage, items, keyset, next_key)
+    return page_response(request, ArticlePage, items, keyset, next_key, total=total)
 
 
 @router.get(
@@ -132,6 +149,7 @@ async def list_entity_articles(
     response_model=EventPage,
     summary="Events an entity takes part in",
     responses=problem_responses(400, 404),
+    openapi_extra=list_parameters(),
 )
 async def list_entity_events(
     request: Request,
@@ -141,13 +159,18 @@ async def list_entity_events(
     cursor: Cursor = None,
 ) -> Response:
     """The events the entity takes part in, in any role, in time order."""
+    count = counted(request)
     row = await get_by_key(session, Entity, entity, "entity")
     keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
-    events, next_key = await event_service.list_events(
-        session, after=keyset.start(cursor), limit=limit, participant_ids=[row.id]
+    events, next_key, total = await event_service.list_events(
+        session,
+        after=keyset.start(cursor),
+        limit=limit,
+        participant_ids=[row.id],
+        count=count,
     )
     items = await event_summaries(session, events)
-    return page_response(request, EventPage, items, keyset, next_key)
+    return page_response(request, EventPage, items, keyset, next_key, total=total)
 
 
 @router.get(
@@ -155,6 +178,7 @@ async def list_entity_events(
     response_model=RelatedEntityPage,
     summary="Entities mentioned alongside an entity",
     responses=problem_responses(400, 404),
+    openapi_extra=list_parameters(),
 )
 async def list_related_entities(
     request: Request,
@@ -165,14 +189,20 @@ async def list_related_entities(
 ) -> Response:
     """Entities named in the same articles as this one, most shared articles first, with
     the number of articles they share."""
+    count = counted(request)
     row = await get_by_key(session, Entity, entity, "entity")
     co_mentioned = entity_service.co_mentions(row.id)
     keyset = keyset_for(request, entity_service.related_ordering(co_mentioned))
-    related, next_key = await entity_service.list_related(
-        session, co_mentioned=co_mentioned, keyset=keyset, after=keyset.start(cursor), limit=limit
+    related, next_key, total = await entity_service.list_related(
+        session,
+        co_mentioned=co_mentioned,
+        keyset=keyset,
+        after=keyset.start(cursor),
+        limit=limit,
+        count=count,
     )
     items = related_entities(related)
-    return page_response(request, RelatedEntityPage, items, keyset, next_key)
+    return page_response(request, RelatedEntityPage, items, keyset, next_key, total=total)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi.openapi.models import Example
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.shared.pagination import Page
+from api.shared.pagination import LookupPage, Page
 from api.shared.schemas import EntityRef, EvidenceRead, TimeRead, WriteModel
 from db.enums import AliasKind, EntityKind, RelationKind
 from db.fields import Name, Slug
@@ -66,7 +66,7 @@ class EntityRead(EntitySummary):
     )
 
 
-class EntityPage(Page[EntitySummary]):
+class EntityPage(LookupPage[EntitySummary]):
     pass
 
 

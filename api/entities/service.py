@@ -1,7 +1,7 @@
 import functools
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -24,15 +24,20 @@ from sqlalchemy.orm import aliased
 
 from api.entities.schemas import EntityCreate, EntityUpdate
 from api.shared import seed_writes
+from api.shared.batch import in_asked_order
+from api.shared.lookup import by_keys, key_parameters
 from api.shared.pagination import (
     Keyset,
     SortKey,
+    count_rows,
+    count_statement,
+    fetch_count,
     fetch_page,
     fetch_prepared_page,
     page_statement,
     sort_columns,
 )
-from api.shared.rows import columns
+from api.shared.rows import columns, fetch
 from api.shared.writes import refuse_if_referenced
 from db.enums import EntityKind
 from db.models import (
@@ -122,11 +127,8 @@ class _Shape:
     cursor: bool
 
 
-@functools.lru_cache(maxsize=64)
-def _list_statement(shape: _Shape) -> Select[Any]:
-    """The page statement for one shape of request, every value a parameter, built once."""
-    if shape.q and not (shape.kind or shape.wikidata):
-        return _best_matches_statement(cursor=shape.cursor)
+def _filtered(shape: _Shape) -> Select[Any]:
+    """The entities a shape of request lists, every value a parameter."""
     query = select(*SUMMARY_COLUMNS)
     if shape.q:
         matches = name_matches()
@@ -135,7 +137,23 @@ def _list_statement(shape: _Shape) -> Select[Any]:
         query = query.where(Entity.kind == bindparam("kind"))
     if shape.wikidata:
         query = query.where(Entity.external_ids.contains(bindparam("wikidata", type_=JSONB)))
-    return page_statement(query, ordering(shape.q), cursor=shape.cursor)
+    return query
+
+
+@functools.lru_cache(maxsize=64)
+def _list_statement(shape: _Shape) -> Select[Any]:
+    """The page statement for one shape of request, every value a parameter, built once."""
+    if shape.q and not (shape.kind or shape.wikidata):
+        return _best_matches_statement(cursor=shape.cursor)
+    return page_statement(_filtered(shape), ordering(shape.q), cursor=shape.cursor)
+
+
+@functools.lru_cache(maxsize=32)
+def _count_statement(shape: _Shape) -> Select[Any]:
+    """How many entities a shape of request lists (`count=exact`), built once."""
+    if shape.q and not (shape.kind or shape.wikidata):
+        return select(func.count().label("total")).select_from(name_matches())
+    return count_statement(_filtered(shape))
 
 
 def _best_matches_statement(*, cursor: bool) -> Select[Any]:
@@ -165,9 +183,10 @@ async def list_entities(
     limit: int,
     kind: EntityKind | None = None,
     wikidata: str | None = None,
-) -> tuple[list[dict[str, Any]], list[Any] | None]:
-    """One page of entities in `ordering(q)`, as their columns, and the sort key of its last
-    row when more follow."""
+    count: bool = False,
+) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
+    """One page of entities in `ordering(q)`, as their columns, the sort key of its last row
+    when more follow, and with `count` how many entities the list holds."""
     shape = _Shape(
         q=bool(q), kind=kind is not None, wikidata=wikidata is not None, cursor=after is not None
     )
@@ -176,9 +195,25 @@ async def list_entities(
         parameters["kind"] = kind
     if wikidata is not None:
         parameters["wikidata"] = {"wikidata": wikidata}
-    return await fetch_prepared_page(
+    page, next_key = await fetch_prepared_page(
         session, _list_statement(shape), parameters, after=after, limit=limit
     )
+    if not count:
+        return page, next_key, None
+    total = await fetch_count(session, _count_statement(replace(shape, cursor=False)), parameters)
+    return page, next_key, total
+
+
+# Entities as lists show them, by ids and slugs (a batch lookup).
+_BY_KEYS = select(*SUMMARY_COLUMNS).where(by_keys(Entity.__table__))
+
+
+async def entities_by_keys(
+    session: AsyncSession, keys: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The entities `keys` name, as list items in the order asked, and the keys naming none."""
+    found = await fetch(session, _BY_KEYS, key_parameters(keys))
+    return in_asked_order(keys, found, lambda row: (row["id"], row["slug"]))
 
 
 async def get_aliases(
@@ -266,14 +301,16 @@ async def list_related(
     keyset: Keyset,
     after: Sequence[Any] | None,
     limit: int,
-) -> tuple[list[tuple[Entity, int]], list[Any] | None]:
+    count: bool = False,
+) -> tuple[list[tuple[Entity, int]], list[Any] | None, int | None]:
     query = select(Entity, co_mentioned.c.articles).join(
         co_mentioned, co_mentioned.c.entity_id == Entity.id
     )
     rows, next_key = await fetch_page(
         session, query, keyset=keyset, after=after, limit=limit, whole_rows=True
     )
-    return [(entity, int(articles)) for entity, articles in rows], next_key
+    total = await count_rows(session, query) if count else None
+    return [(entity, int(articles)) for entity, articles in rows], next_key, total
 
 
 # -- writes ---------------------------------------------------------------------------------

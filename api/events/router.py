@@ -16,6 +16,7 @@ from api.events.schemas import (
 )
 from api.shared import idempotency
 from api.shared.auth import WriteKey
+from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import FieldError, ProblemError, problem_responses
@@ -23,8 +24,8 @@ from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
-from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.shared.params import Cursor, Limit
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
+from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
 from api.shared.problems import ProblemCode
 from api.shared.routing import ApiRoute
 from db.enums import EventType, Modality
@@ -73,6 +74,7 @@ def period_bound(value: str, parameter: str, *, last: bool) -> date:
     response_model=EventPage,
     summary="List events",
     responses=problem_responses(400),
+    openapi_extra=list_parameters(lookup=True),
 )
 async def list_events(
     request: Request,
@@ -128,7 +130,15 @@ async def list_events(
     1970s and 1980s" (`197X/198X`) matches `from=1975&to=1976`, an open bound (`1945/..`)
     reaches to the end of time, and an event with no time matches no range. Repeated
     `participant` or `context` values must all hold; repeated `type` values are alternatives.
+    With `id`, exactly the events named.
     """
+    ids = lookup_keys(request)
+    count = counted(request)
+    if ids is not None:
+        refuse_other_parameters(request)
+        found, missing = await event_service.events_by_keys(session, ids)
+        items = await event_summaries(session, found)
+        return lookup_response(request, EventPage, items, missing, count=count)
     earliest = period_bound(time_from, "from", last=False) if time_from else None
     latest = period_bound(time_to, "to", last=True) if time_to else None
     if earliest is not None and latest is not None and earliest > latest:
@@ -138,10 +148,11 @@ async def list_events(
     participant_ids = await ids_for_filter(session, Entity, participant or [], "participant")
     dispute_id = await id_for_filter(session, Dispute, dispute, "dispute")
     location_id = await id_for_filter(session, Entity, location, "location")
-    events, next_key = await event_service.list_events(
+    events, next_key, total = await event_service.list_events(
         session,
         after=after,
         limit=limit,
+        count=count,
         event_types=event_type or [],
         mode=mode,
         contexts=context or [],
@@ -153,7 +164,7 @@ async def list_events(
         time_to=latest,
     )
     items = await event_summaries(session, events)
-    return page_response(request, EventPage, items, keyset, next_key)
+    return page_response(request, EventPage, items, keyset, next_key, total=total)
 
 
 @router.get(

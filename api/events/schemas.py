@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from fastapi.openapi.models import Example
 from pydantic import BaseModel, Field
 
-from api.shared.pagination import Page
+from api.shared.pagination import LookupPage
 from api.shared.schemas import (
     EntityRef,
     EventRef,
@@ -85,7 +85,7 @@ class EventRead(EventBase):
     evidence: list[EvidenceRead] = Field(description="What supports the event itself.")
 
 
-class EventPage(Page[EventSummary]):
+class EventPage(LookupPage[EventSummary]):
     pass
 
 

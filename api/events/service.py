@@ -1,7 +1,7 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -15,7 +15,15 @@ from sqlalchemy.orm import aliased
 
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
 from api.shared import seed_writes
-from api.shared.pagination import SortKey, fetch_prepared_page, page_statement
+from api.shared.batch import in_asked_order
+from api.shared.lookup import by_keys, key_parameters
+from api.shared.pagination import (
+    SortKey,
+    count_statement,
+    fetch_count,
+    fetch_prepared_page,
+    page_statement,
+)
 from api.shared.rows import fetch, nested
 from api.shared.schemas import EntityRef
 from api.shared.writes import refuse_if_referenced
@@ -140,10 +148,8 @@ def _events_of(time: bool) -> Any:
     return query.subquery("participation")
 
 
-@lru_cache(maxsize=1024)
-def _list_statement(shape: _Shape) -> Select[Any]:
-    """The page statement for one shape of request, every value a parameter (built once:
-    see api.articles.service._list_statement)."""
+def _filtered(shape: _Shape) -> tuple[Select[Any], tuple[SortKey, ...]]:
+    """The events a shape of request lists, every value a parameter, and their order."""
     query: Select[Any] = _EVENT_LIST
     order = TIME_ORDER_UNDATED_LAST
     if shape.participants:
@@ -193,7 +199,20 @@ def _list_statement(shape: _Shape) -> Select[Any]:
         query = query.where(
             overlapping(bindparam("time_from", type_=Date), bindparam("time_to", type_=Date))
         )
-    return page_statement(query, order, cursor=shape.cursor)
+    return query, order
+
+
+@lru_cache(maxsize=1024)
+def _list_statement(shape: _Shape) -> Select[Any]:
+    """The page statement for one shape of request, every value a parameter (built once:
+    see api.articles.service._list_statement)."""
+    return page_statement(*_filtered(shape), cursor=shape.cursor)
+
+
+@lru_cache(maxsize=512)
+def _count_statement(shape: _Shape) -> Select[Any]:
+    """How many events a shape of request lists (`count=exact`), built once."""
+    return count_statement(_filtered(shape)[0])
 
 
 async def list_events(
@@ -210,9 +229,11 @@ async def list_events(
     location_id: uuid.UUID | None = None,
     time_from: date | None = None,
     time_to: date | None = None,
-) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    count: bool = False,
+) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
     """One page of events in `TIME_ORDER_UNDATED_LAST`, as `EVENT_COLUMNS` and their `location`
-    (EntityRef fields or None), and the sort key of its last row when more follow."""
+    (EntityRef fields or None), the sort key of its last row when more follow, and with
+    `count` how many events the list holds."""
     has_time = time_from is not None or time_to is not None
     shape = _Shape(
         event_types=bool(event_types),
@@ -238,9 +259,26 @@ async def list_events(
     if has_time:
         # An open side stays NULL: daterange() leaves it unbounded.
         parameters |= {"time_from": time_from, "time_to": time_to}
-    return await fetch_prepared_page(
+    page, next_key = await fetch_prepared_page(
         session, _list_statement(shape), parameters, after=after, limit=limit
     )
+    if not count:
+        return page, next_key, None
+    total = await fetch_count(session, _count_statement(replace(shape, cursor=False)), parameters)
+    return page, next_key, total
+
+
+# Events as lists show them, by ids and slugs (a batch lookup).
+_BY_KEYS = _EVENT_LIST.where(by_keys(_EVENT))
+
+
+async def events_by_keys(
+    session: AsyncSession, keys: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The events `keys` name, as `list_events` rows in the order asked, and the keys naming
+    none."""
+    found = await fetch(session, _BY_KEYS, key_parameters(keys))
+    return in_asked_order(keys, found, lambda row: (row["id"], row["slug"]))
 
 
 async def get_entities(

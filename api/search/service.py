@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.articles import service as article_service
 from api.entities.service import name_matches, name_parameters
 from api.search.schemas import HitType
-from api.shared.pagination import SortKey, fetch_prepared_page, page_statement
+from api.shared.pagination import SortKey, fetch_count, fetch_prepared_page, page_statement
 from db.models import Article, Dispute, Entity, Event
 
 # Control characters cannot occur in stored text, so they mark matches unambiguously until the
@@ -175,6 +175,11 @@ def _page_statement(types: tuple[HitType, ...], cursor: bool) -> Select[Any]:
     return page_statement(query, ordering(types), cursor=cursor)
 
 
+@functools.lru_cache(maxsize=32)
+def _count_statement(types: tuple[HitType, ...]) -> Select[Any]:
+    return select(func.count().label("total")).select_from(hits(types))
+
+
 async def search(
     session: AsyncSession,
     *,
@@ -182,15 +187,19 @@ async def search(
     types: Sequence[HitType],
     after: Sequence[Any] | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], list[Any] | None]:
-    """One page of hits in `ordering(types)`: type, id, slug, title, score and snippet."""
+    count: bool = False,
+) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
+    """One page of hits in `ordering(types)`: type, id, slug, title, score and snippet; and
+    with `count`, how many hits there are (articles: at most the RANKED_ARTICLES ranked)."""
     kinds = _kinds(types)
     parameters: dict[str, Any] = name_parameters(q)
     if HitType.ARTICLE in kinds:
         parameters["ranked"] = article_service.RANKED_ARTICLES
-    return await fetch_prepared_page(
+    page, next_key = await fetch_prepared_page(
         session, _page_statement(kinds, after is not None), parameters, after=after, limit=limit
     )
+    total = await fetch_count(session, _count_statement(kinds), parameters) if count else None
+    return page, next_key, total
 
 
 def mark(snippet: str) -> str:

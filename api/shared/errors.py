@@ -40,6 +40,9 @@ from db.fields import blank_message
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# Where a middleware leaves the headers it adds to every response it passes (CORS), so that
+# the 500 answered outside every middleware (`_on_crash`) carries them too.
+OUTER_HEADERS_KEY = "newsgraph.response_headers"
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -268,6 +271,14 @@ async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
     return problem_response(request, problem)
 
 
+async def _on_crash(request: Request, error: Exception) -> JSONResponse:
+    """The 500 for an exception no other handler took, answered by Starlette outside every
+    middleware: it gets the headers they would have added from the request's scope."""
+    response = await _on_unexpected(request, error)
+    response.raw_headers.extend(request.scope.get(OUTER_HEADERS_KEY, ()))
+    return response
+
+
 async def _on_stale_version(request: Request, error: Exception) -> JSONResponse:
     # Two writers passed If-Match with the same version; the version check in the UPDATE
     # let only the first through.
@@ -326,7 +337,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OSError, _on_database_unavailable)
     app.add_exception_handler(DBAPIError, _on_dbapi_error)
     app.add_exception_handler(StaleDataError, _on_stale_version)
-    app.add_exception_handler(Exception, _on_unexpected)
+    app.add_exception_handler(Exception, _on_crash)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -24,12 +24,14 @@ def json_with_etag(
     headers: dict[str, str] | None = None,
     *,
     exclude_unset: bool = False,
+    exclude: set[str] | None = None,
     version: int | None = None,
     status_code: int = 200,
 ) -> Response:
-    """`exclude_unset` leaves out optional parts (e.g. `include=` data) that were not asked for.
-    With the resource's `version`, the ETag carries it for If-Match (api/shared/concurrency.py)."""
-    body = payload.model_dump_json(exclude_unset=exclude_unset).encode()
+    """`exclude_unset` leaves out optional parts (e.g. `include=` data) that were not asked for,
+    `exclude` the top-level fields named (a page's `total` when not counted). With the
+    resource's `version`, the ETag carries it for If-Match (api/shared/concurrency.py)."""
+    body = payload.model_dump_json(exclude_unset=exclude_unset, exclude=exclude).encode()
     digest = hashlib.sha256(body).hexdigest()
     etag = f'"v{version}-{digest[:16]}"' if version is not None else f'"{digest[:32]}"'
     if request.method not in {"GET", "HEAD"}:

@@ -2,7 +2,8 @@
 
 A key in the path names the row a request is about (404 when it names nothing: get_by_key,
 id_by_key); keys in a filter narrow a list (400, or 422 in a body, when one names nothing:
-ids_for_filter, id_for_filter).
+ids_for_filter, id_for_filter); keys in a batch lookup name the items a list answers with
+(those naming nothing are reported: by_keys, key_parameters, api/shared/batch.py).
 
 A handler that has nothing to check but the path takes its row from a dependency beside its
 router (`row: EventInPath`). One with a body, or query values that can be invalid, calls
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import FromClause, Select, Text, any_, bindparam, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, Text, any_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,16 +67,32 @@ async def id_by_key(session: AsyncSession, table: FromClause, key: str, resource
     return row_id
 
 
+def by_keys(table: FromClause) -> ColumnElement[bool]:
+    """Rows by ids and slugs, each list one array parameter (`key_parameters` gives their
+    values): one statement text (one prepared statement) however many keys are named, and
+    each list served by its unique index."""
+    return or_(
+        table.c.id == any_(bindparam("ids", type_=ARRAY(PG_UUID()))),
+        table.c.slug == any_(bindparam("slugs", type_=ARRAY(Text()))),
+    )
+
+
+def key_parameters(keys: Sequence[str]) -> dict[str, list[Any]]:
+    """The values of `by_keys`' parameters: the keys that are UUIDs, and the others."""
+    ids: list[uuid.UUID] = []
+    slugs: list[str] = []
+    for key in keys:
+        as_id = as_uuid(key)
+        if as_id is None:
+            slugs.append(key)
+        else:
+            ids.append(as_id)
+    return {"ids": ids, "slugs": slugs}
+
+
 @cache
 def _ids_for_keys(table: FromClause) -> Select[Any]:
-    """Rows by ids and slugs, each list one array parameter: one statement text (one prepared
-    statement) however many keys a filter names."""
-    return select(table.c.id, table.c.slug).where(
-        or_(
-            table.c.id == any_(bindparam("ids", type_=ARRAY(PG_UUID()))),
-            table.c.slug == any_(bindparam("slugs", type_=ARRAY(Text()))),
-        )
-    )
+    return select(table.c.id, table.c.slug).where(by_keys(table))
 
 
 async def ids_for_filter(
@@ -89,14 +106,7 @@ async def ids_for_filter(
     """The ids of the rows a filter names, in order; a key that names nothing is a 400 (a 422
     when it came in a request body, `location="body"`)."""
     as_uuids = {key: as_uuid(key) for key in keys}
-    rows = await fetch(
-        session,
-        _ids_for_keys(model.__table__),
-        {
-            "ids": [u for u in as_uuids.values() if u is not None],
-            "slugs": [k for k, u in as_uuids.items() if u is None],
-        },
-    )
+    rows = await fetch(session, _ids_for_keys(model.__table__), key_parameters(list(as_uuids)))
     found: dict[str, uuid.UUID] = {}
     for row in rows:
         found[str(row["id"])] = row["id"]

@@ -4,6 +4,9 @@ A cursor carries the sort key of the last row served and a digest of the query t
 it, signed so that a tampered or foreign cursor is a 400, never a 500 or a silently different
 page. Rows inserted while a client pages never shift it: the next page starts strictly after
 the last key seen (no OFFSET).
+
+A page says how many items the whole list holds only when asked (`count=exact`: `total`): the
+count is a statement of its own, over every matching row, which a page otherwise never reads.
 """
 
 import base64
@@ -18,7 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, bindparam, or_
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared import rows
@@ -39,6 +42,7 @@ KeyKind = Literal["uuid", "datetime", "date", "float", "str", "int"]
 
 ItemT = TypeVar("ItemT")
 PageT = TypeVar("PageT", bound="Page[Any]")
+LookupPageT = TypeVar("LookupPageT", bound="LookupPage[Any]")
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -49,6 +53,28 @@ class Page(BaseModel, Generic[ItemT]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )
+    total: int | None = Field(
+        default=None,
+        description="With `count=exact`: how many items the list holds under its filters, "
+        "over all its pages. Absent otherwise.",
+    )
+
+
+class LookupPage(Page[ItemT], Generic[ItemT]):
+    """A page of a list that also answers `id` (a batch lookup, api/shared/batch.py)."""
+
+    missing: list[str] | None = Field(
+        default=None,
+        description="With `id`: the ids and slugs asked for that name nothing, in the order "
+        "asked. Absent otherwise.",
+    )
+
+
+# What a page's JSON leaves out unless it was asked for: `total` (`count`), `missing` (`id`).
+# Sets, as pydantic takes them; never changed.
+_NOT_ASKED = {"total", "missing"}
+_NOT_LOOKED_UP = {"missing"}
+_NOT_COUNTED = {"total"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,14 +202,14 @@ class Keyset:
             raise _invalid_cursor("The cursor is malformed.") from error
 
 
+# What a cursor is not bound to: the page's size, and whether the list is counted (a client
+# may ask for `total` on the first page only).
+_NOT_DIGESTED = frozenset({"cursor", "limit", "count"})
+
+
 def query_digest(request: Request) -> str:
-    """What a cursor is bound to: the path and every query parameter but the cursor (`cursor`,
-    or `after` for the change feed) and `limit`."""
-    params = sorted(
-        (k, v)
-        for k, v in request.query_params.multi_items()
-        if k not in {"cursor", "after", "limit"}
-    )
+    """What a cursor is bound to: the path and every query parameter that selects rows."""
+    params = sorted((k, v) for k, v in request.query_params.multi_items() if k not in _NOT_DIGESTED)
     return hashlib.sha256(json.dumps([request.url.path, params]).encode()).hexdigest()[:16]
 
 
@@ -229,6 +255,26 @@ async def fetch_page(
     return [row[0] for row in page], next_key
 
 
+def count_statement(query: Select[Any]) -> Select[Any]:
+    """How many rows `query` (a list's filtered statement, before paging) yields, as `total`;
+    its parameters are the list's. A list of prepared statements builds it once per shape of
+    request, beside its page statement."""
+    return select(func.count().label("total")).select_from(query.subquery("counted"))
+
+
+async def fetch_count(
+    session: AsyncSession, statement: Select[Any], parameters: dict[str, Any]
+) -> int:
+    """The `total` of a `count_statement` (extra parameters, such as `limit`, are ignored)."""
+    found = await rows.fetch(session, statement, parameters)
+    return int(found[0]["total"])
+
+
+async def count_rows(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> int:
+    """How many rows an ORM list query (one that `fetch_page` pages) yields."""
+    return int((await session.execute(count_statement(query))).scalar_one())
+
+
 def page_statement(query: Select[Any], keys: Sequence[SortKey], *, cursor: bool) -> Select[Any]:
     """`query` as a page statement in the order of `keys`: the rows after the cursor's key
     (parameters `after_0`, `after_1`, ...) when `cursor`, at most `limit` rows, the sort key
@@ -271,18 +317,44 @@ async def fetch_prepared_page(
     return page, next_key
 
 
+def unasked(total: int | None) -> set[str]:
+    """The fields a page's JSON leaves out: `missing` (`id` was not given), and `total` unless
+    it was counted."""
+    return _NOT_ASKED if total is None else _NOT_LOOKED_UP
+
+
 def page_response(
     request: Request,
     page_type: type[PageT],
     items: Sequence[Any],
     keyset: Keyset,
     next_key: Sequence[Any] | None,
+    *,
+    total: int | None = None,
 ) -> Response:
-    """The list response: body with `next_cursor`, ETag, and the `Link` header."""
+    """The list response: body with `next_cursor` (and `total` when counted), ETag, and the
+    `Link` header."""
     from api.shared.http_cache import json_with_etag
 
     next_cursor = keyset.encode(next_key) if next_key is not None else None
-    page = page_type(items=list(items), next_cursor=next_cursor)
-    response = json_with_etag(request, page)
+    page = page_type(items=list(items), next_cursor=next_cursor, total=total)
+    response = json_with_etag(request, page, exclude=unasked(total))
     set_next_link(request, response, next_cursor)
     return response
+
+
+def lookup_response(
+    request: Request,
+    page_type: type[LookupPageT],
+    items: Sequence[Any],
+    missing: Sequence[str],
+    *,
+    count: bool,
+) -> Response:
+    """The answer to a batch lookup (`id`): every item found on one page, no cursor, the keys
+    that named nothing in `missing`, and `total` (the items found) when counted."""
+    from api.shared.http_cache import json_with_etag
+
+    total = len(items) if count else None
+    page = page_type(items=list(items), next_cursor=None, total=total, missing=list(missing))
+    return json_with_etag(request, page, exclude=None if count else _NOT_COUNTED)

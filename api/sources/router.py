@@ -4,6 +4,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.shared import idempotency
 from api.shared.auth import WriteKey
+from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
@@ -11,8 +12,8 @@ from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key
 from api.shared.openapi_links import create_with, created_links, updated_links
-from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.shared.params import Cursor, Limit
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
+from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
 from api.shared.routing import ApiRoute
 from api.sources import service as source_service
 from api.sources.schemas import (
@@ -37,7 +38,13 @@ async def _source_in_path(session: SessionDep, source: str) -> Source:
 SourceInPath = Annotated[Source, Depends(_source_in_path)]
 
 
-@router.get("", response_model=SourcePage, summary="List sources", responses=problem_responses(400))
+@router.get(
+    "",
+    response_model=SourcePage,
+    summary="List sources",
+    responses=problem_responses(400),
+    openapi_extra=list_parameters(lookup=True),
+)
 async def list_sources(
     request: Request,
     session: SessionDep,
@@ -45,14 +52,22 @@ async def list_sources(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
-    """Publishers of articles (news agencies, newspapers, broadcasters, ...), by name."""
+    """Publishers of articles (news agencies, newspapers, broadcasters, ...), by name. With
+    `id`, exactly the sources named."""
+    ids = lookup_keys(request)
+    count = counted(request)
+    if ids is not None:
+        refuse_other_parameters(request)
+        found, missing = await source_service.sources_by_keys(session, ids)
+        items = [SourceRead.model_validate(s) for s in found]
+        return lookup_response(request, SourcePage, items, missing, count=count)
     keyset = keyset_for(request, source_service.NAME_ORDER)
     after = keyset.start(cursor)
-    sources, next_key = await source_service.list_sources(
-        session, keyset=keyset, after=after, limit=limit, kind=kind
+    sources, next_key, total = await source_service.list_sources(
+        session, keyset=keyset, after=after, limit=limit, kind=kind, count=count
     )
     items = [SourceRead.model_validate(s) for s in sources]
-    return page_response(request, SourcePage, items, keyset, next_key)
+    return page_response(request, SourcePage, items, keyset, next_key, total=total)
 
 
 @router.get(

@@ -4,7 +4,7 @@ from datetime import datetime
 from fastapi.openapi.models import Example
 from pydantic import BaseModel, ConfigDict
 
-from api.shared.pagination import Page
+from api.shared.pagination import LookupPage
 from api.shared.schemas import Url, WriteModel
 from db.enums import SourceKind
 from db.fields import Slug, SourceName
@@ -23,7 +23,7 @@ class SourceRead(BaseModel):
     updated_at: datetime
 
 
-class SourcePage(Page[SourceRead]):
+class SourcePage(LookupPage[SourceRead]):
     pass
 
 

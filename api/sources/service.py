@@ -5,8 +5,10 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.shared.batch import in_asked_order
 from api.shared.errors import ProblemError
-from api.shared.pagination import Keyset, SortKey, fetch_page
+from api.shared.lookup import by_keys, key_parameters
+from api.shared.pagination import Keyset, SortKey, count_rows, fetch_page
 from api.shared.problems import ProblemCode
 from api.shared.writes import flush_or_conflict, refuse_if_referenced
 from api.sources.schemas import SourceCreate, SourceUpdate
@@ -25,11 +27,27 @@ async def list_sources(
     after: Sequence[Any] | None,
     limit: int,
     kind: SourceKind | None = None,
-) -> tuple[list[Source], list[Any] | None]:
+    count: bool = False,
+) -> tuple[list[Source], list[Any] | None, int | None]:
+    """One page of sources, the sort key of its last row when more follow, and with `count`
+    how many sources the list holds."""
     query = select(Source)
     if kind is not None:
         query = query.where(Source.kind == kind)
-    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    page, next_key = await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    total = await count_rows(session, query) if count else None
+    return page, next_key, total
+
+
+_BY_KEYS = select(Source).where(by_keys(Source.__table__))
+
+
+async def sources_by_keys(
+    session: AsyncSession, keys: Sequence[str]
+) -> tuple[list[Source], list[str]]:
+    """The sources `keys` name, in the order asked, and the keys naming none."""
+    found = await session.scalars(_BY_KEYS, key_parameters(keys))
+    return in_asked_order(keys, found, lambda row: (row.id, row.slug))
 
 
 async def create_source(session: AsyncSession, *, data: SourceCreate) -> Source:

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.shared import idempotency
 from api.shared.auth import WriteKey
+from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
@@ -11,8 +12,8 @@ from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_for_filter
 from api.shared.openapi_links import created_links, updated_links
-from api.shared.pagination import DEFAULT_LIMIT, keyset_for, page_response
-from api.shared.params import Cursor, Limit
+from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
+from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
 from api.shared.routing import ApiRoute
 from api.statements import service as statement_service
 from api.statements.presenters import statement_read, statement_summaries
@@ -43,6 +44,7 @@ StatementInPath = Annotated[Statement, Depends(_statement_in_path)]
     response_model=StatementPage,
     summary="List statements",
     responses=problem_responses(400),
+    openapi_extra=list_parameters(lookup=True),
 )
 async def list_statements(
     request: Request,
@@ -58,24 +60,32 @@ async def list_statements(
 ) -> Response:
     """Statements in the order of their events' time, earliest first, then by slug;
     statements outside any event, or in an undated one, come last. `article` keeps the
-    statements whose evidence cites that article."""
+    statements whose evidence cites that article. With `id`, exactly the statements named."""
+    ids = lookup_keys(request)
+    count = counted(request)
+    if ids is not None:
+        refuse_other_parameters(request)
+        found, missing = await statement_service.statements_by_keys(session, ids)
+        items = await statement_summaries(session, found)
+        return lookup_response(request, StatementPage, items, missing, count=count)
     keyset = keyset_for(request, statement_service.EVENT_TIME_ORDER)
     after = keyset.start(cursor)
     speaker_id = await id_for_filter(session, Entity, speaker, "speaker")
     event_id = await id_for_filter(session, Event, event, "event")
     article_id = await id_for_filter(session, Article, article, "article")
-    statements, next_key = await statement_service.list_statements(
+    statements, next_key, total = await statement_service.list_statements(
         session,
         keyset=keyset,
         after=after,
         limit=limit,
+        count=count,
         speaker_id=speaker_id,
         event_id=event_id,
         article_id=article_id,
         kind=kind,
     )
     items = await statement_summaries(session, statements)
-    return page_response(request, StatementPage, items, keyset, next_key)
+    return page_response(request, StatementPage, items, keyset, next_key, total=total)
 
 
 @router.get(

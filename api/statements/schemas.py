@@ -3,7 +3,7 @@ from datetime import datetime
 from fastapi.openapi.models import Example
 from pydantic import Field
 
-from api.shared.pagination import Page
+from api.shared.pagination import LookupPage
 from api.shared.schemas import EntityRef, EventRef, EvidenceRead, StatementRef, WriteModel
 from db.enums import StatementKind
 from db.fields import Name, Slug
@@ -27,7 +27,7 @@ class StatementRead(StatementSummary):
     evidence: list[EvidenceRead] = Field(description="The words of the articles that report it.")
 
 
-class StatementPage(Page[StatementSummary]):
+class StatementPage(LookupPage[StatementSummary]):
     pass
 
 

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.events.service import TIME_ORDER_UNDATED_LAST
 from api.shared import seed_writes
-from api.shared.pagination import Keyset, SortKey, fetch_page
+from api.shared.batch import in_asked_order
+from api.shared.lookup import by_keys, key_parameters
+from api.shared.pagination import Keyset, SortKey, count_rows, fetch_page
 from api.shared.writes import flush_or_conflict
 from api.statements.schemas import StatementCreate, StatementUpdate
 from db.enums import StatementKind
@@ -32,8 +34,10 @@ async def list_statements(
     event_id: uuid.UUID | None = None,
     article_id: uuid.UUID | None = None,
     kind: StatementKind | None = None,
-) -> tuple[list[Statement], list[Any] | None]:
-    """One page of statements and the sort key of its last row when more follow."""
+    count: bool = False,
+) -> tuple[list[Statement], list[Any] | None, int | None]:
+    """One page of statements, the sort key of its last row when more follow, and with
+    `count` how many statements the list holds."""
     query: Select[Any] = select(Statement).outerjoin(Event, Event.id == Statement.event_id)
     if speaker_id is not None:
         query = query.where(Statement.speaker_id == speaker_id)
@@ -49,7 +53,20 @@ async def list_statements(
         )
     if kind is not None:
         query = query.where(Statement.kind == kind)
-    return await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    page, next_key = await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
+    total = await count_rows(session, query) if count else None
+    return page, next_key, total
+
+
+_BY_KEYS = select(Statement).where(by_keys(Statement.__table__))
+
+
+async def statements_by_keys(
+    session: AsyncSession, keys: Sequence[str]
+) -> tuple[list[Statement], list[str]]:
+    """The statements `keys` name, in the order asked, and the keys naming none."""
+    found = await session.scalars(_BY_KEYS, key_parameters(keys))
+    return in_asked_order(keys, found, lambda row: (row.id, row.slug))
 
 
 async def get_events(

@@ -30,15 +30,23 @@ def _query_params(dependant: Dependant) -> list[Any]:
 _CACHE_ATTRIBUTE = "_newsgraph_declared_query"
 
 
+def _documented(route: APIRoute) -> list[dict[str, Any]]:
+    """The query parameters a route documents itself (`openapi_extra`) rather than declares:
+    those its handler reads only when present (api/shared/params.py: `list_parameters`)."""
+    parameters = (route.openapi_extra or {}).get("parameters", [])
+    return [p for p in parameters if isinstance(p, dict) and p.get("in") == "query"]
+
+
 def _declared(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     """The query parameter names a route accepts, and those it accepts more than once."""
     cached: tuple[frozenset[str], frozenset[str]] | None = getattr(route, _CACHE_ATTRIBUTE, None)
     if cached is None:
         params = _query_params(route.dependant)
-        names = frozenset(param.alias for param in params)
+        documented = _documented(route)
+        names = frozenset(param.alias for param in params) | {p["name"] for p in documented}
         repeatable = frozenset(
             param.alias for param in params if _is_sequence(param.field_info.annotation)
-        )
+        ) | {p["name"] for p in documented if p.get("schema", {}).get("type") == "array"}
         cached = (names, repeatable)
         # Routes are unhashable, so the answer is kept on the route itself.
         setattr(route, _CACHE_ATTRIBUTE, cached)

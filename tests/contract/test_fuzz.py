@@ -60,8 +60,9 @@ SEMANTIC_CODES = {
 }
 # Field errors from the model's own rules: cross-field checks and references looked up in a body
 # (value_error), grammars the document gives in words, not as a pattern (EDTF dates, ISO 8601
-# durations), and NUL, which PostgreSQL text cannot hold.
-SEMANTIC_FIELD_ERRORS = {"value_error", "edtf", "duration", "nul"}
+# durations), NUL, which PostgreSQL text cannot hold, and parameters the document says do not
+# combine (a batch lookup's `id` with paging or filters: OpenAPI cannot say it but in words).
+SEMANTIC_FIELD_ERRORS = {"value_error", "edtf", "duration", "nul", "conflicting_parameter"}
 
 
 class AppUnderFuzz:

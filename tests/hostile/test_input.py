@@ -10,7 +10,7 @@ which succeeds.
     integers             limit, ids, offsets, If-Match versions, timestamps beyond the columns
     size and depth       10 MB body 413 (declared or chunked); 100,000 levels of JSON 422
     URL over 8 KB        414 uri_too_long (NEWSGRAPH_MAX_URL_BYTES)
-    repeated parameters  more than 100: 400 too_many_parameters (NEWSGRAPH_MAX_QUERY_PARAMETERS)
+    repeated parameters  more than 128: 400 too_many_parameters (NEWSGRAPH_MAX_QUERY_PARAMETERS)
     cursors              malformed, altered, foreign or forged: 400 invalid_cursor
     content type         anything but JSON on an operation with a body: 415
 
@@ -541,7 +541,7 @@ async def test_the_url_limit_is_a_setting(
 async def test_a_thousand_repeated_filters_are_refused(
     database_url: str, client: AsyncClient, session: AsyncSession, world: Article
 ) -> None:
-    """Past 100 parameters a request is refused before anything parses them; at the default
+    """Past 128 parameters a request is refused before anything parses them; at the default
     URL limit 1,000 `entity=japan` do not even fit, so that answer is a 414."""
     thousand = "/v1/articles?" + "&".join(["entity=japan"] * 1000)
     short = "/v1/entities?" + "&".join(["q"] * 1000)
@@ -553,7 +553,7 @@ async def test_a_thousand_repeated_filters_are_refused(
 
     problem(too_long, 414, "uri_too_long")
     assert problem(too_many, 400, "too_many_parameters")["detail"] == (
-        "The query string has more than the 100 parameters this API accepts."
+        "The query string has more than the 128 parameters this API accepts."
     )
     problem(counted, 400, "too_many_parameters")
 
@@ -563,13 +563,13 @@ async def test_repeats_within_the_caps_are_answered_correctly(
 ) -> None:
     twenty = "/v1/articles?" + "&".join(["entity=japan"] * 20)
     twenty_one = "/v1/articles?" + "&".join(["entity=japan"] * 21)
-    hundred = "/v1/search?q=japan&" + "&".join(["type=article"] * 99)
-    hundred_and_one = "/v1/search?q=japan&" + "&".join(["type=article"] * 100)
+    at_the_cap = "/v1/search?q=japan&" + "&".join(["type=article"] * 127)
+    over_the_cap = "/v1/search?q=japan&" + "&".join(["type=article"] * 128)
 
     all_japan = await client.get(twenty)
     over_filter_cap = await client.get(twenty_one)
-    articles = await client.get(hundred)
-    over_parameter_cap = await client.get(hundred_and_one)
+    articles = await client.get(at_the_cap)
+    over_parameter_cap = await client.get(over_the_cap)
 
     assert [a["slug"] for a in all_japan.json()["items"]] == [ARTICLE]
     problem(over_filter_cap, 400, "validation_error")
