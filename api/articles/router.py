@@ -49,7 +49,7 @@ ArticleInPath = Annotated[Article, Depends(_article_in_path)]
     response_model=ArticlePage,
     summary="List articles",
     responses=problem_responses(400),
-    openapi_extra=list_parameters(lookup=True),
+    openapi_extra=list_parameters(lookup=True, csv=True),
 )
 async def list_articles(
     request: Request,
@@ -87,7 +87,7 @@ async def list_articles(
         refuse_other_parameters(request)
         found, missing = await article_service.articles_by_keys(session, ids)
         items = [ArticleSummary.model_validate(a) for a in found]
-        return lookup_response(request, ArticlePage, items, missing, count=count)
+        return lookup_response(request, ArticlePage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, article_service.ordering(q))
     after = keyset.start(cursor)
     source_id = await id_for_filter(session, Source, source, "source")
@@ -109,7 +109,7 @@ async def list_articles(
         published_before=published_before,
     )
     items = [ArticleSummary.model_validate(a) for a in articles]
-    return page_response(request, ArticlePage, items, keyset, next_key, total=total)
+    return page_response(request, ArticlePage, items, keyset, next_key, total=total, csv=True)
 
 
 @router.get(

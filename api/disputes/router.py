@@ -55,7 +55,7 @@ DisputeInPath = Annotated[Dispute, Depends(_dispute_in_path)]
     response_model=DisputePage,
     summary="List disputes",
     responses=problem_responses(400),
-    openapi_extra=list_parameters(lookup=True),
+    openapi_extra=list_parameters(lookup=True, csv=True),
 )
 async def list_disputes(
     request: Request,
@@ -80,7 +80,7 @@ async def list_disputes(
         refuse_other_parameters(request)
         found, missing = await dispute_service.disputes_by_keys(session, ids)
         items = [DisputeSummary.of(d) for d in found]
-        return lookup_response(request, DisputePage, items, missing, count=count)
+        return lookup_response(request, DisputePage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, dispute_service.TITLE_ORDER)
     after = keyset.start(cursor)
     party_ids = await ids_for_filter(session, Entity, party or [], "party")
@@ -97,7 +97,7 @@ async def list_disputes(
         territory_id=territory_id,
     )
     items = [DisputeSummary.of(d) for d in disputes]
-    return page_response(request, DisputePage, items, keyset, next_key, total=total)
+    return page_response(request, DisputePage, items, keyset, next_key, total=total, csv=True)
 
 
 @router.get(

@@ -53,7 +53,7 @@ EntityInPath = Annotated[Entity, Depends(_entity_in_path)]
     response_model=EntityPage,
     summary="List or search entities",
     responses=problem_responses(400),
-    openapi_extra=list_parameters(lookup=True),
+    openapi_extra=list_parameters(lookup=True, csv=True),
 )
 async def list_entities(
     request: Request,
@@ -82,7 +82,7 @@ async def list_entities(
         refuse_other_parameters(request)
         found, missing = await entity_service.entities_by_keys(session, ids)
         items = [EntitySummary.model_validate(e) for e in found]
-        return lookup_response(request, EntityPage, items, missing, count=count)
+        return lookup_response(request, EntityPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, entity_service.ordering(bool(q)))
     after = keyset.start(cursor)
     entities, next_key, total = await entity_service.list_entities(
@@ -95,7 +95,7 @@ async def list_entities(
         count=count,
     )
     items = [EntitySummary.model_validate(e) for e in entities]
-    return page_response(request, EntityPage, items, keyset, next_key, total=total)
+    return page_response(request, EntityPage, items, keyset, next_key, total=total, csv=True)
 
 
 @router.get(

@@ -74,7 +74,7 @@ def period_bound(value: str, parameter: str, *, last: bool) -> date:
     response_model=EventPage,
     summary="List events",
     responses=problem_responses(400),
-    openapi_extra=list_parameters(lookup=True),
+    openapi_extra=list_parameters(lookup=True, csv=True),
 )
 async def list_events(
     request: Request,
@@ -138,7 +138,7 @@ async def list_events(
         refuse_other_parameters(request)
         found, missing = await event_service.events_by_keys(session, ids)
         items = await event_summaries(session, found)
-        return lookup_response(request, EventPage, items, missing, count=count)
+        return lookup_response(request, EventPage, items, missing, count=count, csv=True)
     earliest = period_bound(time_from, "from", last=False) if time_from else None
     latest = period_bound(time_to, "to", last=True) if time_to else None
     if earliest is not None and latest is not None and earliest > latest:
@@ -164,7 +164,7 @@ async def list_events(
         time_to=latest,
     )
     items = await event_summaries(session, events)
-    return page_response(request, EventPage, items, keyset, next_key, total=total)
+    return page_response(request, EventPage, items, keyset, next_key, total=total, csv=True)
 
 
 @router.get(

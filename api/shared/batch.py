@@ -27,7 +27,7 @@ from api.shared.problems import ProblemCode
 from api.shared.rows import as_uuid
 
 # What a request with `id` may carry besides it.
-COMBINES_WITH_ID = frozenset({"id", "count"})
+COMBINES_WITH_ID = frozenset({"id", "count", "format"})
 
 Row = TypeVar("Row")
 

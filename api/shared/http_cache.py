@@ -32,6 +32,20 @@ def json_with_etag(
     `exclude` the top-level fields named (a page's `total` when not counted). With the
     resource's `version`, the ETag carries it for If-Match (api/shared/concurrency.py)."""
     body = payload.model_dump_json(exclude_unset=exclude_unset, exclude=exclude).encode()
+    return body_with_etag(request, body, headers, version=version, status_code=status_code)
+
+
+def body_with_etag(
+    request: Request,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    media_type: str = "application/json",
+    version: int | None = None,
+    status_code: int = 200,
+) -> Response:
+    """`body` with its ETag and Cache-Control, or a 304 when the client holds it already: a
+    JSON body (`json_with_etag`) or another representation of the same resource (CSV)."""
     digest = hashlib.sha256(body).hexdigest()
     etag = f'"v{version}-{digest[:16]}"' if version is not None else f'"{digest[:32]}"'
     if request.method not in {"GET", "HEAD"}:
@@ -44,6 +58,4 @@ def json_with_etag(
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and _matches(if_none_match, etag):
         return Response(status_code=304, headers=all_headers)
-    return Response(
-        body, status_code=status_code, media_type="application/json", headers=all_headers
-    )
+    return Response(body, status_code=status_code, media_type=media_type, headers=all_headers)

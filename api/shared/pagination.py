@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import typing
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -202,9 +203,9 @@ class Keyset:
             raise _invalid_cursor("The cursor is malformed.") from error
 
 
-# What a cursor is not bound to: the page's size, and whether the list is counted (a client
-# may ask for `total` on the first page only).
-_NOT_DIGESTED = frozenset({"cursor", "limit", "count"})
+# What a cursor is not bound to: the page's size, its format (JSON or CSV), and whether the list
+# is counted (a client may ask for `total` on the first page only).
+_NOT_DIGESTED = frozenset({"cursor", "limit", "count", "format"})
 
 
 def query_digest(request: Request) -> str:
@@ -331,14 +332,22 @@ def page_response(
     next_key: Sequence[Any] | None,
     *,
     total: int | None = None,
+    csv: bool = False,
 ) -> Response:
     """The list response: body with `next_cursor` (and `total` when counted), ETag, and the
-    `Link` header."""
+    `Link` header. With `csv` (a list that offers CSV), in CSV when the request asks for it
+    (api/shared/csv_format.py)."""
     from api.shared.http_cache import json_with_etag
 
     next_cursor = keyset.encode(next_key) if next_key is not None else None
-    page = page_type(items=list(items), next_cursor=next_cursor, total=total)
-    response = json_with_etag(request, page, exclude=unasked(total))
+    if csv and _csv_asked(request):
+        response = _csv_response(request, page_type, items)
+    else:
+        page = page_type(items=list(items), next_cursor=next_cursor, total=total)
+        response = json_with_etag(request, page, exclude=unasked(total))
+    if csv:
+        # Either answer depends on Accept: a shared cache must keep them apart.
+        response.headers.add_vary_header("Accept")
     set_next_link(request, response, next_cursor)
     return response
 
@@ -350,11 +359,38 @@ def lookup_response(
     missing: Sequence[str],
     *,
     count: bool,
+    csv: bool = False,
 ) -> Response:
     """The answer to a batch lookup (`id`): every item found on one page, no cursor, the keys
-    that named nothing in `missing`, and `total` (the items found) when counted."""
+    that named nothing in `missing`, and `total` (the items found) when counted. With `csv`,
+    in CSV when asked (the items only)."""
     from api.shared.http_cache import json_with_etag
 
-    total = len(items) if count else None
-    page = page_type(items=list(items), next_cursor=None, total=total, missing=list(missing))
-    return json_with_etag(request, page, exclude=None if count else _NOT_COUNTED)
+    if csv and _csv_asked(request):
+        response = _csv_response(request, page_type, items)
+    else:
+        total = len(items) if count else None
+        page = page_type(items=list(items), next_cursor=None, total=total, missing=list(missing))
+        response = json_with_etag(request, page, exclude=None if count else _NOT_COUNTED)
+    if csv:
+        response.headers.add_vary_header("Accept")
+    return response
+
+
+def _csv_asked(request: Request) -> bool:
+    from api.shared.csv_format import wants_csv
+
+    return wants_csv(request)
+
+
+def _csv_response(request: Request, page_type: type[Page[Any]], items: Sequence[Any]) -> Response:
+    """The page's items as CSV, with the ETag and Cache-Control its JSON would have."""
+    from api.shared.csv_format import CSV_MEDIA_TYPE, render
+    from api.shared.http_cache import body_with_etag
+
+    item_type = typing.get_args(page_type.model_fields["items"].annotation)[0]
+    return body_with_etag(
+        request,
+        render(item_type, items),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8; header=present",
+    )

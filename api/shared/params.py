@@ -8,6 +8,7 @@ from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationError
 
+from api.shared.csv_format import CSV_RESPONSE, FORMAT_PARAMETER
 from api.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from db.fields import SLUG_MAX_LENGTH
 
@@ -59,11 +60,17 @@ _ID_PARAMETER = {
 }
 
 
-def list_parameters(*, lookup: bool = False) -> dict[str, Any]:
-    """The `openapi_extra` of a list route: its `count` parameter, and `id` with `lookup`."""
+def list_parameters(*, lookup: bool = False, csv: bool = False) -> dict[str, Any]:
+    """The `openapi_extra` of a list route: its `count` parameter, `id` with `lookup`, and
+    with `csv` its `format` parameter and the CSV form of its 200 (api/shared/csv_format.py)."""
     parameters = [_ID_PARAMETER, _COUNT_PARAMETER] if lookup else [_COUNT_PARAMETER]
+    if csv:
+        parameters = [*parameters, FORMAT_PARAMETER]
     # Copies: the document's post-processing may change what it is given.
-    return {"parameters": copy.deepcopy(parameters)}
+    extra: dict[str, Any] = {"parameters": copy.deepcopy(parameters)}
+    if csv:
+        extra["responses"] = copy.deepcopy(CSV_RESPONSE)
+    return extra
 
 
 def counted(request: Request) -> bool:

@@ -44,7 +44,7 @@ StatementInPath = Annotated[Statement, Depends(_statement_in_path)]
     response_model=StatementPage,
     summary="List statements",
     responses=problem_responses(400),
-    openapi_extra=list_parameters(lookup=True),
+    openapi_extra=list_parameters(lookup=True, csv=True),
 )
 async def list_statements(
     request: Request,
@@ -67,7 +67,7 @@ async def list_statements(
         refuse_other_parameters(request)
         found, missing = await statement_service.statements_by_keys(session, ids)
         items = await statement_summaries(session, found)
-        return lookup_response(request, StatementPage, items, missing, count=count)
+        return lookup_response(request, StatementPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, statement_service.EVENT_TIME_ORDER)
     after = keyset.start(cursor)
     speaker_id = await id_for_filter(session, Entity, speaker, "speaker")
@@ -85,7 +85,7 @@ async def list_statements(
         kind=kind,
     )
     items = await statement_summaries(session, statements)
-    return page_response(request, StatementPage, items, keyset, next_key, total=total)
+    return page_response(request, StatementPage, items, keyset, next_key, total=total, csv=True)
 
 
 @router.get(
