@@ -17,6 +17,18 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+# The explorer's type check (explorer/): openapi-typescript and TypeScript, pinned by
+# explorer/package-lock.json and installed with npm ci, like the venv only when the lockfile
+# changes. Install scripts are not run: neither package needs one.
+EXPLORER := explorer
+EXPLORER_STAMP := $(EXPLORER)/node_modules/.installed-stamp
+
+$(EXPLORER_STAMP): $(EXPLORER)/package.json $(EXPLORER)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: make check needs Node.js 20+ and npm (the explorer's type check)" >&2; exit 1; }
+	@echo "==> installing the explorer's type checker in $(EXPLORER)/node_modules (first run only)"
+	@cd $(EXPLORER) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(EXPLORER_STAMP)
+
 .PHONY: install
 install: $(STAMP) ## Create .venv and install (skipped when up to date)
 
@@ -38,11 +50,17 @@ fuzz: $(STAMP) ## Fuzz every operation with Schemathesis, long (FUZZ_EXAMPLES pe
 		NEWSGRAPH_FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest tests/contract/test_fuzz.py $(PYTEST_ARGS)
 
 .PHONY: check
-check: $(STAMP) ## Lint, check formatting, type-check and check the layers' imports
+check: $(STAMP) $(EXPLORER_STAMP) ## Lint, check formatting, type-check (the explorer's JS against the contract too) and check the layers' imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@$(MAKE) --no-print-directory check-explorer
+
+.PHONY: check-explorer
+check-explorer: $(EXPLORER_STAMP) ## Type-check the explorer's modules (api/explore/) against types generated from openapi/openapi.json
+	cd $(EXPLORER) && node_modules/.bin/openapi-typescript ../openapi/openapi.json --immutable --output generated/openapi.d.ts
+	cd $(EXPLORER) && node_modules/.bin/tsc --project tsconfig.json
 
 .PHONY: format
 format: $(STAMP) ## Apply ruff's fixes and formatting
@@ -70,8 +88,8 @@ soak: $(STAMP) ## The mixed read/write profile for SOAK_MINUTES (30) on the benc
 	$(BIN)/python -m bench.soak --minutes $${SOAK_MINUTES:-30} $(SOAK_ARGS)
 
 .PHONY: clean
-clean: ## Remove the virtualenv and caches (keeps .data, the embedded database)
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+clean: ## Remove the virtualenv, the explorer's node_modules and caches (keeps .data, the embedded database)
+	rm -rf $(VENV) $(EXPLORER)/node_modules $(EXPLORER)/generated .mypy_cache .ruff_cache .pytest_cache
 
 .PHONY: help
 help: ## List the targets
