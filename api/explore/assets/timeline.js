@@ -48,9 +48,10 @@ export function axisFor(times) {
   return { start: yearStart(first), end: yearStart(last + 1) };
 }
 
-/** @param {number} days @param {Axis} axis */
+/** Where a day is along the track, leaving a margin at each end so that a day at either end of
+ * the axis is still seen. @param {number} days @param {Axis} axis */
 function percent(days, axis) {
-  return (100 * (days - axis.start)) / (axis.end - axis.start);
+  return 1 + (98 * (days - axis.start)) / (axis.end - axis.start);
 }
 
 /**
