@@ -78,7 +78,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def desktop(site: Site) -> Iterator["WebDriver"]:
-    driver = start_browser(width=1280, height=900)
+    driver = start_browser(width=1060, height=900)
     yield driver
     driver.quit()
 
@@ -275,7 +275,7 @@ def test_opening_the_call_shows_the_sentence_behind_it_highlighted(
     article = site.api.get(f"/v1/articles/{ARTICLE}").json()
     cited = next(item for item in event["evidence"] if not item["editorial"] and not item["field"])
 
-    open_dispute(browser, site)
+    open_dispute(browser, site, "?pov=japan")
     toggle = find(browser, f'li[data-event="{CALL}"] button.toggle')
     assert toggle.get_attribute("aria-expanded") == "false"
     toggle.send_keys(Keys.ENTER)  # by keyboard
@@ -293,6 +293,10 @@ def test_opening_the_call_shows_the_sentence_behind_it_highlighted(
     notes = [n.text for n in panel.find_elements(By.CSS_SELECTOR, "li.note p")]
     assert [i["note"] for i in event["evidence"] if i["editorial"]] == notes
     save_screenshot(browser, "dispute-call-evidence")
+    # The README's picture (docs/explorer.png): the page down to that sentence.
+    save_screenshot(
+        browser, "dispute-readme", until=quote.find_element(By.XPATH, "ancestor::li[1]")
+    )
 
     # The link under the sentence opens the article at those words, mentions linked.
     quote.find_element(By.XPATH, "following-sibling::p[@class='source']/a").click()
@@ -358,6 +362,17 @@ def test_typing_kurils_suggests_the_islands_and_enter_opens_them(
     titles = [h2.text for h2 in browser.find_elements(By.TAG_NAME, "h2")]
     assert ("Articles per year" in titles) == has_histogram
     save_screenshot(browser, "entity")
+
+    # Enter on the text itself, no suggestion chosen, lists every hit with its matches marked.
+    box.clear()
+    box.send_keys("Kishda", Keys.ENTER)
+    heading(browser, "Search: Kishda")
+    hits = browser.find_elements(By.CSS_SELECTOR, "main li")
+    assert hits
+    assert hits[0].find_element(By.TAG_NAME, "a").text == "Fumio Kishida"
+    assert attribute(hits[0].find_element(By.TAG_NAME, "a"), "href").endswith(
+        "#/entities/fumio-kishida"
+    )
     assert_no_console_errors(browser)
 
 

@@ -20,6 +20,7 @@ import pytest
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "explorer"
 REQUIRED = os.environ.get("NEWSGRAPH_BROWSER_TESTS") == "required"
@@ -92,13 +93,16 @@ def console_errors(driver: "WebDriver") -> list[dict[str, Any]]:
     return [entry for entry in entries if entry.get("level") == "SEVERE"]
 
 
-def save_screenshot(driver: "WebDriver", name: str) -> Path:
+def save_screenshot(driver: "WebDriver", name: str, until: "WebElement | None" = None) -> Path:
     """The whole page as it is now, not only the window's part of it (Chromium's DevTools
-    protocol), in test-artifacts/explorer/<name>.png."""
+    protocol), or its top down to the end of `until`, in test-artifacts/explorer/<name>.png."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 10_000)}
+    height = size["height"]
+    if until is not None:
+        height = until.location["y"] + until.size["height"] + 16
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(height, 10_000)}
     shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot",
         {"format": "png", "captureBeyondViewport": True, "clip": clip | {"scale": 1}},
