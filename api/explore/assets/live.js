@@ -37,12 +37,14 @@ export async function feedEnd(types) {
 
 /**
  * Calls `onChange` with every change to these types after `position`, as it is committed,
- * and `onState` with "open" or "closed" as the stream connects and drops (the browser
- * reconnects by itself, resuming after the last change it received). Returns what stops it.
+ * and `onState` as the stream connects ("open"), drops ("reconnecting": the browser connects
+ * again by itself, resuming after the last change it received) or is refused ("stopped": an
+ * error answer, such as 503 when the server streams to as many pages as it will). Returns
+ * what stops it.
  * @param {ResourceType[]} types
  * @param {string | null} position
  * @param {(change: Change) => void} onChange
- * @param {(state: "open" | "closed") => void} onState
+ * @param {(state: "open" | "reconnecting" | "stopped") => void} onState
  * @returns {() => void}
  */
 export function follow(types, position, onChange, onState) {
@@ -50,7 +52,7 @@ export function follow(types, position, onChange, onState) {
     url("/v1/changes/stream", { query: { type: types, ...(position ? { after: position } : {}) } }),
   );
   source.addEventListener("open", () => onState("open"));
-  source.addEventListener("error", () => onState("closed"));
+  source.addEventListener("error", () => onState(source.readyState === EventSource.CLOSED ? "stopped" : "reconnecting"));
   source.addEventListener("change", (event) => {
     onChange(/** @type {Change} */ (JSON.parse(/** @type {MessageEvent<string>} */ (event).data)));
   });

@@ -90,7 +90,8 @@ async function show() {
   const target = (focusNext && main.querySelector(focusNext)) || main.querySelector("h1");
   focusNext = "";
   if (target instanceof HTMLElement) target.focus();
-  main.querySelector("mark")?.scrollIntoView({ block: "center" });
+  // An article opened at a piece of evidence shows those words.
+  main.querySelector(".body mark")?.scrollIntoView({ block: "center" });
 }
 
 // ---------------------------------------------------------------------------------------------

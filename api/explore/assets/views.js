@@ -517,9 +517,13 @@ function timelineSection(pov) {
     );
     if (entries.length === 0) rows.append(h("li", { class: "empty" }, "No events yet."));
   };
-  /** @param {"open" | "closed"} status */
+  /** @param {"open" | "reconnecting" | "stopped"} status */
   const live = (status) => {
-    state.textContent = status === "open" ? "Live: new events appear here as they are added." : "Reconnecting…";
+    state.textContent = {
+      open: "Live: new events appear here as they are added.",
+      reconnecting: "Reconnecting…",
+      stopped: "Live updates stopped; reload the page to follow again.",
+    }[status];
     state.dataset.state = status;
   };
   return { element, draw, live };
