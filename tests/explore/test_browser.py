@@ -17,7 +17,13 @@ from api.cli import seed
 from api.shared.auth import issue_key
 from db import migrate
 from db.enums import ApiKeyScope
-from tests.support.browser import console_errors, require_browser, save_screenshot, start_browser
+from tests.support.browser import (
+    accessibility_violations,
+    console_errors,
+    require_browser,
+    save_screenshot,
+    start_browser,
+)
 from tests.support.clients import bearer
 from tests.support.database import fresh_database
 from tests.support.live_server import LiveServer
@@ -141,7 +147,9 @@ def open_dispute(driver: "WebDriver", site: Site, query: str = "") -> None:
 def territory_names(driver: "WebDriver") -> list[str]:
     from selenium.webdriver.common.by import By
 
-    cells = driver.find_elements(By.CSS_SELECTOR, '[aria-label="Territories"] tbody td:first-child')
+    cells = driver.find_elements(
+        By.CSS_SELECTOR, '[aria-label="Territories table"] tbody td:first-child'
+    )
     return [cell.text for cell in cells]
 
 
@@ -188,11 +196,11 @@ def test_the_dispute_page_shows_its_parties_territories_names_and_timeline(
             item["quote"] for item in party["evidence"] if not item["editorial"]
         ]
     administered = browser.find_elements(
-        By.CSS_SELECTOR, '[aria-label="Territories"] tbody tr td:nth-child(2)'
+        By.CSS_SELECTOR, '[aria-label="Territories table"] tbody tr td:nth-child(2)'
     )
     assert territory_names(browser) == [t["entity"]["name"] for t in dispute["territories"]]
     assert [cell.text for cell in administered] == ["Russia"] * len(dispute["territories"])
-    names = browser.find_elements(By.CSS_SELECTOR, '[aria-label="Names"] tbody tr')
+    names = browser.find_elements(By.CSS_SELECTOR, '[aria-label="Names table"] tbody tr')
     assert len(names) == len(dispute["names"])
 
     rows = browser.find_elements(By.CSS_SELECTOR, "ol.timeline > li[data-event]")
@@ -230,7 +238,7 @@ def test_the_point_of_view_switch_renames_the_territory(site: Site, browser: "We
     heading(browser, "Kuril Islands dispute")
     wait_for(browser, lambda d: territory_names(d)[:1] == ["Northern Territories"])
     islands = browser.find_element(
-        By.CSS_SELECTOR, f'[aria-label="Territories"] a[href*="{ISLANDS}"]'
+        By.CSS_SELECTOR, f'[aria-label="Territories table"] a[href*="{ISLANDS}"]'
     )
     assert attribute(islands, "href").endswith(f"#/entities/{ISLANDS}?pov=japan")
     # The timeline's participants go by Japan's names too.
@@ -340,7 +348,7 @@ def test_typing_kurils_suggests_the_islands_and_enter_opens_them(
     assert browser.current_url.endswith(f"#/entities/{ISLANDS}")
     assert browser.switch_to.active_element.tag_name == "h1"  # focus follows to the new page
     entity = site.api.get(f"/v1/entities/{ISLANDS}").json()
-    aliases = browser.find_elements(By.CSS_SELECTOR, '[aria-label="Names"] tbody tr')
+    aliases = browser.find_elements(By.CSS_SELECTOR, '[aria-label="Names table"] tbody tr')
     assert [
         (
             row.find_element(By.CSS_SELECTOR, "td:nth-child(1)").text,
@@ -350,7 +358,7 @@ def test_typing_kurils_suggests_the_islands_and_enter_opens_them(
     ] == [(a["name"], a["used_by"]["name"] if a["used_by"] else "—") for a in entity["aliases"]]
     relations = [
         row.text
-        for row in browser.find_elements(By.CSS_SELECTOR, '[aria-label="Relations"] tbody tr')
+        for row in browser.find_elements(By.CSS_SELECTOR, '[aria-label="Relations table"] tbody tr')
     ]
     assert "Disputed Kuril Islands administered by Russia 1991-12-26/.." in [
         re.sub(r"\s*Evidence \(\d+\)$", "", row) for row in relations
@@ -464,6 +472,42 @@ def test_an_event_added_through_the_api_appears_on_the_open_dispute_page(
     assert_no_console_errors(browser)
 
 
+@pytest.mark.parametrize(
+    ("route", "title"),
+    [
+        ("", "Disputes"),
+        (f"#/disputes/{DISPUTE}?pov=russia", "Kuril Islands dispute"),
+        (f"#/entities/{ISLANDS}", "Disputed Kuril Islands"),
+        (
+            f"#/events/{CALL}",
+            "Kishida and Putin speak by phone, their first conversation since Kishida took office",
+        ),
+        (
+            f"#/articles/{ARTICLE}?start=34&end=101",
+            "Kishida and Putin agree by phone to advance peace treaty talks",
+        ),
+        ("#/search?q=kuril", "Search: kuril"),
+    ],
+)
+def test_every_page_passes_the_accessibility_checks(
+    site: Site, browser: "WebDriver", route: str, title: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(site.page(route))
+    heading(browser, title)
+    # With every disclosure open, so that what they hold is checked too.
+    for toggle in browser.find_elements(By.CSS_SELECTOR, "li.entry button.toggle"):
+        toggle.click()
+    browser.execute_script(
+        "document.querySelectorAll('details').forEach((d) => { d.open = true; })"
+    )
+    wait_for(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "li.cited:not(:has(.source))"))
+
+    assert accessibility_violations(browser) == []
+    assert_no_console_errors(browser)
+
+
 def test_the_dispute_page_fits_a_phone(site: Site, request: pytest.FixtureRequest) -> None:
     from selenium.webdriver.common.by import By
 
@@ -481,6 +525,7 @@ def test_the_dispute_page_fits_a_phone(site: Site, request: pytest.FixtureReques
         )
         assert track.location["y"] > label.location["y"]  # stacked, not squeezed side by side
         save_screenshot(phone, "dispute-phone")
+        assert accessibility_violations(phone) == []
         assert_no_console_errors(phone)
     finally:
         save_screenshot(phone, request.node.name)

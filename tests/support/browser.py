@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
     from selenium.webdriver.remote.webelement import WebElement
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "explorer"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "explorer"
+# axe-core, the accessibility engine, pinned with the explorer's type checker (explorer/).
+AXE = ROOT / "explorer" / "node_modules" / "axe-core" / "axe.min.js"
 REQUIRED = os.environ.get("NEWSGRAPH_BROWSER_TESTS") == "required"
 
 
@@ -109,3 +112,27 @@ def save_screenshot(driver: "WebDriver", name: str, until: "WebElement | None" =
     )
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
+
+
+def accessibility_violations(driver: "WebDriver") -> list[dict[str, Any]]:
+    """What axe-core finds wrong with the page as it is now (every rule of its default set:
+    WCAG 2 A and AA, and best practices), each rule with the elements that break it."""
+    if not AXE.exists():
+        message = f"axe-core is not installed ({AXE}): `make check-explorer` installs it"
+        if REQUIRED:
+            pytest.fail(message)
+        pytest.skip(message)
+    driver.execute_script(AXE.read_text())
+    found: list[dict[str, Any]] = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        axe.run(document, { resultTypes: ["violations"] }).then(
+          (results) => done(results.violations.map((rule) => ({
+            id: rule.id, impact: rule.impact, help: rule.help,
+            elements: rule.nodes.map((node) => node.target.join(" ")),
+          }))),
+          (error) => done([{ id: "axe failed", help: String(error) }]),
+        );
+        """
+    )
+    return found

@@ -69,7 +69,7 @@ function heading(text) {
 function table(caption, columns, rows) {
   return h(
     "div",
-    { class: "table", tabindex: 0, role: "region", "aria-label": caption },
+    { class: "table", tabindex: 0, role: "region", "aria-label": `${caption} table` },
     h(
       "table",
       {},
