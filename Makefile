@@ -17,15 +17,15 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-# The explorer's type check (explorer/): openapi-typescript and TypeScript, pinned by
-# explorer/package-lock.json and installed with npm ci, like the venv only when the lockfile
-# changes. Install scripts are not run: neither package needs one.
+# The explorer's checks (explorer/): openapi-typescript, TypeScript and Prettier (and axe-core,
+# which the browser tests use), pinned by explorer/package-lock.json and installed with npm ci,
+# like the venv only when the lockfile changes. Install scripts are not run: none needs one.
 EXPLORER := explorer
 EXPLORER_STAMP := $(EXPLORER)/node_modules/.installed-stamp
 
 $(EXPLORER_STAMP): $(EXPLORER)/package.json $(EXPLORER)/package-lock.json
 	@command -v npm >/dev/null || { echo "error: make check needs Node.js 20+ and npm (the explorer's type check)" >&2; exit 1; }
-	@echo "==> installing the explorer's type checker in $(EXPLORER)/node_modules (first run only)"
+	@echo "==> installing the explorer's checkers in $(EXPLORER)/node_modules (first run only)"
 	@cd $(EXPLORER) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $(EXPLORER_STAMP)
 
@@ -58,14 +58,16 @@ check: $(STAMP) $(EXPLORER_STAMP) ## Lint, check formatting, type-check (the exp
 	@$(MAKE) --no-print-directory check-explorer
 
 .PHONY: check-explorer
-check-explorer: $(EXPLORER_STAMP) ## Type-check the explorer's modules (api/explore/) against types generated from openapi/openapi.json
+check-explorer: $(EXPLORER_STAMP) ## Type-check the explorer's modules (api/explore/) against types generated from openapi/openapi.json, check their formatting
 	cd $(EXPLORER) && node_modules/.bin/openapi-typescript ../openapi/openapi.json --immutable --output generated/openapi.d.ts
 	cd $(EXPLORER) && node_modules/.bin/tsc --project tsconfig.json
+	cd $(EXPLORER) && node_modules/.bin/prettier --config .prettierrc.json --check '../api/explore/**/*.{js,css,html}'
 
 .PHONY: format
-format: $(STAMP) ## Apply ruff's fixes and formatting
+format: $(STAMP) $(EXPLORER_STAMP) ## Apply ruff's fixes and formatting, and Prettier's to the explorer
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	cd $(EXPLORER) && node_modules/.bin/prettier --config .prettierrc.json --write --log-level warn '../api/explore/**/*.{js,css,html}'
 
 .PHONY: migrate
 migrate: $(STAMP) ## Upgrade the database to the latest migration

@@ -109,7 +109,11 @@ async function problem(response) {
   try {
     const body = await response.json();
     if (body && typeof body.detail === "string") {
-      return new ApiError(response.status, body.detail, typeof body.code === "string" ? body.code : null);
+      return new ApiError(
+        response.status,
+        body.detail,
+        typeof body.code === "string" ? body.code : null,
+      );
     }
   } catch {
     // Not JSON: the status line says what there is to say.
@@ -133,9 +137,10 @@ export async function all(path, request, max = 1000) {
   const { query = {}, ...rest } = /** @type {{query?: object}} */ (request);
   do {
     const paged = /** @type {Request<P>} */ ({ ...rest, query: { ...query, cursor, limit: 100 } });
-    const page = /** @type {{items: readonly import("newsgraph-api").Item<P>[], next_cursor: string | null}} */ (
-      await get(path, paged)
-    );
+    const page =
+      /** @type {{items: readonly import("newsgraph-api").Item<P>[], next_cursor: string | null}} */ (
+        await get(path, paged)
+      );
     found.push(...page.items);
     cursor = page.next_cursor;
   } while (cursor && found.length < max);

@@ -66,7 +66,10 @@ export function entityLink(entity, pov) {
   return h("a", { href: route(`entities/${entity.slug}`, { pov }) }, entity.name);
 }
 
-/** An enumeration value as words: `administering_party` -> `administering party`. @param {string} value */
+/**
+ * An enumeration value as words: `administering_party` -> `administering party`.
+ * @param {string} value
+ */
 export function words(value) {
   return value.replaceAll("_", " ");
 }
@@ -112,12 +115,14 @@ export function annotate(text, offset, { links = [], linkFor, marks = [] }) {
   const kept = [];
   for (const link of [...links].sort((a, b) => a.start - b.start)) {
     const last = kept[kept.length - 1];
-    if (link.start >= offset && link.end <= end && (!last || link.start >= last.end)) kept.push(link);
+    if (link.start >= offset && link.end <= end && (!last || link.start >= last.end))
+      kept.push(link);
   }
   /** @type {Node[]} */
   const nodes = [];
   let at = offset;
-  const marked = (/** @type {number} */ from, /** @type {number} */ to) => markedText(text, offset, from, to, marks);
+  const marked = (/** @type {number} */ from, /** @type {number} */ to) =>
+    markedText(text, offset, from, to, marks);
   for (const link of kept) {
     if (link.start > at) nodes.push(...marked(at, link.start));
     const anchor = linkFor ? linkFor(link) : h("a");

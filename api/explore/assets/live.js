@@ -52,7 +52,9 @@ export function follow(types, position, onChange, onState) {
     url("/v1/changes/stream", { query: { type: types, ...(position ? { after: position } : {}) } }),
   );
   source.addEventListener("open", () => onState("open"));
-  source.addEventListener("error", () => onState(source.readyState === EventSource.CLOSED ? "stopped" : "reconnecting"));
+  source.addEventListener("error", () =>
+    onState(source.readyState === EventSource.CLOSED ? "stopped" : "reconnecting"),
+  );
   source.addEventListener("change", (event) => {
     onChange(/** @type {Change} */ (JSON.parse(/** @type {MessageEvent<string>} */ (event).data)));
   });

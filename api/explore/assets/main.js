@@ -44,10 +44,19 @@ function announce(message) {
 const ROUTES = [
   [/^$/, () => homePage()],
   [/^search$/, (_, context) => searchPage(context)],
-  [/^disputes\/([^/]+)$/, (match, context) => disputePage(decodeURIComponent(match[1] ?? ""), context)],
-  [/^entities\/([^/]+)$/, (match, context) => entityPage(decodeURIComponent(match[1] ?? ""), context)],
+  [
+    /^disputes\/([^/]+)$/,
+    (match, context) => disputePage(decodeURIComponent(match[1] ?? ""), context),
+  ],
+  [
+    /^entities\/([^/]+)$/,
+    (match, context) => entityPage(decodeURIComponent(match[1] ?? ""), context),
+  ],
   [/^events\/([^/]+)$/, (match) => eventPage(decodeURIComponent(match[1] ?? ""))],
-  [/^articles\/([^/]+)$/, (match, context) => articlePage(decodeURIComponent(match[1] ?? ""), context)],
+  [
+    /^articles\/([^/]+)$/,
+    (match, context) => articlePage(decodeURIComponent(match[1] ?? ""), context),
+  ],
 ];
 
 /** @type {Page | null} */
@@ -71,13 +80,18 @@ async function show() {
   /** @type {Page} */
   let page;
   try {
-    const found = ROUTES.map(([pattern, view]) => ({ match: pattern.exec(path), view })).find((each) => each.match);
+    const found = ROUTES.map(([pattern, view]) => ({ match: pattern.exec(path), view })).find(
+      (each) => each.match,
+    );
     page = found?.match
       ? await found.view(found.match, context)
       : { title: "Not found", content: [h("h1", { tabindex: -1 }, "Not found")] };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    page = { title: "Error", content: [h("h1", { tabindex: -1 }, "Error"), h("p", { role: "alert" }, message)] };
+    page = {
+      title: "Error",
+      content: [h("h1", { tabindex: -1 }, "Error"), h("p", { role: "alert" }, message)],
+    };
   }
   if (current !== navigation) {
     page.stop?.(); // left while it loaded

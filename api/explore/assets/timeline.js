@@ -100,7 +100,9 @@ function place(element, start, end, axis) {
  */
 export function countedTimes(counts) {
   return [
-    ...counts.buckets.filter((bucket) => bucket.count).map((bucket) => ({ earliest: bucket.start, latest: bucket.end })),
+    ...counts.buckets
+      .filter((bucket) => bucket.count)
+      .map((bucket) => ({ earliest: bucket.start, latest: bucket.end })),
     ...counts.spanning_ranges.map((range) => ({ earliest: range.start, latest: range.end })),
   ];
 }
@@ -127,7 +129,12 @@ export function countsTrack(counts, axis) {
     const band = h("span", { class: "band spanning" });
     band.classList.toggle("open-start", !range.start);
     band.classList.toggle("open-end", !range.end);
-    place(band, range.start ? day(range.start) : axis.start, range.end ? day(range.end) + 1 : axis.end, axis);
+    place(
+      band,
+      range.start ? day(range.start) : axis.start,
+      range.end ? day(range.end) + 1 : axis.end,
+      axis,
+    );
     element.append(band);
   }
   return element;
@@ -140,8 +147,14 @@ export function countsTrack(counts, axis) {
  * @returns {string}
  */
 export function countsText(counts) {
-  const buckets = counts.buckets.filter((bucket) => bucket.count).map((bucket) => `${bucket.key}: ${bucket.count}`);
-  return [...buckets, `spanning more than one year: ${counts.spanning}`, `undated: ${counts.undated}`].join(" · ");
+  const buckets = counts.buckets
+    .filter((bucket) => bucket.count)
+    .map((bucket) => `${bucket.key}: ${bucket.count}`);
+  return [
+    ...buckets,
+    `spanning more than one year: ${counts.spanning}`,
+    `undated: ${counts.undated}`,
+  ].join(" · ");
 }
 
 /** Steps between labelled years, the first that keeps the labels to a handful. */

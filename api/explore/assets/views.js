@@ -74,11 +74,25 @@ function table(caption, columns, rows) {
       "table",
       {},
       h("caption", { class: "visually-hidden" }, caption),
-      h("thead", {}, h("tr", {}, columns.map((column) => h("th", { scope: "col" }, column)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          columns.map((column) => h("th", { scope: "col" }, column)),
+        ),
+      ),
       h(
         "tbody",
         {},
-        rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell)))),
+        rows.map((cells) =>
+          h(
+            "tr",
+            {},
+            cells.map((cell) => h("td", {}, cell)),
+          ),
+        ),
       ),
     ),
   );
@@ -110,7 +124,10 @@ function povSwitch(parties, current, pick) {
   );
 }
 
-/** The unique entities of a list, in order. @param {readonly (EntityRef | null | undefined)[]} entities */
+/**
+ * The unique entities of a list, in order.
+ * @param {readonly (EntityRef | null | undefined)[]} entities
+ */
 function unique(entities) {
   /** @type {Map<string, EntityRef>} */
   const found = new Map();
@@ -118,7 +135,10 @@ function unique(entities) {
   return [...found.values()];
 }
 
-/** Articles read for their evidence, once per page load. @type {Map<string, Promise<S["ArticleRead"]>>} */
+/**
+ * Articles read for their evidence, once per page load.
+ * @type {Map<string, Promise<S["ArticleRead"]>>}
+ */
 const articles = new Map();
 
 /** @param {string} id */
@@ -145,11 +165,22 @@ export function evidenceList(items) {
 /** @param {Evidence} item */
 function evidenceItem(item) {
   const field = item.field
-    ? h("span", { class: "field" }, h("span", { class: "visually-hidden" }, "supports: "), words(item.field))
+    ? h(
+        "span",
+        { class: "field" },
+        h("span", { class: "visually-hidden" }, "supports: "),
+        words(item.field),
+      )
     : null;
   const { start, end } = item;
   if (item.editorial || start === null || end === null) {
-    return h("li", { class: "note" }, h("span", { class: "tag" }, "Editorial note"), field, h("p", {}, item.note ?? ""));
+    return h(
+      "li",
+      { class: "note" },
+      h("span", { class: "tag" }, "Editorial note"),
+      field,
+      h("p", {}, item.note ?? ""),
+    );
   }
   const quote = h("blockquote", {}, item.quote ?? "");
   const entry = h("li", { class: "cited" }, quote, field);
@@ -172,7 +203,8 @@ function evidenceItem(item) {
         ),
       );
     },
-    (/** @type {Error} */ error) => entry.append(h("p", { class: "error", role: "alert" }, error.message)),
+    (/** @type {Error} */ error) =>
+      entry.append(h("p", { class: "error", role: "alert" }, error.message)),
   );
   return entry;
 }
@@ -184,7 +216,11 @@ function evidenceItem(item) {
  */
 function evidenceDetails(items, label = "Evidence") {
   if (items.length === 0) return null;
-  const details = h("details", { class: "evidence-details" }, h("summary", {}, `${label} (${items.length})`));
+  const details = h(
+    "details",
+    { class: "evidence-details" },
+    h("summary", {}, `${label} (${items.length})`),
+  );
   details.addEventListener("toggle", () => {
     if (details.open && details.childElementCount === 1) details.append(evidenceList(items));
   });
@@ -226,7 +262,10 @@ async function pagedList(readPage, render, empty) {
   return wrapper;
 }
 
-/** An article's headline, or its slug when it has none. @param {{headline: string | null, slug: string}} read */
+/**
+ * An article's headline, or its slug when it has none.
+ * @param {{headline: string | null, slug: string}} read
+ */
 function headline(read) {
   return read.headline ?? read.slug;
 }
@@ -248,14 +287,24 @@ function isObject(value) {
  * @returns {import("./timeline.js").Counts | null}
  */
 function asCounts(value) {
-  if (!isObject(value) || !Array.isArray(value.buckets) || !Array.isArray(value.spanning_ranges)) return null;
+  if (!isObject(value) || !Array.isArray(value.buckets) || !Array.isArray(value.spanning_ranges))
+    return null;
   if (typeof value.spanning !== "number" || typeof value.undated !== "number") return null;
-  const date = (/** @type {unknown} */ each) => typeof each === "string" && /^\d{4}-\d{2}-\d{2}$/.test(each);
+  const date = (/** @type {unknown} */ each) =>
+    typeof each === "string" && /^\d{4}-\d{2}-\d{2}$/.test(each);
   const buckets = value.buckets.every(
-    (bucket) => isObject(bucket) && typeof bucket.key === "string" && date(bucket.start) && date(bucket.end) && typeof bucket.count === "number",
+    (bucket) =>
+      isObject(bucket) &&
+      typeof bucket.key === "string" &&
+      date(bucket.start) &&
+      date(bucket.end) &&
+      typeof bucket.count === "number",
   );
   const ranges = value.spanning_ranges.every(
-    (range) => isObject(range) && (range.start === null || date(range.start)) && (range.end === null || date(range.end)),
+    (range) =>
+      isObject(range) &&
+      (range.start === null || date(range.start)) &&
+      (range.end === null || date(range.end)),
   );
   return buckets && ranges ? /** @type {import("./timeline.js").Counts} */ (value) : null;
 }
@@ -296,7 +345,11 @@ export async function homePage() {
     (cursor) => get("/v1/disputes", { query: { cursor } }),
     (dispute) => [
       h("a", { href: route(`disputes/${dispute.slug}`) }, dispute.title),
-      h("span", { class: "meta" }, ` ${words(dispute.kind)} · ${words(dispute.status)} · ${when(dispute.time)}`),
+      h(
+        "span",
+        { class: "meta" },
+        ` ${words(dispute.kind)} · ${words(dispute.status)} · ${when(dispute.time)}`,
+      ),
     ],
     "No disputes yet.",
   );
@@ -345,7 +398,10 @@ export async function disputePage(slug, context) {
   const read = () =>
     Promise.all([
       get("/v1/disputes/{dispute}", { path: { dispute: slug }, query: { pov: pov ?? undefined } }),
-      all("/v1/disputes/{dispute}/timeline", { path: { dispute: slug }, query: { pov: pov ?? undefined } }),
+      all("/v1/disputes/{dispute}/timeline", {
+        path: { dispute: slug },
+        query: { pov: pov ?? undefined },
+      }),
       countsPerYear("/v1/events/histogram", { dispute: slug }),
     ]);
   let [dispute, entries, counts] = await read();
@@ -355,7 +411,11 @@ export async function disputePage(slug, context) {
   const drawFacts = () => {
     replace(
       facts,
-      h("p", { class: "meta" }, `${words(dispute.kind)} · ${words(dispute.status)} · ${when(dispute.time)}`),
+      h(
+        "p",
+        { class: "meta" },
+        `${words(dispute.kind)} · ${words(dispute.status)} · ${when(dispute.time)}`,
+      ),
       dispute.summary ? h("p", {}, dispute.summary) : null,
       evidenceDetails(dispute.evidence),
       partiesSection(dispute, pov),
@@ -388,7 +448,9 @@ export async function disputePage(slug, context) {
   const concerns = (change) => {
     if (change.type === "dispute") return change.id === dispute.id;
     if (change.type === "event") return entries.some((entry) => entry.id === change.id);
-    return [...dispute.parties, ...dispute.territories, ...dispute.names].some((part) => part.entity.id === change.id);
+    return [...dispute.parties, ...dispute.territories, ...dispute.names].some(
+      (part) => part.entity.id === change.id,
+    );
   };
   const stop = follow(
     watched,
@@ -396,7 +458,10 @@ export async function disputePage(slug, context) {
     (change) => {
       if (!concerns(change)) return;
       clearTimeout(pending);
-      pending = window.setTimeout(() => refresh().catch((error) => context.announce(error.message)), 200);
+      pending = window.setTimeout(
+        () => refresh().catch((error) => context.announce(error.message)),
+        200,
+      );
     },
     (state) => timeline.live(state),
   );
@@ -410,7 +475,8 @@ export async function disputePage(slug, context) {
         ? povSwitch(
             dispute.parties.map((party) => party.entity),
             pov,
-            (picked) => navigate(route(`disputes/${slug}`, { pov: picked }), 'input[name="pov"]:checked'),
+            (picked) =>
+              navigate(route(`disputes/${slug}`, { pov: picked }), 'input[name="pov"]:checked'),
           )
         : null,
       facts,
@@ -456,8 +522,12 @@ function territoriesSection(dispute, pov) {
       ["Territory", "Administered by", "Claimed by", "Evidence"],
       dispute.territories.map((territory) => [
         entityLink(territory.entity, pov),
-        territory.administered_by ? entityLink(territory.administered_by, pov) : h("span", { class: "empty" }, "—"),
-        territory.claimed_by ? entityLink(territory.claimed_by, pov) : h("span", { class: "empty" }, "—"),
+        territory.administered_by
+          ? entityLink(territory.administered_by, pov)
+          : h("span", { class: "empty" }, "—"),
+        territory.claimed_by
+          ? entityLink(territory.claimed_by, pov)
+          : h("span", { class: "empty" }, "—"),
         evidenceDetails(territory.evidence) ?? h("span", { class: "empty" }, "—"),
       ]),
     ),
@@ -497,11 +567,14 @@ function timelineSection(pov) {
   const open = new Set();
   /**
    * @param {readonly Entry[]} entries
-   * @param {import("./timeline.js").Counts | null} counts  Its events per year, where the server counts them.
+   * @param {import("./timeline.js").Counts | null} counts  Events per year, where counted.
    * @param {Set<string>} fresh  Ids of events that arrived while the page was open.
    */
   const draw = (entries, counts, fresh) => {
-    const axis = axisFor([...entries.map((entry) => entry.time), ...(counts ? countedTimes(counts) : [])]);
+    const axis = axisFor([
+      ...entries.map((entry) => entry.time),
+      ...(counts ? countedTimes(counts) : []),
+    ]);
     replace(
       rows,
       axis ? h("li", { class: "entry axis", "aria-hidden": "true" }, h("span"), scale(axis)) : null,
@@ -509,7 +582,12 @@ function timelineSection(pov) {
         ? h(
             "li",
             { class: "entry counted" },
-            h("div", { class: "label" }, h("p", {}, "Events per year"), h("p", { class: "role" }, countsText(counts))),
+            h(
+              "div",
+              { class: "label" },
+              h("p", {}, "Events per year"),
+              h("p", { class: "role" }, countsText(counts)),
+            ),
             countsTrack(counts, axis),
           )
         : null,
@@ -558,7 +636,9 @@ function timelineEntry(entry, axis, pov, open, fresh) {
             ` (${words(participant.role)})`,
           ]),
         ),
-        entry.link_evidence.length ? [h("h3", {}, "Its part in the dispute"), evidenceList(entry.link_evidence)] : null,
+        entry.link_evidence.length
+          ? [h("h3", {}, "Its part in the dispute"), evidenceList(entry.link_evidence)]
+          : null,
         entry.evidence.length ? [h("h3", {}, "The event"), evidenceList(entry.evidence)] : null,
         h("p", {}, h("a", { href: route(`events/${entry.slug}`) }, "Open the event")),
       ]);
@@ -576,7 +656,12 @@ function timelineEntry(entry, axis, pov, open, fresh) {
       "div",
       { class: "label" },
       toggle,
-      h("p", { class: "role" }, words(entry.role), fresh ? [" ", h("span", { class: "tag" }, "new")] : null),
+      h(
+        "p",
+        { class: "role" },
+        words(entry.role),
+        fresh ? [" ", h("span", { class: "tag" }, "new")] : null,
+      ),
     ),
     track(entry.time, axis),
     panel,
@@ -594,18 +679,28 @@ function timelineEntry(entry, axis, pov, open, fresh) {
  */
 export async function entityPage(slug, context) {
   const pov = context.params.get("pov");
-  const entity = await get("/v1/entities/{entity}", { path: { entity: slug }, query: { pov: pov ?? undefined } });
+  const entity = await get("/v1/entities/{entity}", {
+    path: { entity: slug },
+    query: { pov: pov ?? undefined },
+  });
   const views = unique([...entity.aliases.map((alias) => alias.used_by), entity.pov]);
   const path = { entity: slug };
   const [events, related, articlesList, counts] = await Promise.all([
     pagedList(
       (cursor) => get("/v1/entities/{entity}/events", { path, query: { cursor } }),
-      (event) => [h("span", { class: "when" }, when(event.time)), " ", h("a", { href: route(`events/${event.slug}`) }, event.title)],
+      (event) => [
+        h("span", { class: "when" }, when(event.time)),
+        " ",
+        h("a", { href: route(`events/${event.slug}`) }, event.title),
+      ],
       "No events.",
     ),
     pagedList(
       (cursor) => get("/v1/entities/{entity}/related", { path, query: { cursor } }),
-      (other) => [entityLink(other.entity, pov), h("span", { class: "meta" }, ` ${words(other.entity.kind)} · articles: ${other.articles}`)],
+      (other) => [
+        entityLink(other.entity, pov),
+        h("span", { class: "meta" }, ` ${words(other.entity.kind)} · articles: ${other.articles}`),
+      ],
       "None.",
     ),
     pagedList(
@@ -625,16 +720,25 @@ export async function entityPage(slug, context) {
     const other = entityLink(each.other, pov);
     const self = h("strong", {}, name);
     const kind = ` ${words(each.kind)}${each.role ? ` (${each.role})` : ""} `;
-    return each.direction === "outgoing" ? h("span", {}, self, kind, other) : h("span", {}, other, kind, self);
+    return each.direction === "outgoing"
+      ? h("span", {}, self, kind, other)
+      : h("span", {}, other, kind, self);
   };
   return {
     title: name,
     content: [
       heading(name),
       views.length
-        ? povSwitch(views, pov, (picked) => navigate(route(`entities/${slug}`, { pov: picked }), 'input[name="pov"]:checked'))
+        ? povSwitch(views, pov, (picked) =>
+            navigate(route(`entities/${slug}`, { pov: picked }), 'input[name="pov"]:checked'),
+          )
         : null,
-      h("p", { class: "meta" }, words(entity.kind), ` · articles: ${entity.counts.articles} · events: ${entity.counts.events}`),
+      h(
+        "p",
+        { class: "meta" },
+        words(entity.kind),
+        ` · articles: ${entity.counts.articles} · events: ${entity.counts.events}`,
+      ),
       entity.description ? h("p", {}, entity.description) : null,
       evidenceDetails(entity.evidence),
       entity.aliases.length
@@ -701,7 +805,16 @@ export async function eventPage(slug) {
         h("dd", {}, when(event.time)),
         event.duration ? [h("dt", {}, "Duration"), h("dd", {}, event.duration)] : null,
         event.location ? [h("dt", {}, "Location"), h("dd", {}, entityLink(event.location))] : null,
-        event.parent ? [h("dt", {}, "Part of"), h("dd", {}, h("a", { href: route(`events/${event.parent.slug}`) }, event.parent.title))] : null,
+        event.parent
+          ? [
+              h("dt", {}, "Part of"),
+              h(
+                "dd",
+                {},
+                h("a", { href: route(`events/${event.parent.slug}`) }, event.parent.title),
+              ),
+            ]
+          : null,
       ),
       event.summary ? h("p", {}, event.summary) : null,
       event.participants.length
@@ -711,7 +824,13 @@ export async function eventPage(slug) {
               "ul",
               { class: "plain" },
               event.participants.map((participant) =>
-                h("li", {}, entityLink(participant.entity), ` (${words(participant.role)})`, evidenceDetails(participant.evidence)),
+                h(
+                  "li",
+                  {},
+                  entityLink(participant.entity),
+                  ` (${words(participant.role)})`,
+                  evidenceDetails(participant.evidence),
+                ),
               ),
             ),
           )
@@ -766,10 +885,14 @@ export async function eventPage(slug) {
  * @returns {Promise<Page>}
  */
 export async function articlePage(slug, context) {
-  const read = await get("/v1/articles/{article}", { path: { article: slug }, query: { include: ["mentions"] } });
+  const read = await get("/v1/articles/{article}", {
+    path: { article: slug },
+    query: { include: ["mentions"] },
+  });
   const start = Number(context.params.get("start"));
   const end = Number(context.params.get("end"));
-  const cited = Number.isInteger(start) && Number.isInteger(end) && start < end && end <= read.body.length;
+  const cited =
+    Number.isInteger(start) && Number.isInteger(end) && start < end && end <= read.body.length;
   const mentions = read.mentions ?? [];
   const body = h(
     "div",
@@ -777,7 +900,11 @@ export async function articlePage(slug, context) {
     annotate(read.body, 0, {
       links: mentions,
       linkFor: (mention) =>
-        h("a", { class: "mention", href: route(`entities/${mention.entity.slug}`), title: mention.entity.name }),
+        h("a", {
+          class: "mention",
+          href: route(`entities/${mention.entity.slug}`),
+          title: mention.entity.name,
+        }),
       marks: cited ? [{ start, end }] : [],
     }),
   );
@@ -789,16 +916,26 @@ export async function articlePage(slug, context) {
       h(
         "p",
         { class: "meta" },
-        [read.source.name, read.byline, publishedDate(read.published_at, read.published_precision)].filter(Boolean).join(" · "),
+        [read.source.name, read.byline, publishedDate(read.published_at, read.published_precision)]
+          .filter(Boolean)
+          .join(" · "),
       ),
       read.summary ? h("p", { class: "summary" }, read.summary) : null,
-      cited ? h("p", { class: "meta" }, "The marked words are the evidence you followed here.") : null,
+      cited
+        ? h("p", { class: "meta" }, "The marked words are the evidence you followed here.")
+        : null,
       body,
       entities.length
         ? section(
             "Mentioned",
-            h("ul", { class: "inline" }, entities.map((entity) => h("li", {}, entityLink(entity)))),
-            read.mentions_truncated ? h("p", { class: "meta" }, "Only the first mentions are shown.") : null,
+            h(
+              "ul",
+              { class: "inline" },
+              entities.map((entity) => h("li", {}, entityLink(entity))),
+            ),
+            read.mentions_truncated
+              ? h("p", { class: "meta" }, "Only the first mentions are shown.")
+              : null,
           )
         : null,
     ],
