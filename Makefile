@@ -44,6 +44,18 @@ $(SDK_TS_STAMP): $(SDK_TS)/package.json $(SDK_TS)/package-lock.json
 		echo "note: npm not found; the TypeScript SDK test will skip (it needs Node.js 20+ and npm)"; \
 	fi
 
+# The explorer's checks (explorer/): openapi-typescript, TypeScript and Prettier (and axe-core,
+# which the browser tests use), pinned by explorer/package-lock.json and installed with npm ci,
+# like the venv only when the lockfile changes. Install scripts are not run: none needs one.
+EXPLORER := explorer
+EXPLORER_STAMP := $(EXPLORER)/node_modules/.installed-stamp
+
+$(EXPLORER_STAMP): $(EXPLORER)/package.json $(EXPLORER)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: make check needs Node.js 20+ and npm (the explorer's type check)" >&2; exit 1; }
+	@echo "==> installing the explorer's checkers in $(EXPLORER)/node_modules (first run only)"
+	@cd $(EXPLORER) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(EXPLORER_STAMP)
+
 .PHONY: install
 install: $(STAMP) ## Create .venv and install (skipped when up to date)
 
@@ -65,7 +77,7 @@ fuzz: $(STAMP) ## Fuzz every operation with Schemathesis, long (FUZZ_EXAMPLES pe
 		NEWSGRAPH_FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest tests/contract/test_fuzz.py $(PYTEST_ARGS)
 
 .PHONY: check
-check: $(STAMP) $(LINT_STAMP) ## Lint, check formatting, type-check, check the layers' imports, lint the contract
+check: $(STAMP) $(LINT_STAMP) $(EXPLORER_STAMP) ## Lint, check formatting, type-check (the explorer's JS against the contract too), check the layers' imports, lint the contract
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -73,11 +85,19 @@ check: $(STAMP) $(LINT_STAMP) ## Lint, check formatting, type-check, check the l
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 		$(LINT_BIN)/redocly lint --config $(LINT)/redocly.yaml openapi/openapi.json
 	$(LINT_BIN)/spectral lint --ruleset $(LINT)/.spectral.yaml --fail-severity=hint openapi/openapi.json
+	@$(MAKE) --no-print-directory check-explorer
+
+.PHONY: check-explorer
+check-explorer: $(EXPLORER_STAMP) ## Type-check the explorer's modules (api/explore/) against types generated from openapi/openapi.json, check their formatting
+	cd $(EXPLORER) && node_modules/.bin/openapi-typescript ../openapi/openapi.json --immutable --output generated/openapi.d.ts
+	cd $(EXPLORER) && node_modules/.bin/tsc --project tsconfig.json
+	cd $(EXPLORER) && node_modules/.bin/prettier --config .prettierrc.json --check '../api/explore/**/*.{js,css,html}'
 
 .PHONY: format
-format: $(STAMP) ## Apply ruff's fixes and formatting
+format: $(STAMP) $(EXPLORER_STAMP) ## Apply ruff's fixes and formatting, and Prettier's to the explorer
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	cd $(EXPLORER) && node_modules/.bin/prettier --config .prettierrc.json --write --log-level warn '../api/explore/**/*.{js,css,html}'
 
 .PHONY: migrate
 migrate: $(STAMP) ## Upgrade the database to the latest migration
@@ -100,8 +120,8 @@ soak: $(STAMP) ## The mixed read/write profile for SOAK_MINUTES (30) on the benc
 	$(BIN)/python -m bench.soak --minutes $${SOAK_MINUTES:-30} $(SOAK_ARGS)
 
 .PHONY: clean
-clean: ## Remove the virtualenv, the linters and caches (keeps .data, the embedded database)
-	rm -rf $(VENV) $(LINT)/node_modules $(SDK_TS)/node_modules .mypy_cache .ruff_cache .pytest_cache
+clean: ## Remove the virtualenv, the linters, the explorer's node_modules and caches (keeps .data, the embedded database)
+	rm -rf $(VENV) $(LINT)/node_modules $(SDK_TS)/node_modules $(EXPLORER)/node_modules $(EXPLORER)/generated .mypy_cache .ruff_cache .pytest_cache
 
 .PHONY: help
 help: ## List the targets

@@ -37,7 +37,7 @@ from api.shared.auth import key_is_valid, read_access
 from api.shared.rows import ReadSession
 from api.sources.router import router as sources_router
 from api.statements.router import router as statements_router
-from api.transport import docs, metrics
+from api.transport import docs, explore, metrics
 from api.transport.body_limit import BodyLimitMiddleware
 from api.transport.cors import CORSMiddleware
 from api.transport.media_type import require_json_body
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     _add_middleware_stack(app, settings)
     docs.install(app)
+    explore.install(app)
     _include_routers(app)
     app.openapi = partial(contract.document, app)  # type: ignore[method-assign]
     return app
