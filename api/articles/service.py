@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
 from api.articles.schemas import SourceRef
-from api.shared.batch import in_asked_order
+from api.shared.batch import rows_by_keys
 from api.shared.errors import NotFound
 from api.shared.evidence import evidence_array, parse_array
-from api.shared.lookup import by_keys, key_parameters
+from api.shared.lookup import by_keys
 from api.shared.pagination import (
     Keyset,
     SortKey,
@@ -235,8 +235,7 @@ async def articles_by_keys(
     session: AsyncSession, keys: Sequence[str]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The articles `keys` name, as list items in the order asked, and the keys naming none."""
-    found = await fetch(session, _BY_KEYS, key_parameters(keys))
-    return in_asked_order(keys, found, lambda row: (row["id"], row["slug"]))
+    return await rows_by_keys(session, _BY_KEYS, keys)
 
 
 # How many mentions `include=mentions` embeds; `GET /v1/articles/{id}/mentions` pages them all.

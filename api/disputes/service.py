@@ -9,8 +9,8 @@ from sqlalchemy.orm import aliased
 
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
 from api.shared import seed_writes
-from api.shared.batch import in_asked_order
-from api.shared.lookup import by_keys, key_parameters
+from api.shared.batch import models_by_keys
+from api.shared.lookup import by_keys
 from api.shared.pagination import (
     Keyset,
     SortKey,
@@ -104,8 +104,7 @@ async def disputes_by_keys(
     session: AsyncSession, keys: Sequence[str]
 ) -> tuple[list[Dispute], list[str]]:
     """The disputes `keys` name, in the order asked, and the keys naming none."""
-    found = await session.scalars(_BY_KEYS, key_parameters(keys))
-    return in_asked_order(keys, found, lambda row: (row.id, row.slug))
+    return await models_by_keys(session, _BY_KEYS, keys)
 
 
 async def get_parties(

@@ -24,8 +24,8 @@ from sqlalchemy.orm import aliased
 
 from api.entities.schemas import EntityCreate, EntityUpdate
 from api.shared import seed_writes
-from api.shared.batch import in_asked_order
-from api.shared.lookup import by_keys, key_parameters
+from api.shared.batch import rows_by_keys
+from api.shared.lookup import by_keys
 from api.shared.pagination import (
     Keyset,
     SortKey,
@@ -37,7 +37,7 @@ from api.shared.pagination import (
     page_statement,
     sort_columns,
 )
-from api.shared.rows import columns, fetch
+from api.shared.rows import columns
 from api.shared.writes import refuse_if_referenced
 from db.enums import EntityKind
 from db.models import (
@@ -212,8 +212,7 @@ async def entities_by_keys(
     session: AsyncSession, keys: Sequence[str]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The entities `keys` name, as list items in the order asked, and the keys naming none."""
-    found = await fetch(session, _BY_KEYS, key_parameters(keys))
-    return in_asked_order(keys, found, lambda row: (row["id"], row["slug"]))
+    return await rows_by_keys(session, _BY_KEYS, keys)
 
 
 async def get_aliases(

@@ -15,8 +15,8 @@ from sqlalchemy.orm import aliased
 
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
 from api.shared import seed_writes
-from api.shared.batch import in_asked_order
-from api.shared.lookup import by_keys, key_parameters
+from api.shared.batch import rows_by_keys
+from api.shared.lookup import by_keys
 from api.shared.pagination import (
     SortKey,
     count_statement,
@@ -277,8 +277,7 @@ async def events_by_keys(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The events `keys` name, as `list_events` rows in the order asked, and the keys naming
     none."""
-    found = await fetch(session, _BY_KEYS, key_parameters(keys))
-    return in_asked_order(keys, found, lambda row: (row["id"], row["slug"]))
+    return await rows_by_keys(session, _BY_KEYS, keys)
 
 
 async def get_entities(

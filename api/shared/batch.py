@@ -18,13 +18,16 @@ array parameters, whatever their number.
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Request
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.errors import FieldError, ProblemError
+from api.shared.lookup import key_parameters
 from api.shared.problems import ProblemCode
-from api.shared.rows import as_uuid
+from api.shared.rows import as_uuid, fetch
 
 # What a request with `id` may carry besides it.
 COMBINES_WITH_ID = frozenset({"id", "count", "format"})
@@ -54,6 +57,14 @@ def refuse_other_parameters(request: Request) -> None:
         )
 
 
+class _Keyed(Protocol):
+    id: uuid.UUID
+    slug: str
+
+
+Model = TypeVar("Model", bound=_Keyed)
+
+
 def in_asked_order(
     keys: Sequence[str],
     found: Iterable[Row],
@@ -81,3 +92,21 @@ def in_asked_order(
             given.add(row_id)
             items.append(row)
     return items, list(missing)
+
+
+async def rows_by_keys(
+    session: AsyncSession, statement: Select[Any], keys: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """What a `by_keys` statement of list columns finds for `keys`, as rows in the order
+    asked, and the keys naming none."""
+    found = await fetch(session, statement, key_parameters(keys))
+    return in_asked_order(keys, found, lambda row: (row["id"], row["slug"]))
+
+
+async def models_by_keys(
+    session: AsyncSession, statement: Select[Model], keys: Sequence[str]
+) -> tuple[list[Model], list[str]]:
+    """What a `by_keys` statement of ORM rows finds for `keys`, in the order asked, and the
+    keys naming none."""
+    found = await session.scalars(statement, key_parameters(keys))
+    return in_asked_order(keys, found, lambda row: (row.id, row.slug))

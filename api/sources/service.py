@@ -5,9 +5,9 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.shared.batch import in_asked_order
+from api.shared.batch import models_by_keys
 from api.shared.errors import ProblemError
-from api.shared.lookup import by_keys, key_parameters
+from api.shared.lookup import by_keys
 from api.shared.pagination import Keyset, SortKey, count_rows, fetch_page
 from api.shared.problems import ProblemCode
 from api.shared.writes import flush_or_conflict, refuse_if_referenced
@@ -46,8 +46,7 @@ async def sources_by_keys(
     session: AsyncSession, keys: Sequence[str]
 ) -> tuple[list[Source], list[str]]:
     """The sources `keys` name, in the order asked, and the keys naming none."""
-    found = await session.scalars(_BY_KEYS, key_parameters(keys))
-    return in_asked_order(keys, found, lambda row: (row.id, row.slug))
+    return await models_by_keys(session, _BY_KEYS, keys)
 
 
 async def create_source(session: AsyncSession, *, data: SourceCreate) -> Source:

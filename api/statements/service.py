@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.events.service import TIME_ORDER_UNDATED_LAST
 from api.shared import seed_writes
-from api.shared.batch import in_asked_order
-from api.shared.lookup import by_keys, key_parameters
+from api.shared.batch import models_by_keys
+from api.shared.lookup import by_keys
 from api.shared.pagination import Keyset, SortKey, count_rows, fetch_page
 from api.shared.writes import flush_or_conflict
 from api.statements.schemas import StatementCreate, StatementUpdate
@@ -65,8 +65,7 @@ async def statements_by_keys(
     session: AsyncSession, keys: Sequence[str]
 ) -> tuple[list[Statement], list[str]]:
     """The statements `keys` name, in the order asked, and the keys naming none."""
-    found = await session.scalars(_BY_KEYS, key_parameters(keys))
-    return in_asked_order(keys, found, lambda row: (row.id, row.slug))
+    return await models_by_keys(session, _BY_KEYS, keys)
 
 
 async def get_events(
