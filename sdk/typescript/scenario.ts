@@ -35,13 +35,16 @@ for (let pages = 0; ; pages++) {
   const { data, error, response } = await client.GET("/v1/events", {
     params: { query: { limit: 3, cursor } },
   });
-  if (!data) fail("list events", error, response);
+  // The list also answers CSV (a string) when asked: this client asks for JSON.
+  if (!data || typeof data === "string") fail("list events", error, response);
   paged.push(...data.items.map((event) => event.slug));
   if (!data.next_cursor) break;
   cursor = data.next_cursor;
 }
 const whole = await client.GET("/v1/events", { params: { query: { limit: 100 } } });
-if (!whole.data) fail("list events", whole.error, whole.response);
+if (!whole.data || typeof whole.data === "string") {
+  fail("list events", whole.error, whole.response);
+}
 
 // A dispute's timeline in Russia's names for the entities.
 const timeline = await client.GET("/v1/disputes/{dispute}/timeline", {
