@@ -4,9 +4,6 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-import edtf
-from edtf.parser.edtf_exceptions import EDTFParseException
-
 from db.enums import TimePrecision
 
 # Order matters: an interval's precision is that of its least precise endpoint.
@@ -74,6 +71,11 @@ def _precision(value: object) -> TimePrecision | None:
 
 def parse(text: str) -> TimeSpan:
     """Parse an EDTF string; approximate values ("1945~") widen the bounds accordingly."""
+    # Imported by the first parse, not with the module: the parser and pyparsing are 7 MB of a
+    # serving worker's RSS, and reads never parse EDTF (bench/README.md).
+    import edtf
+    from edtf.parser.edtf_exceptions import EDTFParseException
+
     try:
         value = edtf.parse_edtf(text)
     except (EDTFParseException, ValueError, TypeError) as error:

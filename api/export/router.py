@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -8,7 +8,9 @@ from api.shared.errors import FieldError, ProblemError, problem_responses
 from api.shared.problems import ProblemCode
 from api.shared.routing import ApiRoute
 from api.shared.schemas import Timestamp
-from db.bulk.export import UnknownReference, export_chunks, resolve_filter
+
+if TYPE_CHECKING:
+    from db.bulk.export import UnknownReference
 
 router = APIRouter(prefix="/export", tags=["export"], route_class=ApiRoute)
 
@@ -52,6 +54,10 @@ async def export_ndjson(
 
     Each export runs on a database connection of its own, a few at a time (503 `export_busy`
     with `Retry-After` beyond); one whose client reads nothing for 30 s is cut off."""
+    # Imported by the first export, not with the app: the bulk import and export modules are
+    # 2.4 MB of every serving worker's RSS (bench/README.md).
+    from db.bulk.export import UnknownReference, export_chunks, resolve_filter
+
     slots: ExportSlots = request.app.state.export_slots
     slot = await slots.take()
     try:
@@ -75,7 +81,7 @@ async def export_ndjson(
     return ExportResponse(chunks, slot)
 
 
-def _unknown_reference(error: UnknownReference) -> ProblemError:
+def _unknown_reference(error: "UnknownReference") -> ProblemError:
     return ProblemError(
         ProblemCode.UNKNOWN_REFERENCE,
         f"{error}.",

@@ -15,7 +15,7 @@ import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Float,
@@ -28,9 +28,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.webhooks.sender import Outcome
 from db.enums import DeliveryStatus
 from db.models import Change, Webhook, WebhookAttempt, WebhookDelivery
+
+if TYPE_CHECKING:
+    from api.webhooks.sender import Outcome
 
 # Exponents beyond this change nothing (any base times 2**30 is past any sensible cap).
 _MAX_DOUBLINGS = 30
@@ -134,7 +136,7 @@ _FINISHED: Any = func.now()
 
 
 async def record(
-    session: AsyncSession, claimed: Claimed, outcome: Outcome, *, delay: float, period: float
+    session: AsyncSession, claimed: Claimed, outcome: "Outcome", *, delay: float, period: float
 ) -> DeliveryStatus | None:
     """The outcome of an attempt, and the delivery's new state: delivered on a 2xx; else
     due again in `delay` seconds, or failed when that falls after `period` seconds from its

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -25,10 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
 from api.webhooks import outbox, signing
-from api.webhooks.sender import Sender
 from api.webhooks.targets import TargetPolicy
 from db.enums import DeliveryStatus
 from db.session import async_url
+
+if TYPE_CHECKING:
+    from api.webhooks.sender import Sender
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +53,9 @@ class WebhookWorker:
         self._settings = settings
         self._sessions = sessions
         self._dsn = dsn
-        self._sender = Sender(
-            target_policy(settings),
-            timeout=settings.webhook_timeout,
-            concurrency=settings.webhook_concurrency,
-        )
+        # Made for the first delivery: the HTTP client (httpcore, and trio, which it imports
+        # when installed) is 5 MB of RSS that a serving worker with no webhooks never needs.
+        self._sender: Sender | None = None
         self._sending: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -73,6 +74,17 @@ class WebhookWorker:
             .render_as_string(hide_password=False)
         )
         return cls(settings, sessions, dsn=dsn)
+
+    def _http(self) -> "Sender":
+        if self._sender is None:
+            from api.webhooks.sender import Sender
+
+            self._sender = Sender(
+                target_policy(self._settings),
+                timeout=self._settings.webhook_timeout,
+                concurrency=self._settings.webhook_concurrency,
+            )
+        return self._sender
 
     def stop(self) -> None:
         """Claim nothing more; `run` returns once the sends in flight are done."""
@@ -157,7 +169,7 @@ class WebhookWorker:
             ("webhook-timestamp", str(timestamp)),
             ("webhook-signature", signing.signature(claimed.secret, message_id, timestamp, body)),
         ]
-        outcome = await self._sender.send(claimed.url, headers, body)
+        outcome = await self._http().send(claimed.url, headers, body)
         delay = outbox.backoff(
             claimed.earlier_attempts,
             base=self._settings.webhook_backoff_base,
@@ -233,4 +245,5 @@ class WebhookWorker:
             listener, self._listener = self._listener, None
             with contextlib.suppress(Exception):
                 await listener.close(timeout=2)
-        await self._sender.aclose()
+        if self._sender is not None:
+            await self._sender.aclose()

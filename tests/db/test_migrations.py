@@ -1,5 +1,6 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
 import db.models  # noqa: F401  (registers every table)
@@ -42,6 +43,46 @@ async def test_upgrade_downgrade_upgrade_round_trips() -> None:
     }
     assert after_downgrade == {"alembic_version"}
     assert await _tables(url) == after_upgrade
+
+
+def test_the_head_read_from_the_revision_files_is_alembics() -> None:
+    # Serving workers read it without importing alembic (db/migrate.py).
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+
+    assert migrate.head_revision() == script.get_current_head()
+    assert migrate.head_revision() is not None
+
+
+async def test_the_database_revision_read_without_alembic_is_alembics() -> None:
+    url = await fresh_database("revision")
+    engine = create_engine(url, pool_size=1)
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    first = script.get_base()
+    assert isinstance(first, str)
+
+    async def both() -> tuple[str | None, str | None]:
+        async with engine.connect() as connection:
+            ours = await migrate.current_revision(connection)
+            alembics = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+            return ours, alembics
+
+    try:
+        before = await both()
+        await run_migration(migrate.upgrade, url, first)
+        at_first = await both()
+        await run_migration(migrate.upgrade, url)
+        at_head = await both()
+        await run_migration(migrate.downgrade, url, "base")
+        at_base = await both()
+    finally:
+        await engine.dispose()
+
+    assert before == (None, None)
+    assert at_first == (first, first)
+    assert at_head == (migrate.head_revision(), migrate.head_revision())
+    assert at_base == (None, None)
 
 
 async def test_models_and_migrations_agree(database_url: str) -> None:
