@@ -448,3 +448,25 @@ async def test_aggregate_paths_are_no_item_keys(client: AsyncClient, path: str) 
 
     assert response.status_code == 405
     assert response.headers["allow"] == "GET"
+
+
+async def test_spanning_ranges_are_bounded_and_say_so(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    """110 events each known only by its year, by day: 110 different bands, the 100 largest
+    listed (here all of one event each, so the earliest first), every one still counted."""
+    for year in range(1900, 2010):
+        await make_event(session, f"event-of-{year}", str(year))
+    await make_event(session, "another-of-1950", "1950")
+    await session.flush()
+
+    histogram = await _get(client, "/v1/events/histogram", {"interval": "day"})
+
+    assert histogram["spanning"] == 111
+    assert histogram["buckets"] == []
+    ranges = histogram["spanning_ranges"]
+    assert len(ranges) == 100
+    assert histogram["spanning_ranges_complete"] is False
+    assert {"first": "1950-01-01", "last": "1950-12-31", "count": 2} in ranges
+    assert [r["first"] for r in ranges] == sorted(r["first"] for r in ranges)
+    assert ranges[0]["first"] == "1900-01-01"
