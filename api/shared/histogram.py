@@ -158,8 +158,10 @@ def _truncated(interval: Interval, day: Any) -> ColumnElement[Any]:
 def histogram_statement(items: Select[*tuple[Any, ...]], interval: Interval) -> Select[Any]:
     """One statement for the histogram of `items` (a select of `dated`, `earliest`, `latest`):
     rows of (`kind`, `first`, `last`, `count`), `kind` 'bucket' for each bucket of the axis
-    (at most MAX_BUCKETS + 1 of them: one more says the axis is too long) and 'other' for each
-    group of spanning or undated items. Parameters: `axis_from` and `axis_to`, dates or NULL."""
+    (at most MAX_BUCKETS + 1 of them: one more says the axis is too long), 'spanning' for
+    each group of items whose bounds lie in several buckets (`first` and `last` the buckets
+    of their bounds, NULL where open) and 'undated' for the items with no time. Parameters:
+    `axis_from` and `axis_to`, the first days of the axis' end buckets, or NULL."""
     found = items.subquery("items")
     step = _interval(interval, 1)
     first = _truncated(interval, found.c.earliest).label("first")
@@ -181,7 +183,15 @@ def histogram_statement(items: Select[*tuple[Any, ...]], interval: Interval) -> 
         else_=func.least(end, cast(start + _interval(interval, MAX_BUCKETS), Date)),
     )
     axis = (
-        select(cast(func.generate_series(start, bounded_end, step), Date).label("start"))
+        # Over timestamps without time zone, like the truncation: no TimeZone, no DST.
+        select(
+            cast(
+                func.generate_series(
+                    cast(start, TIMESTAMP()), cast(bounded_end, TIMESTAMP()), step
+                ),
+                Date,
+            ).label("start")
+        )
         .where(in_one)
         .subquery("axis")
     )
