@@ -6,10 +6,17 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.events.service import EventFilters, ListShape, count_events, filtered_events
+from api.events.service import (
+    EventFilters,
+    ListShape,
+    count_events,
+    filtered_events,
+    participant_only,
+    participations,
+)
 from api.shared.facets import Facet, fetch_facet, ranked
 from api.shared.histogram import Histogram, Interval, fetch_histogram, histogram_statement
 from db.models import Dispute, DisputeEvent, Entity, Event, EventParticipant
@@ -30,8 +37,26 @@ ENTITY_FACETS = {EventFacetField.PARTICIPANT.value, EventFacetField.LOCATION.val
 _ENUMERATED = {EventFacetField.TYPE, EventFacetField.MODALITY}
 
 
+# The time keys of a participant row, back as bounds: 'infinity' starts an undated event, and
+# the infinities stand for open sides.
+_INFINITY = literal_column("'infinity'::date", Date)
+_OPEN_START = literal_column("'-infinity'::date", Date)
+
+
 @lru_cache(maxsize=256)
 def _histogram_statement(shape: ListShape, interval: Interval) -> Select[Any]:
+    if participant_only(shape):
+        # A popular participant's chart: its rows carry the events' bounds, so the histogram
+        # is an index-only scan of them instead of a join to every event it took part in.
+        rows = participations()
+        return histogram_statement(
+            select(
+                (rows.c.event_start != _INFINITY).label("dated"),
+                func.nullif(rows.c.event_start, _OPEN_START).label("earliest"),
+                func.nullif(rows.c.event_end, _INFINITY).label("latest"),
+            ),
+            interval,
+        )
     items = filtered_events(shape).with_only_columns(
         Event.time_edtf.is_not(None).label("dated"),
         Event.time_earliest.label("earliest"),

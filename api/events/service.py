@@ -274,6 +274,29 @@ def filtered_events(shape: ListShape) -> Select[Any]:
     return _filtered(replace(shape, cursor=False))[0]
 
 
+def participant_only(shape: ListShape) -> bool:
+    """Whether a shape filters by one participant and nothing else: then the participant's
+    rows alone (`participations`) are the list's events, each once."""
+    return shape == ListShape(
+        event_types=False,
+        mode=False,
+        contexts=False,
+        modality=False,
+        participants=1,
+        dispute=False,
+        location=False,
+        time=False,
+        cursor=False,
+    )
+
+
+def participations() -> Any:
+    """The events of `participant_0`, each once, as the time keys its participant rows carry
+    (`event_start`, `event_end`: TIME_ORDER_UNDATED_LAST's, 'infinity' starting an undated
+    event): an index-only range of ix_event_participant_entity_time, no event row read."""
+    return _events_of(time=False)
+
+
 async def list_events(
     session: AsyncSession,
     *,
