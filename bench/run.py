@@ -131,7 +131,9 @@ async def load(server: URL, corpus_path: Path, name: str) -> ImportFigures:
     seconds, peak, tail = await asyncio.to_thread(
         # This checkout's code (`-m`, from ROOT), whatever the environment's `newsgraph`
         # entry point was installed from.
-        run_measured, [sys.executable, "-m", "api.cli", "import", str(corpus_path)], env
+        run_measured,
+        [sys.executable, "-m", "api.cli", "import", str(corpus_path)],
+        env,
     )
     connection = await asyncpg.connect(dsn(target))
     try:
