@@ -34,7 +34,7 @@ from api.settings import Settings
 from api.shared.auth import issue_key
 from bench import corpus, cost, floor, plans, wrk
 from bench.floor import Load
-from bench.scenarios import Scenario, pick
+from bench.scenarios import SINGLE_REQUEST_SCENARIOS, SINGLE_REQUEST_TARGET_MS, Scenario, pick
 from db import embedded, migrate
 from db.bulk.rows import COLUMNS, TABLES
 from db.database import drop_database, ensure_database
@@ -71,6 +71,8 @@ LEAN_IDLE_SECONDS = 1.0
 # connect again and prepare their statements, as the floor warms its new connections (without
 # it, fresh backends cost it 10-15% of its req/s and doubled its p99, measured by id).
 LEAN_REWARM_SECONDS = 1.0
+# How long each single-request run lasts (one connection, one request after the other).
+SINGLE_SECONDS = 5.0
 
 
 def say(message: str) -> None:
@@ -95,7 +97,7 @@ def psql() -> str:
 def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in bytes and stderr's tail of a command, which must succeed."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert process.stderr is not None
     tail: list[str] = []
     for line in process.stderr:
@@ -127,7 +129,11 @@ async def load(server: URL, corpus_path: Path, name: str) -> ImportFigures:
     env = {**os.environ, "DATABASE_URL": dsn(target)}
     say(f"importing {corpus_path.name} with `newsgraph import`")
     seconds, peak, tail = await asyncio.to_thread(
-        run_measured, [str(VENV_BIN / "newsgraph"), "import", str(corpus_path)], env
+        # This checkout's code (`-m`, from ROOT), whatever the environment's `newsgraph`
+        # entry point was installed from.
+        run_measured,
+        [sys.executable, "-m", "api.cli", "import", str(corpus_path)],
+        env,
     )
     connection = await asyncpg.connect(dsn(target))
     try:
@@ -186,6 +192,9 @@ class Result:
     floor: list[Load] = field(default_factory=list)
     # The lean reference on the same paths, in the same rounds (LEAN_SCENARIOS only).
     lean: list[Load] = field(default_factory=list)
+    # One request at a time, over HTTP and from the floor (SINGLE_REQUEST_SCENARIOS only).
+    single: list[Load] = field(default_factory=list)
+    single_floor: list[Load] = field(default_factory=list)
 
 
 def start_server(
@@ -329,6 +338,9 @@ def run_figures(
         non_2xx=sum(load.errors for r in results for load in r.http),
         worker_rss_mb=max(rss[-1], default=0) / 2**20 if rss else 0.0,
         cpu_by_id_ms=next((f.api.median_ms for f in cpu if f.scenario == "article_by_id"), None),
+        single_p50_ms={
+            r.scenario.name: median_of(r.single, lambda x: x.p50_ms) for r in results if r.single
+        },
     )
 
 
@@ -451,6 +463,7 @@ def report(
         f"Target <= 250 MB per worker: max {max(after, default=0) / 2**20:.0f} MB.",
         "",
     ]
+    lines += single_request_section(results)
     lines += lean_section(results, rss, lean_rss or [])
     lines += [
         "## Generic plans on a skewed filter",
@@ -468,6 +481,38 @@ def report(
     ]
     lines.append("")
     return "\n".join(lines)
+
+
+def single_request_section(results: list[Result]) -> list[str]:
+    """The aggregates one request at a time: what a chart or a sidebar waits for."""
+    measured = [result for result in results if result.single]
+    if not measured:
+        return []
+    lines = [
+        "## One request at a time",
+        "",
+        f"The aggregates (issue 15) over one connection, one request after the other, "
+        f"{SINGLE_SECONDS:g} s per round, over HTTP and from their database floor; ratio = "
+        f"HTTP req/s / floor req/s of the same round. Figures are min / median over the rounds. "
+        f"Target: p50 <= {SINGLE_REQUEST_TARGET_MS:.0f} ms.",
+        "",
+        "| endpoint | paths | HTTP p50 ms | HTTP p99 ms | floor p50 ms | ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for result in measured:
+        p50 = [load.p50_ms for load in result.single]
+        p99 = [load.p99_ms for load in result.single]
+        floor_p50 = [load.p50_ms for load in result.single_floor]
+        ratios = [h.rate / f.rate for h, f in zip(result.single, result.single_floor, strict=True)]
+        lines.append(
+            f"| {result.scenario.endpoint} | {len(result.scenario.paths)} | "
+            f"{ms(min(p50))} / {ms(statistics.median(p50))} | "
+            f"{ms(min(p99))} / {ms(statistics.median(p99))} | "
+            f"{ms(min(floor_p50))} / {ms(statistics.median(floor_p50))} | "
+            f"{min(ratios):.2f} / {statistics.median(ratios):.2f} |"
+        )
+    lines.append("")
+    return lines
 
 
 def megabytes(rounds: list[list[int]]) -> str:
@@ -657,6 +702,28 @@ async def measure(arguments: argparse.Namespace) -> None:
                         f" | ratio {http.rate / floor_load.rate:.2f}"
                     )
                 say(line)
+                if scenario.name in SINGLE_REQUEST_SCENARIOS:
+                    single = wrk.run(
+                        wrk_path,
+                        f"http://127.0.0.1:{port}",
+                        scenario.paths,
+                        connections=1,
+                        seconds=SINGLE_SECONDS,
+                    )
+                    single_floor = await floor.replay(
+                        dsn(database),
+                        captured[scenario.name],
+                        connections=1,
+                        seconds=SINGLE_SECONDS,
+                        server_settings=server_settings(settings.db_statement_timeout_ms),
+                    )
+                    result.single.append(single)
+                    result.single_floor.append(single_floor)
+                    say(
+                        f"round {round_ + 1} {scenario.name}, one request at a time: p50 "
+                        f"{ms(single.p50_ms)} ms, floor p50 {ms(single_floor.p50_ms)} ms, "
+                        f"ratio {single.rate / single_floor.rate:.2f}"
+                    )
             rss.append(server_rss(process))
             if lean_process is not None:
                 lean_rss.append(server_rss(lean_process))

@@ -57,6 +57,24 @@ def articles_about_dispute(dispute_id: Any) -> Any:
     )
 
 
+def article_disputes() -> Any:
+    """(article_id, dispute_id) for every dispute an article is about, by the links
+    `articles_about_dispute` follows."""
+    links = article_events()
+    return union(
+        select(links.c.article_id, DisputeEvent.dispute_id).join(
+            DisputeEvent, DisputeEvent.event_id == links.c.event_id
+        ),
+        select(Evidence.article_id, Evidence.dispute_id).where(Evidence.dispute_id.is_not(None)),
+        select(Evidence.article_id, DisputeParty.dispute_id).join(
+            DisputeParty, DisputeParty.id == Evidence.dispute_party_id
+        ),
+        select(Evidence.article_id, DisputeTerritory.dispute_id).join(
+            DisputeTerritory, DisputeTerritory.id == Evidence.dispute_territory_id
+        ),
+    ).subquery("article_disputes")
+
+
 async def events_of_article(session: AsyncSession, *, article_id: Any) -> list[EventRef]:
     links = article_events()
     rows = await session.scalars(

@@ -1,7 +1,9 @@
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
+from api.articles import aggregates
 from api.articles import service as article_service
 from api.articles import writes as article_writes
 from api.articles.presenters import article_read, with_includes
@@ -18,17 +20,28 @@ from api.articles.schemas import (
     MentionRead,
 )
 from api.shared import idempotency
+from api.shared import pov as point_of_view
 from api.shared.auth import WriteKey
 from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, OPTIONAL_IF_MATCH, claim, require_if_match
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
+from api.shared.facets import (
+    DEFAULT_FACET_LIMIT,
+    FIELD_DESCRIPTION,
+    FacetLimit,
+    Facets,
+    apply_pov,
+    fields_asked,
+)
+from api.shared.histogram import INTERVAL_DESCRIPTION, Histogram, Interval
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
 from api.shared.params import Cursor, FullText, Limit, counted, list_parameters, lookup_keys
+from api.shared.pov import Pov
 from api.shared.routing import ApiRoute
 from api.shared.schemas import Timestamp
 from db.models import Article, Dispute, Entity, Event, Source
@@ -44,6 +57,50 @@ async def _article_in_path(session: SessionDep, article: str) -> Article:
 ArticleInPath = Annotated[Article, Depends(_article_in_path)]
 
 
+# The articles list's filters, declared once for the list, its histogram and its facets.
+Search = Annotated[
+    FullText | None,
+    Query(min_length=1, max_length=500, description="Full-text search; ranks by relevance."),
+]
+FromSource = Annotated[str | None, Query(description="Source id or slug.")]
+Entities = Annotated[
+    list[str] | None,
+    Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
+]
+Reporting = Annotated[str | None, Query(description="Event id or slug: articles reporting it.")]
+About = Annotated[str | None, Query(description="Dispute id or slug: articles about it.")]
+Language = Annotated[
+    str | None, Query(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", description="BCP 47.")
+]
+PublishedAfter = Annotated[Timestamp | None, Query(description="Inclusive, RFC 3339.")]
+PublishedBefore = Annotated[Timestamp | None, Query(description="Exclusive, RFC 3339.")]
+
+
+async def _filters(
+    session: SessionDep,
+    *,
+    q: str | None,
+    source: str | None,
+    entity: list[str] | None,
+    event: str | None,
+    dispute: str | None,
+    language: str | None,
+    published_after: datetime | None,
+    published_before: datetime | None,
+) -> article_service.ArticleFilters:
+    """The list's query parameters as filters, keys as ids (400 for a key naming nothing)."""
+    return article_service.ArticleFilters(
+        q=q,
+        source_id=await id_for_filter(session, Source, source, "source"),
+        entity_ids=tuple(await ids_for_filter(session, Entity, entity or [], "entity")),
+        event_id=await id_for_filter(session, Event, event, "event"),
+        dispute_id=await id_for_filter(session, Dispute, dispute, "dispute"),
+        language=language,
+        published_after=published_after,
+        published_before=published_before,
+    )
+
+
 @router.get(
     "",
     response_model=ArticlePage,
@@ -54,26 +111,14 @@ ArticleInPath = Annotated[Article, Depends(_article_in_path)]
 async def list_articles(
     request: Request,
     session: SessionDep,
-    q: Annotated[
-        FullText | None,
-        Query(min_length=1, max_length=500, description="Full-text search; ranks by relevance."),
-    ] = None,
-    source: Annotated[str | None, Query(description="Source id or slug.")] = None,
-    entity: Annotated[
-        list[str] | None,
-        Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
-    ] = None,
-    event: Annotated[
-        str | None, Query(description="Event id or slug: articles reporting it.")
-    ] = None,
-    dispute: Annotated[
-        str | None, Query(description="Dispute id or slug: articles about it.")
-    ] = None,
-    language: Annotated[
-        str | None, Query(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", description="BCP 47.")
-    ] = None,
-    published_after: Annotated[Timestamp | None, Query(description="Inclusive, RFC 3339.")] = None,
-    published_before: Annotated[Timestamp | None, Query(description="Exclusive, RFC 3339.")] = None,
+    q: Search = None,
+    source: FromSource = None,
+    entity: Entities = None,
+    event: Reporting = None,
+    dispute: About = None,
+    language: Language = None,
+    published_after: PublishedAfter = None,
+    published_before: PublishedBefore = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
@@ -90,30 +135,132 @@ async def list_articles(
         return lookup_response(request, ArticlePage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, article_service.ordering(q))
     after = keyset.start(cursor)
-    source_id = await id_for_filter(session, Source, source, "source")
-    entity_ids = await ids_for_filter(session, Entity, entity or [], "entity")
-    event_id = await id_for_filter(session, Event, event, "event")
-    dispute_id = await id_for_filter(session, Dispute, dispute, "dispute")
+    filters = await _filters(
+        session,
+        q=q,
+        source=source,
+        entity=entity,
+        event=event,
+        dispute=dispute,
+        language=language,
+        published_after=published_after,
+        published_before=published_before,
+    )
     articles, next_key, total = await article_service.list_articles(
         session,
         after=after,
         limit=limit,
         count=count,
-        q=q,
-        source_id=source_id,
-        entity_ids=entity_ids,
-        event_id=event_id,
-        dispute_id=dispute_id,
-        language=language,
-        published_after=published_after,
-        published_before=published_before,
+        q=filters.q,
+        source_id=filters.source_id,
+        entity_ids=filters.entity_ids,
+        event_id=filters.event_id,
+        dispute_id=filters.dispute_id,
+        language=filters.language,
+        published_after=filters.published_after,
+        published_before=filters.published_before,
     )
     items = [ArticleSummary.model_validate(a) for a in articles]
     return page_response(request, ArticlePage, items, keyset, next_key, total=total, csv=True)
 
 
+# Before `/{article}`, which would otherwise take `histogram` and `facets` for article slugs.
 @router.get(
-    "/{article}",
+    "/histogram",
+    response_model=Histogram,
+    summary="Count articles by publication time",
+    responses=problem_responses(400),
+)
+async def get_article_histogram(
+    request: Request,
+    session: SessionDep,
+    interval: Annotated[Interval, Query(description=INTERVAL_DESCRIPTION)],
+    q: Search = None,
+    source: FromSource = None,
+    entity: Entities = None,
+    event: Reporting = None,
+    dispute: About = None,
+    language: Language = None,
+    published_after: PublishedAfter = None,
+    published_before: PublishedBefore = None,
+) -> Response:
+    """How many articles of the list (under the same filters) were published in each
+    `interval`, by `published_at` and its precision: an article dated to the day counts in its
+    bucket (the day in UTC); one known only to the month, season, year or decade counts in a
+    bucket only if that whole period lies in it, and otherwise in `spanning` with the range of
+    buckets it may fall in; an undated one in `undated`. `published_after` and
+    `published_before` filter as in the list and bound the axis, which otherwise runs from the
+    first bucket holding an article to the last, empty buckets with 0. `total` is the list's
+    `count=exact` total for the same filters (with `q`: the 1,000 newest matches)."""
+    filters = await _filters(
+        session,
+        q=q,
+        source=source,
+        entity=entity,
+        event=event,
+        dispute=dispute,
+        language=language,
+        published_after=published_after,
+        published_before=published_before,
+    )
+    histogram = await aggregates.article_histogram(session, filters, interval)
+    return json_with_etag(request, histogram)
+
+
+@router.get(
+    "/facets",
+    response_model=Facets,
+    summary="Count articles by field value",
+    responses=problem_responses(400),
+)
+async def get_article_facets(
+    request: Request,
+    session: SessionDep,
+    field: Annotated[
+        list[aggregates.ArticleFacetField] | None,
+        Query(max_length=len(aggregates.ArticleFacetField), description=FIELD_DESCRIPTION),
+    ] = None,
+    limit: FacetLimit = DEFAULT_FACET_LIMIT,
+    pov: Pov = None,
+    q: Search = None,
+    source: FromSource = None,
+    entity: Entities = None,
+    event: Reporting = None,
+    dispute: About = None,
+    language: Language = None,
+    published_after: PublishedAfter = None,
+    published_before: PublishedBefore = None,
+) -> Response:
+    """The values articles of the list hold most, per `field` (`source`, `language`,
+    `entity`: the entities they name, `event`: the events they report, `dispute`: the
+    disputes they are about), each with how many articles hold it.
+
+    A facet counts under every filter but its own: `source`, `language`, `event` and `dispute`
+    leave their own filter out, so their counts say what picking another value would give;
+    `entity` keeps its own, since repeated entities must all be named: a count says how many
+    of the current articles also name that entity. With `q`, among the 1,000 newest matches,
+    as the list. With `pov`, entity names are that party's names."""
+    filters = await _filters(
+        session,
+        q=q,
+        source=source,
+        entity=entity,
+        event=event,
+        dispute=dispute,
+        language=language,
+        published_after=published_after,
+        published_before=published_before,
+    )
+    party = await point_of_view.find_party(session, pov)
+    fields = fields_asked(field, list(aggregates.ArticleFacetField))
+    facets, total = await aggregates.article_facets(session, filters, fields, limit)
+    await apply_pov(session, party, facets, aggregates.ENTITY_FACETS)
+    read = Facets(facets=facets, total=total, pov=point_of_view.party_ref(party))
+    return json_with_etag(request, read)
+
+
+@router.get(
+    "/{article:key}",
     response_model=ArticleRead,
     summary="Get an article",
     responses=problem_responses(400, 404),
@@ -135,7 +282,7 @@ async def get_article(
 
 
 @router.get(
-    "/{article}/mentions",
+    "/{article:key}/mentions",
     response_model=MentionPage,
     summary="Mentions in an article",
     responses=problem_responses(400, 404),
@@ -210,7 +357,7 @@ async def create_article(
 
 
 @router.patch(
-    "/{article}",
+    "/{article:key}",
     response_model=ArticleRead,
     dependencies=[IF_MATCH],
     summary="Update an article",
@@ -239,7 +386,7 @@ async def update_article(
 
 
 @router.post(
-    "/{article}/mentions/detect",
+    "/{article:key}/mentions/detect",
     response_model=ArticleRead,
     dependencies=[OPTIONAL_IF_MATCH],
     summary="Detect mentions again",
@@ -258,7 +405,7 @@ async def detect_article_mentions(
 
 
 @router.delete(
-    "/{article}",
+    "/{article:key}",
     status_code=204,
     dependencies=[IF_MATCH],
     summary="Delete an article",

@@ -1,6 +1,6 @@
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -174,6 +174,60 @@ def _count_statement(shape: _Shape) -> Select[Any]:
     return count_statement(_ranked(conditions))
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleFilters:
+    """The filters of the articles list, ids resolved: what its histogram and facets take too."""
+
+    q: str | None = None
+    source_id: uuid.UUID | None = None
+    entity_ids: tuple[uuid.UUID, ...] = ()
+    event_id: uuid.UUID | None = None
+    dispute_id: uuid.UUID | None = None
+    language: str | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+
+    def shape(self, *, cursor: bool = False) -> _Shape:
+        return _Shape(
+            q=bool(self.q),
+            source=self.source_id is not None,
+            entities=len(self.entity_ids),
+            event=self.event_id is not None,
+            dispute=self.dispute_id is not None,
+            language=self.language is not None,
+            published_after=self.published_after is not None,
+            published_before=self.published_before is not None,
+            cursor=cursor,
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        """The values of the shape's statement parameters."""
+        values = {
+            "q": self.q or None,
+            "ranked": RANKED_ARTICLES if self.q else None,
+            "source_id": self.source_id,
+            "event_id": self.event_id,
+            "dispute_id": self.dispute_id,
+            "language": self.language.lower() if self.language is not None else None,
+            "published_after": self.published_after,
+            "published_before": self.published_before,
+            **{f"entity_{n}": entity_id for n, entity_id in enumerate(self.entity_ids)},
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
+
+# Which filters a request uses, without their values: what statements are cached by.
+ListShape = _Shape
+
+
+def listed(shape: ListShape) -> list[Any]:
+    """What the articles of the list meet for a shape of request (its parameters are
+    `ArticleFilters.parameters()`): with `q`, being among the RANKED_ARTICLES newest matches,
+    as the list's `total` counts. What histograms and facets count."""
+    conditions = _conditions(shape)
+    return [Article.id.in_(_ranked(conditions))] if shape.q else conditions
+
+
 async def list_articles(
     session: AsyncSession,
     *,
@@ -191,36 +245,30 @@ async def list_articles(
 ) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
     """One page of articles in `ordering(q)` (as the API's fields), the sort key of its last
     row when more follow, and with `count` how many articles the list holds."""
-    shape = _Shape(
-        q=bool(q),
-        source=source_id is not None,
-        entities=len(entity_ids),
-        event=event_id is not None,
-        dispute=dispute_id is not None,
-        language=language is not None,
-        published_after=published_after is not None,
-        published_before=published_before is not None,
-        cursor=after is not None,
+    filters = ArticleFilters(
+        q=q,
+        source_id=source_id,
+        entity_ids=tuple(entity_ids),
+        event_id=event_id,
+        dispute_id=dispute_id,
+        language=language,
+        published_after=published_after,
+        published_before=published_before,
     )
-    values = {
-        "q": q or None,
-        "ranked": RANKED_ARTICLES if q else None,
-        "source_id": source_id,
-        "event_id": event_id,
-        "dispute_id": dispute_id,
-        "language": language.lower() if language is not None else None,
-        "published_after": published_after,
-        "published_before": published_before,
-        **{f"entity_{position}": entity_id for position, entity_id in enumerate(entity_ids)},
-    }
-    parameters = {name: value for name, value in values.items() if value is not None}
+    shape = filters.shape(cursor=after is not None)
+    parameters = filters.parameters()
     page, next_key = await fetch_prepared_page(
         session, _list_statement(shape), parameters, after=after, limit=limit
     )
     if not count:
         return page, next_key, None
-    total = await fetch_count(session, _count_statement(replace(shape, cursor=False)), parameters)
+    total = await count_articles(session, filters)
     return page, next_key, total
+
+
+async def count_articles(session: AsyncSession, filters: ArticleFilters) -> int:
+    """How many articles the list holds under `filters` (its `count=exact` total)."""
+    return await fetch_count(session, _count_statement(filters.shape()), filters.parameters())
 
 
 # Articles as lists show them, by ids and slugs (a batch lookup).

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
+from api.disputes import aggregates
 from api.disputes import service as dispute_service
 from api.disputes.presenters import dispute_read, timeline_page
 from api.disputes.schemas import (
@@ -21,6 +22,14 @@ from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
+from api.shared.facets import (
+    DEFAULT_FACET_LIMIT,
+    FIELD_DESCRIPTION,
+    FacetLimit,
+    Facets,
+    apply_pov,
+    fields_asked,
+)
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_by_key, id_for_filter, ids_for_filter
@@ -50,6 +59,31 @@ async def _dispute_in_path(session: SessionDep, dispute: str) -> Dispute:
 DisputeInPath = Annotated[Dispute, Depends(_dispute_in_path)]
 
 
+# The disputes list's filters, declared once for the list and its facets.
+Parties = Annotated[
+    list[str] | None,
+    Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
+]
+Territory = Annotated[str | None, Query(description="Entity id or slug of a territory in dispute.")]
+
+
+async def _filters(
+    session: SessionDep,
+    *,
+    kind: DisputeKind | None,
+    status: DisputeStatus | None,
+    party: list[str] | None,
+    territory: str | None,
+) -> dispute_service.DisputeFilters:
+    """The list's query parameters as filters, keys as ids (400 for a key naming nothing)."""
+    return dispute_service.DisputeFilters(
+        kind=kind,
+        status=status,
+        party_ids=tuple(await ids_for_filter(session, Entity, party or [], "party")),
+        territory_id=await id_for_filter(session, Entity, territory, "territory"),
+    )
+
+
 @router.get(
     "",
     response_model=DisputePage,
@@ -62,13 +96,8 @@ async def list_disputes(
     session: SessionDep,
     kind: DisputeKind | None = None,
     status: DisputeStatus | None = None,
-    party: Annotated[
-        list[str] | None,
-        Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
-    ] = None,
-    territory: Annotated[
-        str | None, Query(description="Entity id or slug of a territory in dispute.")
-    ] = None,
+    party: Parties = None,
+    territory: Territory = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
@@ -83,25 +112,61 @@ async def list_disputes(
         return lookup_response(request, DisputePage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, dispute_service.TITLE_ORDER)
     after = keyset.start(cursor)
-    party_ids = await ids_for_filter(session, Entity, party or [], "party")
-    territory_id = await id_for_filter(session, Entity, territory, "territory")
+    filters = await _filters(session, kind=kind, status=status, party=party, territory=territory)
     disputes, next_key, total = await dispute_service.list_disputes(
         session,
         keyset=keyset,
         after=after,
         limit=limit,
         count=count,
-        kind=kind,
-        status=status,
-        party_ids=party_ids,
-        territory_id=territory_id,
+        kind=filters.kind,
+        status=filters.status,
+        party_ids=filters.party_ids,
+        territory_id=filters.territory_id,
     )
     items = [DisputeSummary.of(d) for d in disputes]
     return page_response(request, DisputePage, items, keyset, next_key, total=total, csv=True)
 
 
+# Before `/{dispute}`, which would otherwise take `facets` for a dispute's slug.
 @router.get(
-    "/{dispute}",
+    "/facets",
+    response_model=Facets,
+    summary="Count disputes by field value",
+    responses=problem_responses(400),
+)
+async def get_dispute_facets(
+    request: Request,
+    session: SessionDep,
+    field: Annotated[
+        list[aggregates.DisputeFacetField] | None,
+        Query(max_length=len(aggregates.DisputeFacetField), description=FIELD_DESCRIPTION),
+    ] = None,
+    limit: FacetLimit = DEFAULT_FACET_LIMIT,
+    pov: Pov = None,
+    kind: DisputeKind | None = None,
+    status: DisputeStatus | None = None,
+    party: Parties = None,
+    territory: Territory = None,
+) -> Response:
+    """The values disputes of the list hold most, per `field` (`kind`, `status`, `party`,
+    `territory`), each with how many disputes hold it.
+
+    A facet counts under every filter but its own: `kind`, `status` and `territory` leave
+    their own filter out, so their counts say what picking another value would give; `party`
+    keeps its own, since repeated parties must all take part: a count says how many of the
+    current disputes also have that party. With `pov`, entity names are that party's names."""
+    filters = await _filters(session, kind=kind, status=status, party=party, territory=territory)
+    viewer = await point_of_view.find_party(session, pov)
+    fields = fields_asked(field, list(aggregates.DisputeFacetField))
+    facets, total = await aggregates.dispute_facets(session, filters, fields, limit)
+    await apply_pov(session, viewer, facets, aggregates.ENTITY_FACETS)
+    read = Facets(facets=facets, total=total, pov=point_of_view.party_ref(viewer))
+    return json_with_etag(request, read)
+
+
+@router.get(
+    "/{dispute:key}",
     response_model=DisputeRead,
     summary="Get a dispute",
     responses=problem_responses(400, 404),
@@ -118,7 +183,7 @@ async def get_dispute(
 
 
 @router.get(
-    "/{dispute}/timeline",
+    "/{dispute:key}/timeline",
     response_model=TimelinePage,
     summary="Get a dispute's timeline",
     responses=problem_responses(400, 404),
@@ -192,7 +257,7 @@ async def create_dispute(
 
 
 @router.patch(
-    "/{dispute}",
+    "/{dispute:key}",
     response_model=DisputeRead,
     dependencies=[IF_MATCH],
     summary="Update a dispute",
@@ -220,7 +285,7 @@ async def update_dispute(
 
 
 @router.delete(
-    "/{dispute}",
+    "/{dispute:key}",
     status_code=204,
     dependencies=[IF_MATCH],
     summary="Delete a dispute",

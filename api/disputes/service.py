@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Date, Select, bindparam, func, literal_column, select, union
@@ -56,6 +57,43 @@ TIME_ORDER_UNDATED_FIRST = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class DisputeFilters:
+    """The filters of the disputes list, ids resolved: what its facets take too."""
+
+    kind: DisputeKind | None = None
+    status: DisputeStatus | None = None
+    party_ids: tuple[uuid.UUID, ...] = ()
+    territory_id: uuid.UUID | None = None
+
+
+def filtered_disputes(filters: DisputeFilters) -> Select[Any]:
+    """The disputes the list holds under `filters`, before paging."""
+    query: Select[Any] = select(Dispute)
+    if filters.kind is not None:
+        query = query.where(Dispute.kind == filters.kind)
+    if filters.status is not None:
+        query = query.where(Dispute.status == filters.status)
+    for party_id in filters.party_ids:
+        # Every named entity must be a party: one EXISTS each, served by the unique
+        # (dispute_id, entity_id) index.
+        query = query.where(
+            select(DisputeParty.id)
+            .where(DisputeParty.dispute_id == Dispute.id, DisputeParty.entity_id == party_id)
+            .exists()
+        )
+    if filters.territory_id is not None:
+        query = query.where(
+            select(DisputeTerritory.id)
+            .where(
+                DisputeTerritory.dispute_id == Dispute.id,
+                DisputeTerritory.entity_id == filters.territory_id,
+            )
+            .exists()
+        )
+    return query
+
+
 async def list_disputes(
     session: AsyncSession,
     *,
@@ -70,28 +108,11 @@ async def list_disputes(
 ) -> tuple[list[Dispute], list[Any] | None, int | None]:
     """One page of disputes, the sort key of its last row when more follow, and with `count`
     how many disputes the list holds."""
-    query: Select[Any] = select(Dispute)
-    if kind is not None:
-        query = query.where(Dispute.kind == kind)
-    if status is not None:
-        query = query.where(Dispute.status == status)
-    for party_id in party_ids:
-        # Every named entity must be a party: one EXISTS each, served by the unique
-        # (dispute_id, entity_id) index.
-        query = query.where(
-            select(DisputeParty.id)
-            .where(DisputeParty.dispute_id == Dispute.id, DisputeParty.entity_id == party_id)
-            .exists()
+    query = filtered_disputes(
+        DisputeFilters(
+            kind=kind, status=status, party_ids=tuple(party_ids), territory_id=territory_id
         )
-    if territory_id is not None:
-        query = query.where(
-            select(DisputeTerritory.id)
-            .where(
-                DisputeTerritory.dispute_id == Dispute.id,
-                DisputeTerritory.entity_id == territory_id,
-            )
-            .exists()
-        )
+    )
     page, next_key = await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
     total = await count_rows(session, query) if count else None
     return page, next_key, total

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
+from api.events import aggregates
 from api.events import service as event_service
 from api.events.presenters import event_read, event_summaries
 from api.events.schemas import (
@@ -15,17 +16,28 @@ from api.events.schemas import (
     EventUpdate,
 )
 from api.shared import idempotency
+from api.shared import pov as point_of_view
 from api.shared.auth import WriteKey
 from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import FieldError, ProblemError, problem_responses
+from api.shared.facets import (
+    DEFAULT_FACET_LIMIT,
+    FIELD_DESCRIPTION,
+    FacetLimit,
+    Facets,
+    apply_pov,
+    fields_asked,
+)
+from api.shared.histogram import INTERVAL_DESCRIPTION, Histogram, Interval
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
 from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
+from api.shared.pov import Pov
 from api.shared.problems import ProblemCode
 from api.shared.routing import ApiRoute
 from db.enums import EventType, Modality
@@ -69,6 +81,80 @@ def period_bound(value: str, parameter: str, *, last: bool) -> date:
         raise _bad_query_value(parameter, f"not a calendar date: {value}") from error
 
 
+# The events list's filters, declared once for the list, its histogram and its facets.
+EventTypes = Annotated[
+    list[EventType] | None,
+    Query(alias="type", max_length=16, description="PLOVER event type; repeat for any of them."),
+]
+Mode = Annotated[
+    str | None, Query(min_length=1, max_length=50, description="PLOVER mode, e.g. `phone`.")
+]
+Contexts = Annotated[
+    list[str] | None,
+    Query(max_length=20, description="Context, e.g. `territory`; repeat to require all."),
+]
+Participants = Annotated[
+    list[str] | None,
+    Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
+]
+InDispute = Annotated[str | None, Query(description="Dispute id or slug: events in its timeline.")]
+Location = Annotated[str | None, Query(description="Entity id or slug of the place.")]
+TimeFrom = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        pattern=PERIOD_PATTERN,
+        description="`YYYY`, `YYYY-MM` or `YYYY-MM-DD`: events that may have happened on "
+        "or after its first day.",
+        examples=["1945", "2021-10-07"],
+    ),
+]
+TimeTo = Annotated[
+    str | None,
+    Query(
+        alias="to",
+        pattern=PERIOD_PATTERN,
+        description="`YYYY`, `YYYY-MM` or `YYYY-MM-DD`: events that may have happened on "
+        "or before its last day.",
+        examples=["1956", "2021-10"],
+    ),
+]
+
+
+async def _filters(
+    session: SessionDep,
+    *,
+    event_type: list[EventType] | None,
+    mode: str | None,
+    context: list[str] | None,
+    modality: Modality | None,
+    participant: list[str] | None,
+    dispute: str | None,
+    location: str | None,
+    time_from: str | None,
+    time_to: str | None,
+) -> event_service.EventFilters:
+    """The list's query parameters as filters: periods as days, keys as ids (400 for a key
+    naming nothing)."""
+    earliest = period_bound(time_from, "from", last=False) if time_from else None
+    latest = period_bound(time_to, "to", last=True) if time_to else None
+    if earliest is not None and latest is not None and earliest > latest:
+        raise _bad_query_value("from", "must not be after `to`")
+    return event_service.EventFilters(
+        event_types=tuple(event_type or ()),
+        mode=mode,
+        contexts=tuple(context or ()),
+        modality=modality,
+        participant_ids=tuple(
+            await ids_for_filter(session, Entity, participant or [], "participant")
+        ),
+        dispute_id=await id_for_filter(session, Dispute, dispute, "dispute"),
+        location_id=await id_for_filter(session, Entity, location, "location"),
+        time_from=earliest,
+        time_to=latest,
+    )
+
+
 @router.get(
     "",
     response_model=EventPage,
@@ -79,48 +165,15 @@ def period_bound(value: str, parameter: str, *, last: bool) -> date:
 async def list_events(
     request: Request,
     session: SessionDep,
-    event_type: Annotated[
-        list[EventType] | None,
-        Query(
-            alias="type", max_length=16, description="PLOVER event type; repeat for any of them."
-        ),
-    ] = None,
-    mode: Annotated[
-        str | None, Query(min_length=1, max_length=50, description="PLOVER mode, e.g. `phone`.")
-    ] = None,
-    context: Annotated[
-        list[str] | None,
-        Query(max_length=20, description="Context, e.g. `territory`; repeat to require all."),
-    ] = None,
+    event_type: EventTypes = None,
+    mode: Mode = None,
+    context: Contexts = None,
     modality: Modality | None = None,
-    participant: Annotated[
-        list[str] | None,
-        Query(max_length=20, description="Entity id or slug; repeat to require all of them."),
-    ] = None,
-    dispute: Annotated[
-        str | None, Query(description="Dispute id or slug: events in its timeline.")
-    ] = None,
-    location: Annotated[str | None, Query(description="Entity id or slug of the place.")] = None,
-    time_from: Annotated[
-        str | None,
-        Query(
-            alias="from",
-            pattern=PERIOD_PATTERN,
-            description="`YYYY`, `YYYY-MM` or `YYYY-MM-DD`: events that may have happened on "
-            "or after its first day.",
-            examples=["1945", "2021-10-07"],
-        ),
-    ] = None,
-    time_to: Annotated[
-        str | None,
-        Query(
-            alias="to",
-            pattern=PERIOD_PATTERN,
-            description="`YYYY`, `YYYY-MM` or `YYYY-MM-DD`: events that may have happened on "
-            "or before its last day.",
-            examples=["1956", "2021-10"],
-        ),
-    ] = None,
+    participant: Participants = None,
+    dispute: InDispute = None,
+    location: Location = None,
+    time_from: TimeFrom = None,
+    time_to: TimeTo = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
@@ -139,36 +192,138 @@ async def list_events(
         found, missing = await event_service.events_by_keys(session, ids)
         items = await event_summaries(session, found)
         return lookup_response(request, EventPage, items, missing, count=count, csv=True)
-    earliest = period_bound(time_from, "from", last=False) if time_from else None
-    latest = period_bound(time_to, "to", last=True) if time_to else None
-    if earliest is not None and latest is not None and earliest > latest:
-        raise _bad_query_value("from", "must not be after `to`")
     keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     after = keyset.start(cursor)
-    participant_ids = await ids_for_filter(session, Entity, participant or [], "participant")
-    dispute_id = await id_for_filter(session, Dispute, dispute, "dispute")
-    location_id = await id_for_filter(session, Entity, location, "location")
+    filters = await _filters(
+        session,
+        event_type=event_type,
+        mode=mode,
+        context=context,
+        modality=modality,
+        participant=participant,
+        dispute=dispute,
+        location=location,
+        time_from=time_from,
+        time_to=time_to,
+    )
     events, next_key, total = await event_service.list_events(
         session,
         after=after,
         limit=limit,
         count=count,
-        event_types=event_type or [],
-        mode=mode,
-        contexts=context or [],
-        modality=modality,
-        participant_ids=participant_ids,
-        dispute_id=dispute_id,
-        location_id=location_id,
-        time_from=earliest,
-        time_to=latest,
+        event_types=filters.event_types,
+        mode=filters.mode,
+        contexts=filters.contexts,
+        modality=filters.modality,
+        participant_ids=filters.participant_ids,
+        dispute_id=filters.dispute_id,
+        location_id=filters.location_id,
+        time_from=filters.time_from,
+        time_to=filters.time_to,
     )
     items = await event_summaries(session, events)
     return page_response(request, EventPage, items, keyset, next_key, total=total, csv=True)
 
 
+# Before `/{event}`, which would otherwise take `histogram` and `facets` for event slugs.
 @router.get(
-    "/{event}",
+    "/histogram",
+    response_model=Histogram,
+    summary="Count events by time",
+    responses=problem_responses(400),
+)
+async def get_event_histogram(
+    request: Request,
+    session: SessionDep,
+    interval: Annotated[Interval, Query(description=INTERVAL_DESCRIPTION)],
+    event_type: EventTypes = None,
+    mode: Mode = None,
+    context: Contexts = None,
+    modality: Modality | None = None,
+    participant: Participants = None,
+    dispute: InDispute = None,
+    location: Location = None,
+    time_from: TimeFrom = None,
+    time_to: TimeTo = None,
+) -> Response:
+    """How many events of the list (under the same filters) fall in each `interval`, by their
+    time bounds: an event whose earliest and latest day lie in one bucket counts there; one
+    whose bounds lie in several (`1945` by `month`, `197X/198X` by `year`, an open `1945/..`)
+    is counted in `spanning`, with the range of buckets it may fall in, never placed; an
+    undated one in `undated`. The buckets run from the first holding an event to the last, or
+    over `from`..`to` when given, empty ones with 0; `total` is the list's `count=exact`
+    total for the same filters."""
+    filters = await _filters(
+        session,
+        event_type=event_type,
+        mode=mode,
+        context=context,
+        modality=modality,
+        participant=participant,
+        dispute=dispute,
+        location=location,
+        time_from=time_from,
+        time_to=time_to,
+    )
+    return json_with_etag(request, await aggregates.event_histogram(session, filters, interval))
+
+
+@router.get(
+    "/facets",
+    response_model=Facets,
+    summary="Count events by field value",
+    responses=problem_responses(400),
+)
+async def get_event_facets(
+    request: Request,
+    session: SessionDep,
+    field: Annotated[
+        list[aggregates.EventFacetField] | None,
+        Query(max_length=len(aggregates.EventFacetField), description=FIELD_DESCRIPTION),
+    ] = None,
+    limit: FacetLimit = DEFAULT_FACET_LIMIT,
+    pov: Pov = None,
+    event_type: EventTypes = None,
+    mode: Mode = None,
+    context: Contexts = None,
+    modality: Modality | None = None,
+    participant: Participants = None,
+    dispute: InDispute = None,
+    location: Location = None,
+    time_from: TimeFrom = None,
+    time_to: TimeTo = None,
+) -> Response:
+    """The values events of the list hold most, per `field` (`type`, `mode`, `context`,
+    `modality`, `participant`, `location`, `dispute`), each with how many events hold it.
+
+    A facet counts under every filter but its own: `type` (its repeated values are
+    alternatives), `mode`, `modality`, `location` and `dispute` leave their own filter out,
+    so their counts say what picking another value would give. `participant` and `context`
+    keep theirs, since their repeated values must all hold: a count says how many of the
+    current events also involve that participant or context. With `pov`, entity names are
+    that party's names."""
+    filters = await _filters(
+        session,
+        event_type=event_type,
+        mode=mode,
+        context=context,
+        modality=modality,
+        participant=participant,
+        dispute=dispute,
+        location=location,
+        time_from=time_from,
+        time_to=time_to,
+    )
+    party = await point_of_view.find_party(session, pov)
+    fields = fields_asked(field, list(aggregates.EventFacetField))
+    facets, total = await aggregates.event_facets(session, filters, fields, limit)
+    await apply_pov(session, party, facets, aggregates.ENTITY_FACETS)
+    read = Facets(facets=facets, total=total, pov=point_of_view.party_ref(party))
+    return json_with_etag(request, read)
+
+
+@router.get(
+    "/{event:key}",
     response_model=EventRead,
     summary="Get an event",
     responses=problem_responses(400, 404),
@@ -216,7 +371,7 @@ async def create_event(
 
 
 @router.patch(
-    "/{event}",
+    "/{event:key}",
     response_model=EventRead,
     dependencies=[IF_MATCH],
     summary="Update an event",
@@ -241,7 +396,7 @@ async def update_event(
 
 
 @router.delete(
-    "/{event}",
+    "/{event:key}",
     status_code=204,
     dependencies=[IF_MATCH],
     summary="Delete an event",

@@ -215,6 +215,88 @@ def _count_statement(shape: _Shape) -> Select[Any]:
     return count_statement(_filtered(shape)[0])
 
 
+@dataclass(frozen=True, slots=True)
+class EventFilters:
+    """The filters of the events list, ids resolved: what its histogram and facets take too."""
+
+    event_types: tuple[EventType, ...] = ()
+    mode: str | None = None
+    contexts: tuple[str, ...] = ()
+    modality: Modality | None = None
+    participant_ids: tuple[uuid.UUID, ...] = ()
+    dispute_id: uuid.UUID | None = None
+    location_id: uuid.UUID | None = None
+    time_from: date | None = None
+    time_to: date | None = None
+
+    @property
+    def has_time(self) -> bool:
+        return self.time_from is not None or self.time_to is not None
+
+    def shape(self, *, cursor: bool = False) -> _Shape:
+        return _Shape(
+            event_types=bool(self.event_types),
+            mode=self.mode is not None,
+            contexts=bool(self.contexts),
+            modality=self.modality is not None,
+            participants=len(self.participant_ids),
+            dispute=self.dispute_id is not None,
+            location=self.location_id is not None,
+            time=self.has_time,
+            cursor=cursor,
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        """The values of the shape's statement parameters."""
+        values: dict[str, Any] = {
+            "event_types": list(self.event_types),
+            "mode": self.mode,
+            "contexts": list(self.contexts),
+            "modality": self.modality,
+            "dispute_id": self.dispute_id,
+            "location_id": self.location_id,
+            **{f"participant_{n}": entity_id for n, entity_id in enumerate(self.participant_ids)},
+        }
+        parameters = {name: value for name, value in values.items() if value not in (None, [])}
+        if self.has_time:
+            # An open side stays NULL: daterange() leaves it unbounded.
+            parameters |= {"time_from": self.time_from, "time_to": self.time_to}
+        return parameters
+
+
+# Which filters a request uses, without their values: what statements are cached by.
+ListShape = _Shape
+
+
+def filtered_events(shape: ListShape) -> Select[Any]:
+    """The events list's statement for a shape of request before paging (its parameters are
+    `EventFilters.parameters()`): what histograms and facets count."""
+    return _filtered(replace(shape, cursor=False))[0]
+
+
+def participant_only(shape: ListShape) -> bool:
+    """Whether a shape filters by one participant and nothing else: then the participant's
+    rows alone (`participations`) are the list's events, each once."""
+    return shape == ListShape(
+        event_types=False,
+        mode=False,
+        contexts=False,
+        modality=False,
+        participants=1,
+        dispute=False,
+        location=False,
+        time=False,
+        cursor=False,
+    )
+
+
+def participations() -> Any:
+    """The events of `participant_0`, each once, as the time keys its participant rows carry
+    (`event_start`, `event_end`: TIME_ORDER_UNDATED_LAST's, 'infinity' starting an undated
+    event): an index-only range of ix_event_participant_entity_time, no event row read."""
+    return _events_of(time=False)
+
+
 async def list_events(
     session: AsyncSession,
     *,
@@ -234,31 +316,19 @@ async def list_events(
     """One page of events in `TIME_ORDER_UNDATED_LAST`, as `EVENT_COLUMNS` and their `location`
     (EntityRef fields or None), the sort key of its last row when more follow, and with
     `count` how many events the list holds."""
-    has_time = time_from is not None or time_to is not None
-    shape = _Shape(
-        event_types=bool(event_types),
-        mode=mode is not None,
-        contexts=bool(contexts),
-        modality=modality is not None,
-        participants=len(participant_ids),
-        dispute=dispute_id is not None,
-        location=location_id is not None,
-        time=has_time,
-        cursor=after is not None,
+    filters = EventFilters(
+        event_types=tuple(event_types),
+        mode=mode,
+        contexts=tuple(contexts),
+        modality=modality,
+        participant_ids=tuple(participant_ids),
+        dispute_id=dispute_id,
+        location_id=location_id,
+        time_from=time_from,
+        time_to=time_to,
     )
-    values: dict[str, Any] = {
-        "event_types": list(event_types),
-        "mode": mode,
-        "contexts": list(contexts),
-        "modality": modality,
-        "dispute_id": dispute_id,
-        "location_id": location_id,
-        **{f"participant_{n}": entity_id for n, entity_id in enumerate(participant_ids)},
-    }
-    parameters = {name: value for name, value in values.items() if value not in (None, [])}
-    if has_time:
-        # An open side stays NULL: daterange() leaves it unbounded.
-        parameters |= {"time_from": time_from, "time_to": time_to}
+    shape = filters.shape(cursor=after is not None)
+    parameters = filters.parameters()
     page, next_key = await fetch_prepared_page(
         session, _list_statement(shape), parameters, after=after, limit=limit
     )
@@ -266,6 +336,11 @@ async def list_events(
         return page, next_key, None
     total = await fetch_count(session, _count_statement(replace(shape, cursor=False)), parameters)
     return page, next_key, total
+
+
+async def count_events(session: AsyncSession, filters: EventFilters) -> int:
+    """How many events the list holds under `filters` (its `count=exact` total)."""
+    return await fetch_count(session, _count_statement(filters.shape()), filters.parameters())
 
 
 # Events as lists show them, by ids and slugs (a batch lookup).

@@ -24,6 +24,7 @@ class ProblemCode(StrEnum):
     UNKNOWN_PARAMETER = "unknown_parameter"
     REPEATED_PARAMETER = "repeated_parameter"
     INVALID_CURSOR = "invalid_cursor"
+    TOO_MANY_BUCKETS = "too_many_buckets"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     UNKNOWN_REFERENCE = "unknown_reference"
     CORS_NOT_ALLOWED = "cors_not_allowed"
@@ -107,6 +108,13 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
             "The `cursor` is malformed, altered, not one this API issued, or from a different "
             "query; repeat the same filters with the cursor the previous page gave, or start "
             "again without one.",
+        ),
+        ProblemCode.TOO_MANY_BUCKETS: _entry(
+            400,
+            "Too many buckets",
+            "A histogram's axis would hold more buckets than one response may (`detail` gives "
+            "the limit): choose a longer `interval`, or narrow the range with `from` and `to` "
+            "or a filter.",
         ),
         ProblemCode.INVALID_IDEMPOTENCY_KEY: _entry(
             400,

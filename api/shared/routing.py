@@ -29,11 +29,32 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.shared.deps import READ_METHODS, SESSIONS_KEY
 from api.shared.rows import ReadSession
 
 logger = logging.getLogger(__name__)
+
+# The names of a collection's aggregate paths (`/v1/events/histogram`, `/v1/events/facets`).
+AGGREGATE_PATHS = ("histogram", "facets")
+
+
+class ItemKeyConvertor(Convertor[str]):
+    """An item's id or slug in a path (`/v1/events/{event:key}`): any segment but the
+    collection's aggregate paths, so that `PATCH /v1/events/histogram` is a 405 naming GET,
+    not an update of an event slugged `histogram` (which its id still reaches)."""
+
+    regex = "(?!(?:" + "|".join(AGGREGATE_PATHS) + ")(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("key", ItemKeyConvertor())
 
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
 # Attempts after the first, and the longest first wait (doubling each time, full jitter).

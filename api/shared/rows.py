@@ -89,6 +89,21 @@ async def fetch(
     return _as_dicts(list(result.keys()), result.all())
 
 
+async def fetch_rows(
+    session: AsyncSession,
+    statement: Executable,
+    parameters: Mapping[str, Any],
+    *,
+    built_once: bool,
+) -> list[dict[str, Any]]:
+    """`fetch` for a statement `built_once` (at import, or per shape of request), plain rows
+    through the session otherwise: `fetch` keeps what it compiles for the statement's life."""
+    if built_once:
+        return await fetch(session, statement, parameters)
+    result = await session.execute(statement, dict(parameters))
+    return [dict(row) for row in result.mappings()]
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str

@@ -3,18 +3,30 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.shared import idempotency
+from api.shared import pov as point_of_view
 from api.shared.auth import WriteKey
 from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
 from api.shared.errors import problem_responses
+from api.shared.facets import (
+    DEFAULT_FACET_LIMIT,
+    FIELD_DESCRIPTION,
+    FacetLimit,
+    Facets,
+    apply_pov,
+    fields_asked,
+)
+from api.shared.histogram import INTERVAL_DESCRIPTION, Histogram, Interval
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
 from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
+from api.shared.pov import Pov
 from api.shared.routing import ApiRoute
+from api.statements import aggregates
 from api.statements import service as statement_service
 from api.statements.presenters import statement_read, statement_summaries
 from api.statements.schemas import (
@@ -39,6 +51,29 @@ async def _statement_in_path(session: SessionDep, statement: str) -> Statement:
 StatementInPath = Annotated[Statement, Depends(_statement_in_path)]
 
 
+# The statements list's filters, declared once for the list, its histogram and its facets.
+Speaker = Annotated[str | None, Query(description="Entity id or slug of the speaker.")]
+InEvent = Annotated[str | None, Query(description="Event id or slug.")]
+Reported = Annotated[str | None, Query(description="Article id or slug: statements it reports.")]
+
+
+async def _filters(
+    session: SessionDep,
+    *,
+    speaker: str | None,
+    event: str | None,
+    article: str | None,
+    kind: StatementKind | None,
+) -> statement_service.StatementFilters:
+    """The list's query parameters as filters, keys as ids (400 for a key naming nothing)."""
+    return statement_service.StatementFilters(
+        speaker_id=await id_for_filter(session, Entity, speaker, "speaker"),
+        event_id=await id_for_filter(session, Event, event, "event"),
+        article_id=await id_for_filter(session, Article, article, "article"),
+        kind=kind,
+    )
+
+
 @router.get(
     "",
     response_model=StatementPage,
@@ -49,11 +84,9 @@ StatementInPath = Annotated[Statement, Depends(_statement_in_path)]
 async def list_statements(
     request: Request,
     session: SessionDep,
-    speaker: Annotated[str | None, Query(description="Entity id or slug of the speaker.")] = None,
-    event: Annotated[str | None, Query(description="Event id or slug.")] = None,
-    article: Annotated[
-        str | None, Query(description="Article id or slug: statements it reports.")
-    ] = None,
+    speaker: Speaker = None,
+    event: InEvent = None,
+    article: Reported = None,
     kind: StatementKind | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -70,26 +103,85 @@ async def list_statements(
         return lookup_response(request, StatementPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, statement_service.EVENT_TIME_ORDER)
     after = keyset.start(cursor)
-    speaker_id = await id_for_filter(session, Entity, speaker, "speaker")
-    event_id = await id_for_filter(session, Event, event, "event")
-    article_id = await id_for_filter(session, Article, article, "article")
+    filters = await _filters(session, speaker=speaker, event=event, article=article, kind=kind)
     statements, next_key, total = await statement_service.list_statements(
         session,
         keyset=keyset,
         after=after,
         limit=limit,
         count=count,
-        speaker_id=speaker_id,
-        event_id=event_id,
-        article_id=article_id,
-        kind=kind,
+        speaker_id=filters.speaker_id,
+        event_id=filters.event_id,
+        article_id=filters.article_id,
+        kind=filters.kind,
     )
     items = await statement_summaries(session, statements)
     return page_response(request, StatementPage, items, keyset, next_key, total=total, csv=True)
 
 
+# Before `/{statement}`, which would otherwise take `histogram` and `facets` for slugs.
 @router.get(
-    "/{statement}",
+    "/histogram",
+    response_model=Histogram,
+    summary="Count statements by time",
+    responses=problem_responses(400),
+)
+async def get_statement_histogram(
+    request: Request,
+    session: SessionDep,
+    interval: Annotated[Interval, Query(description=INTERVAL_DESCRIPTION)],
+    speaker: Speaker = None,
+    event: InEvent = None,
+    article: Reported = None,
+    kind: StatementKind | None = None,
+) -> Response:
+    """How many statements of the list (under the same filters) fall in each `interval`, by
+    the time bounds of their events (a statement has no time of its own): one whose event's
+    earliest and latest day lie in one bucket counts there; one whose event's bounds lie in
+    several is counted in `spanning`, with the range of buckets, never placed; one outside any
+    event or in an undated one in `undated`. The buckets run from the first holding a
+    statement to the last, empty ones with 0; `total` is the list's `count=exact` total for
+    the same filters."""
+    filters = await _filters(session, speaker=speaker, event=event, article=article, kind=kind)
+    histogram = await aggregates.statement_histogram(session, filters, interval)
+    return json_with_etag(request, histogram)
+
+
+@router.get(
+    "/facets",
+    response_model=Facets,
+    summary="Count statements by field value",
+    responses=problem_responses(400),
+)
+async def get_statement_facets(
+    request: Request,
+    session: SessionDep,
+    field: Annotated[
+        list[aggregates.StatementFacetField] | None,
+        Query(max_length=len(aggregates.StatementFacetField), description=FIELD_DESCRIPTION),
+    ] = None,
+    limit: FacetLimit = DEFAULT_FACET_LIMIT,
+    pov: Pov = None,
+    speaker: Speaker = None,
+    event: InEvent = None,
+    article: Reported = None,
+    kind: StatementKind | None = None,
+) -> Response:
+    """The values statements of the list hold most, per `field` (`speaker`, `kind`), each
+    with how many statements hold it. A facet counts under every filter but its own (both
+    take one value), so its counts say what picking another value would give. With `pov`,
+    speakers' names are that party's names."""
+    filters = await _filters(session, speaker=speaker, event=event, article=article, kind=kind)
+    party = await point_of_view.find_party(session, pov)
+    fields = fields_asked(field, list(aggregates.StatementFacetField))
+    facets, total = await aggregates.statement_facets(session, filters, fields, limit)
+    await apply_pov(session, party, facets, aggregates.ENTITY_FACETS)
+    read = Facets(facets=facets, total=total, pov=point_of_view.party_ref(party))
+    return json_with_etag(request, read)
+
+
+@router.get(
+    "/{statement:key}",
     response_model=StatementRead,
     summary="Get a statement",
     responses=problem_responses(400, 404),
@@ -138,7 +230,7 @@ async def create_statement(
 
 
 @router.patch(
-    "/{statement}",
+    "/{statement:key}",
     response_model=StatementRead,
     dependencies=[IF_MATCH],
     summary="Update a statement",
@@ -165,7 +257,7 @@ async def update_statement(
 
 
 @router.delete(
-    "/{statement}",
+    "/{statement:key}",
     status_code=204,
     dependencies=[IF_MATCH],
     summary="Delete a statement",

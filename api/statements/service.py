@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -24,6 +25,38 @@ from seeds.schema import SeedDocument, StatementSeed
 EVENT_TIME_ORDER = (*TIME_ORDER_UNDATED_LAST[:2], SortKey(Statement.slug, "str"))
 
 
+@dataclass(frozen=True, slots=True)
+class StatementFilters:
+    """The filters of the statements list, ids resolved: what its histogram and facets take
+    too."""
+
+    speaker_id: uuid.UUID | None = None
+    event_id: uuid.UUID | None = None
+    article_id: uuid.UUID | None = None
+    kind: StatementKind | None = None
+
+
+def filtered_statements(filters: StatementFilters) -> Select[Any]:
+    """The statements the list holds under `filters`, each with its event outer-joined (whose
+    time is the statement's), before paging."""
+    query: Select[Any] = select(Statement).outerjoin(Event, Event.id == Statement.event_id)
+    if filters.speaker_id is not None:
+        query = query.where(Statement.speaker_id == filters.speaker_id)
+    if filters.event_id is not None:
+        query = query.where(Statement.event_id == filters.event_id)
+    if filters.article_id is not None:
+        query = query.where(
+            Statement.id.in_(
+                select(Evidence.statement_id).where(
+                    Evidence.article_id == filters.article_id, Evidence.statement_id.is_not(None)
+                )
+            )
+        )
+    if filters.kind is not None:
+        query = query.where(Statement.kind == filters.kind)
+    return query
+
+
 async def list_statements(
     session: AsyncSession,
     *,
@@ -38,21 +71,9 @@ async def list_statements(
 ) -> tuple[list[Statement], list[Any] | None, int | None]:
     """One page of statements, the sort key of its last row when more follow, and with
     `count` how many statements the list holds."""
-    query: Select[Any] = select(Statement).outerjoin(Event, Event.id == Statement.event_id)
-    if speaker_id is not None:
-        query = query.where(Statement.speaker_id == speaker_id)
-    if event_id is not None:
-        query = query.where(Statement.event_id == event_id)
-    if article_id is not None:
-        query = query.where(
-            Statement.id.in_(
-                select(Evidence.statement_id).where(
-                    Evidence.article_id == article_id, Evidence.statement_id.is_not(None)
-                )
-            )
-        )
-    if kind is not None:
-        query = query.where(Statement.kind == kind)
+    query = filtered_statements(
+        StatementFilters(speaker_id=speaker_id, event_id=event_id, article_id=article_id, kind=kind)
+    )
     page, next_key = await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
     total = await count_rows(session, query) if count else None
     return page, next_key, total

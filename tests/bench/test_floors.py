@@ -295,3 +295,42 @@ async def test_full_text_search_answers_as_before(
         assert after == before, path
     # The common words ranked 1,000 articles each.
     assert len(before) > 1000, json.dumps(path)
+
+
+async def _list_total(client: AsyncClient, path: str, filters: dict[str, str]) -> int:
+    response = await client.get(path, params={**filters, "count": "exact", "limit": 1})
+    assert response.status_code == 200, response.text[:300]
+    return int(response.json()["total"])
+
+
+async def test_the_aggregate_scenarios_add_up_to_their_lists(
+    client: AsyncClient, scenarios: dict[str, Scenario]
+) -> None:
+    """Issue 15's scenarios on the bench's own corpus: each histogram's buckets, spanning and
+    undated items are the list's total; the facets' total is the list's too."""
+    lists = {
+        "articles_histogram_popular_entity": "/v1/articles",
+        "events_histogram_popular_participant": "/v1/events",
+        "article_facets_popular_entity": "/v1/articles",
+    }
+    for name, list_path in lists.items():
+        assert scenarios[name].paths
+        for path in scenarios[name].paths[:3]:
+            response = await client.get(path)
+            assert response.status_code == 200, response.text[:300]
+            answer = response.json()
+            filters = {k: v for k, v in _query(path).items() if k != "interval"}
+            total = await _list_total(client, list_path, filters)
+            assert answer["total"] == total, path
+            if "buckets" in answer:
+                placed = sum(bucket["count"] for bucket in answer["buckets"])
+                assert placed + answer["spanning"] + answer["undated"] == total, path
+                assert placed > 0
+            else:
+                assert {facet["field"] for facet in answer["facets"]} == {
+                    "source",
+                    "language",
+                    "entity",
+                    "event",
+                    "dispute",
+                }

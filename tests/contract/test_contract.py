@@ -140,7 +140,7 @@ def test_every_request_body_has_examples_valid_against_its_schema(settings: Sett
     also succeeds on the seed data is tests/contract/test_headers.py's walk."""
     app = create_app(settings)
     bodies = {
-        (context.path, method.lower()): route.body_field
+        (context.path_format, method.lower()): route.body_field
         for context in iter_route_contexts(app.routes)
         if isinstance(route := context.original_route, APIRoute) and route.body_field is not None
         for method in route.methods or ()

@@ -157,6 +157,29 @@ def test_sdk_pages_through_every_event_without_gaps_or_duplicates(
     assert sorted(seen) == sorted(_column(live_server.database_url, "SELECT slug FROM event"))
 
 
+def test_sdk_charts_a_dispute_and_counts_an_entitys_articles(
+    sdk: ModuleType, live_server: LiveServer
+) -> None:
+    get_event_histogram = _operation(sdk, "events", "get_event_histogram")
+    get_article_facets = _operation(sdk, "articles", "get_article_facets")
+    with sdk.Client(base_url=live_server.url) as client:
+        histogram = get_event_histogram.sync(
+            client=client, interval=sdk.models.Interval.YEAR, dispute="kuril-islands-dispute"
+        )
+        facets = get_article_facets.sync(
+            client=client, entity=["japan"], field=[sdk.models.ArticleFacetField.SOURCE]
+        )
+
+    placed = {bucket.start.year: bucket.count for bucket in histogram.buckets if bucket.count}
+    assert placed == {1945: 1, 1956: 1, 2021: 1}
+    assert histogram.spanning == 1
+    assert histogram.total == 4
+    [source] = facets.facets
+    assert source.field == "source"
+    assert [value.slug for value in source.values] == ["kyodo"]
+    assert sum(value.count for value in source.values) == facets.total
+
+
 def test_sdk_reads_a_dispute_timeline(sdk: ModuleType, live_server: LiveServer) -> None:
     get_dispute_timeline = _operation(sdk, "disputes", "get_dispute_timeline")
     with sdk.Client(base_url=live_server.url) as client:

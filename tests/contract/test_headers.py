@@ -42,7 +42,7 @@ PATH_VALUES = {
     "source": "kyodo",
     "statement": "kishida-account-of-phone-call",
 }
-REQUIRED_QUERY = {"q": "japan"}
+REQUIRED_QUERY = {"q": "japan", "interval": "year"}
 STALE = '"v999999-0000000000000000"'
 FORGED_KEY = "ng_" + "A" * 43  # shaped like a key, in no database
 

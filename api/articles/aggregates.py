@@ -1,0 +1,171 @@
+"""The articles list counted: by publication time (api/shared/histogram.py) and by field value
+(api/shared/facets.py), over the list's own conditions."""
+
+from dataclasses import replace
+from datetime import UTC, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Date, Select, case, cast, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.articles import links
+from api.articles.service import ArticleFilters, ListShape, count_articles, listed
+from api.shared.facets import Facet, fetch_facet, ranked
+from api.shared.histogram import Histogram, Interval, fetch_histogram, histogram_statement
+from db.enums import TimePrecision
+from db.models import Article, Dispute, Entity, Event, Mention, Source
+
+
+class ArticleFacetField(StrEnum):
+    SOURCE = "source"
+    LANGUAGE = "language"
+    ENTITY = "entity"
+    EVENT = "event"
+    DISPUTE = "dispute"
+
+
+ENTITY_FACETS = {ArticleFacetField.ENTITY.value}
+_INSTANT = timedelta(microseconds=1)
+
+# An article's publication day in UTC, and the last day its precision leaves open: a
+# `month` article dated 2021-10-01 may be from any day of October. A `range` keeps only its
+# start (api/seeds' published interval), so its end is unknown: open.
+_PUBLISHED = cast(func.timezone("UTC", Article.published_at), Date)
+_SPANS = {
+    TimePrecision.DAY: None,
+    TimePrecision.MONTH: "1 month",
+    TimePrecision.SEASON: "3 months",
+    TimePrecision.YEAR: "1 year",
+    TimePrecision.DECADE: "10 years",
+    TimePrecision.CENTURY: "100 years",
+}
+_LAST_DAY = case(
+    *(
+        (
+            Article.published_precision == precision,
+            _PUBLISHED
+            if span is None
+            else cast(_PUBLISHED + literal_column(f"interval '{span} -1 day'"), Date),
+        )
+        for precision, span in _SPANS.items()
+    ),
+    else_=None,
+)
+
+
+@lru_cache(maxsize=256)
+def _histogram_statement(shape: ListShape, interval: Interval) -> Select[Any]:
+    items = select(
+        Article.published_at.is_not(None).label("dated"),
+        _PUBLISHED.label("earliest"),
+        _LAST_DAY.label("latest"),
+    ).where(*listed(shape))
+    return histogram_statement(items, interval)
+
+
+async def article_histogram(
+    session: AsyncSession, filters: ArticleFilters, interval: Interval
+) -> Histogram:
+    last = filters.published_before
+    return await fetch_histogram(
+        session,
+        _histogram_statement(filters.shape(), interval),
+        filters.parameters(),
+        interval=interval,
+        axis_from=filters.published_after.astimezone(UTC).date()
+        if filters.published_after
+        else None,
+        # `published_before` is exclusive: the axis ends with the bucket of the instant before.
+        axis_to=(last - _INSTANT).astimezone(UTC).date() if last is not None else None,
+    )
+
+
+def _without_own(filters: ArticleFilters, field: ArticleFacetField) -> ArticleFilters:
+    """The filters a facet counts under: all but its own, unless its own values must all hold
+    (`entity`: api/shared/facets.py)."""
+    if field is ArticleFacetField.SOURCE:
+        return replace(filters, source_id=None)
+    if field is ArticleFacetField.LANGUAGE:
+        return replace(filters, language=None)
+    if field is ArticleFacetField.EVENT:
+        return replace(filters, event_id=None)
+    if field is ArticleFacetField.DISPUTE:
+        return replace(filters, dispute_id=None)
+    return filters
+
+
+@lru_cache(maxsize=512)
+def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
+    articles = select(Article.id, Article.source_id, Article.language).where(*listed(shape))
+    found = articles.subquery("articles")
+    if field is ArticleFacetField.SOURCE:
+        source = Source.__table__
+        return ranked(
+            found.join(source, source.c.id == found.c.source_id),
+            source.c.id,
+            source.c.slug,
+            source.c.name,
+            func.count(),
+        )
+    if field is ArticleFacetField.LANGUAGE:
+        # As the `language` filter compares it: case aside.
+        value = func.lower(found.c.language)
+        return ranked(found, value, value, value, func.count())
+    if field is ArticleFacetField.ENTITY:
+        mention = Mention.__table__
+        entity = Entity.__table__
+        return ranked(
+            found.join(mention, mention.c.article_id == found.c.id).join(
+                entity, entity.c.id == mention.c.entity_id
+            ),
+            entity.c.id,
+            entity.c.slug,
+            entity.c.name,
+            # An entity named twice in an article counts it once.
+            func.count(found.c.id.distinct()),
+        )
+    if field is ArticleFacetField.EVENT:
+        reported = links.article_events()
+        event = Event.__table__
+        return ranked(
+            found.join(reported, reported.c.article_id == found.c.id).join(
+                event, event.c.id == reported.c.event_id
+            ),
+            event.c.id,
+            event.c.slug,
+            event.c.title,
+            func.count(found.c.id.distinct()),
+        )
+    about = links.article_disputes()
+    dispute = Dispute.__table__
+    return ranked(
+        found.join(about, about.c.article_id == found.c.id).join(
+            dispute, dispute.c.id == about.c.dispute_id
+        ),
+        dispute.c.id,
+        dispute.c.slug,
+        dispute.c.title,
+        func.count(found.c.id.distinct()),
+    )
+
+
+async def article_facets(
+    session: AsyncSession, filters: ArticleFilters, fields: list[ArticleFacetField], limit: int
+) -> tuple[list[Facet], int]:
+    """The facets `fields` under `filters` (each without its own, as `_without_own` says), and
+    how many articles the list holds under all of them."""
+    facets = []
+    for field in fields:
+        counted_under = _without_own(filters, field)
+        facets.append(
+            await fetch_facet(
+                session,
+                _facet_statement(counted_under.shape(), field),
+                counted_under.parameters(),
+                field=field.value,
+                limit=limit,
+            )
+        )
+    return facets, await count_articles(session, filters)
