@@ -23,8 +23,6 @@ is formal ("Russian Federation" -> "Russia"), the abbreviations ("U.S.", "UK", "
 ISO 3166-1 entries are dependent territories rather than countries.
 """
 
-import re
-import unicodedata
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import AliasKind, EntityKind
 from db.gazetteer import fold_name
 from db.models import Entity, EntityAlias
+from db.recognizer import slugify
 
 # Cities at least this large are loaded (with every capital whatever its size): about 560
 # cities, the ones international news names without saying which country they are in.
@@ -89,6 +88,12 @@ COUNTRY_ALIASES: dict[str, tuple[tuple[str, AliasKind], ...]] = {
     "NL": (("Holland", AliasKind.COMMON),),
 }
 
+# Cities' common names that GeoNames lacks, by GeoNames id.
+CITY_ALIASES: dict[str, tuple[tuple[str, AliasKind], ...]] = {
+    "5128581": (("New York", AliasKind.COMMON),),  # New York City
+    "4140963": (("Washington, D.C.", AliasKind.OFFICIAL),),
+}
+
 # ISO 3166-1 entries that are dependent territories, special areas or uninhabited, not
 # sovereign countries: loaded with kind `territory`.
 # fmt: off
@@ -117,11 +122,6 @@ class ReferenceEntity:
     key: tuple[str, str]
     aliases: tuple[tuple[str, AliasKind], ...] = field(default=())
     country: str = ""
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 def _formal(name: str) -> bool:
@@ -237,6 +237,7 @@ def _cities(
                 else f"City in {country_name}.",
                 external_ids={CITY_ID: str(city["geonameid"])},
                 key=(CITY_ID, str(city["geonameid"])),
+                aliases=CITY_ALIASES.get(str(city["geonameid"]), ()),
                 country=code,
             )
         )

@@ -50,7 +50,11 @@ def test_reference_data_names_the_countries_and_capitals_news_names() -> None:
     assert by_slug["beijing"].description == "Capital of China."
     assert by_slug["washington"].external_ids == {"geonames": "4140963"}
     # Formal ISO forms nobody writes are not aliases.
-    assert all("," not in name for entity in by_slug.values() for name, _ in entity.aliases)
+    assert by_slug["south-korea"].aliases == (
+        ("Republic of Korea", AliasKind.OFFICIAL),
+        ("ROK", AliasKind.ABBREVIATION),
+    )
+    assert by_slug["new-york-city"].aliases == (("New York", AliasKind.COMMON),)
     # A city-state is one entity, the country.
     assert "singapore" in by_slug
     assert by_slug["singapore"].kind == EntityKind.COUNTRY
