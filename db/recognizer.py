@@ -24,14 +24,18 @@ surface exactly.
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from db.enums import CandidateKind
 
 # At most this many distinct candidates per article (a body of nothing but capitalised words
 # would otherwise yield thousands), the first in body order.
 MAX_CANDIDATES = 200
+# At most this many spans of one candidate (as detection stores at most 1,000 mentions).
+MAX_SPANS = 1000
 # Longer runs are not names (an entity name holds at most 300 characters).
 MAX_NAME_LENGTH = 200
 
@@ -299,23 +303,26 @@ def _trim(run: list[_Word], lowercase_words: set[str]) -> list[_Word]:
     """The run without what cannot start or end a name. A demonym stays in a name ending in a
     cue word ("Korean Peninsula", "Chinese Coast Guard")."""
     named = len(run) > 1 and run[-1].text in SUFFIX_CUES
-    while run:
-        first = run[0]
-        lowered = first.text.lower()
+    first, last = 0, len(run)
+    while first < last:
+        word = run[first]
+        lowered = word.text.lower()
         if (
             lowered in STOPWORDS
             or lowered in CALENDAR
             or (lowered in DEMONYMS and not named)
-            or first.text in CONNECTORS
-            or (first.sentence_start and (lowered in lowercase_words or _verb_like(lowered)))
-            or _qualifier(first.text)
+            or word.text in CONNECTORS
+            or (word.sentence_start and (lowered in lowercase_words or _verb_like(lowered)))
+            or _qualifier(word.text)
         ):
-            run = run[1:]
+            first += 1
         else:
             break
-    while run and (run[-1].text in CONNECTORS or run[-1].text.lower() in CALENDAR):
-        run = run[:-1]
-    return run
+    while last > first and (
+        run[last - 1].text in CONNECTORS or run[last - 1].text.lower() in CALENDAR
+    ):
+        last -= 1
+    return run[first:last]
 
 
 def _verb_like(word: str) -> bool:
@@ -332,9 +339,15 @@ def _qualifier(word: str) -> bool:
 _ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
 
 
+# The titles by their first word, longest first.
+_TITLES_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
+for _title in TITLES:
+    _TITLES_BY_FIRST_WORD.setdefault(_title[0], []).append(_title)
+
+
 def _title_at(run: Sequence[_Word], index: int) -> int:
     """The length of the title starting at run[index], 0 if none."""
-    for title in TITLES:
+    for title in _TITLES_BY_FIRST_WORD.get(run[index].text, ()):
         if tuple(word.text for word in run[index : index + len(title)]) == title:
             return len(title)
     return 0
@@ -355,15 +368,33 @@ def _kind(run: Sequence[_Word]) -> tuple[CandidateKind, str | None]:
     return CandidateKind.OTHER, None
 
 
-def _covered(word: _Word, known: Sequence[tuple[int, int]]) -> bool:
-    return any(start < word.end and word.start < end for start, end in known)
+class _Known:
+    """The known spans, for "which of them overlap [start, end)" in logarithmic time: a body
+    made of names has tens of thousands of them."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self.spans = sorted(set(spans))
+        self.starts = [start for start, _ in self.spans]
+        self.max_end = list(accumulate((end for _, end in self.spans), max))
+
+    def overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
+        index = bisect_left(self.starts, end) - 1
+        found = []
+        while index >= 0 and self.max_end[index] > start:
+            if self.spans[index][1] > start:
+                found.append(self.spans[index])
+            index -= 1
+        return found[::-1]
+
+    def covers(self, word: _Word) -> bool:
+        return bool(self.overlapping(word.start, word.end))
 
 
 def recognize(
     body: str, known_spans: Iterable[tuple[int, int]], *, limit: int = MAX_CANDIDATES
 ) -> Recognition:
     """The candidates in `body`, given the spans the gazetteer matched (`known_spans`)."""
-    known = sorted(set(known_spans))
+    known = _Known(known_spans)
     words = _words(body)
     lowercase_words = {word.text for word in words if word.text.islower()}
     found: dict[str, Candidate] = {}
@@ -385,7 +416,8 @@ def recognize(
             candidate = found[name] = Candidate(name, kind, cue)
         elif candidate.cue is None and cue is not None:
             candidate.kind, candidate.cue = kind, cue
-        candidate.spans.append((start, end))
+        if len(candidate.spans) < MAX_SPANS:
+            candidate.spans.append((start, end))
 
     def settle(run: list[_Word]) -> None:
         run = _trim(run, lowercase_words)
@@ -398,7 +430,7 @@ def recognize(
             size = _title_at(run, index)
             if size:
                 name = _trim(run[index + size :], lowercase_words)
-                if name and not any(_covered(word, known) for word in name):
+                if name and not any(known.covers(word) for word in name):
                     add(
                         name,
                         CandidateKind.PERSON,
@@ -410,7 +442,7 @@ def recognize(
         settle_known(run)
 
     def settle_known(run: list[_Word]) -> None:
-        inside = [(s, e) for s, e in known if s < run[-1].end and run[0].start < e]
+        inside = known.overlapping(run[0].start, run[-1].end)
         if not inside:
             if len(run) == 1 and (
                 len(run[0].text) < 2 or (run[0].text.isupper() and len(run[0].text) < 3)
@@ -421,7 +453,7 @@ def recognize(
         if inside == [(run[0].start, run[-1].end)]:
             return  # exactly a known name
         kind, cue = _kind(run)
-        if cue is not None and run[-1].text in SUFFIX_CUES and not _covered(run[-1], known):
+        if cue is not None and run[-1].text in SUFFIX_CUES and not known.covers(run[-1]):
             add(run, kind, cue)
             if kind in ENCLOSING_KINDS:
                 enclosed.update(inside)
@@ -429,7 +461,7 @@ def recognize(
         # Split at the known names; the parts between them are runs of their own.
         part: list[_Word] = []
         for word in run:
-            if _covered(word, known):
+            if known.covers(word):
                 if part:
                     settle(part)
                 part = []
@@ -452,7 +484,8 @@ def recognize(
                 persons.setdefault(part, candidate)
     for word in singles:
         if word.text in persons:
-            persons[word.text].spans.append((word.start, word.end))
+            if len(persons[word.text].spans) < MAX_SPANS:
+                persons[word.text].spans.append((word.start, word.end))
         elif not word.sentence_start and word.text.lower() not in lowercase_words:
             add_single(found, word, limit)
 
@@ -468,4 +501,5 @@ def add_single(found: dict[str, Candidate], word: _Word, limit: int) -> None:
         if len(found) >= limit:
             return
         candidate = found[word.text] = Candidate(word.text, CandidateKind.OTHER, None)
-    candidate.spans.append((word.start, word.end))
+    if len(candidate.spans) < MAX_SPANS:
+        candidate.spans.append((word.start, word.end))
