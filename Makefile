@@ -70,6 +70,10 @@ test: $(STAMP) $(SDK_TS_STAMP) ## Run the test suite (TEST_DATABASE_URL, or the 
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
+.PHONY: eval
+eval: $(STAMP) ## Precision and recall of mention detection and candidates on tests/eval/ (no database)
+	@$(BIN)/python -m tests.eval.evaluate
+
 .PHONY: fuzz
 fuzz: $(STAMP) ## Fuzz every operation with Schemathesis, long (FUZZ_EXAMPLES per operation, FUZZ_SEED)
 	@echo "==> fuzzing with $${FUZZ_EXAMPLES:-500} examples per operation, seed $${FUZZ_SEED:-7}, against $${TEST_DATABASE_URL:-the embedded PostgreSQL}"

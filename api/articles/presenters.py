@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from api.articles import links
 from api.articles import service as article_service
 from api.articles.schemas import ArticleInclude, ArticleRead, ArticleSummary, MentionRead
+from api.shared.candidates import candidates_of_article
 from api.shared.evidence import evidence_for
 from db.models import Article
 
@@ -40,6 +41,8 @@ async def with_includes(
         mentions, more = await article_service.get_mentions(session, article_id=read.id)
         read.mentions = [MentionRead.model_validate(m) for m in mentions]
         read.mentions_truncated = more
+    if ArticleInclude.CANDIDATES in include:
+        read.candidates = await candidates_of_article(session, article_id=read.id)
     if ArticleInclude.EVENTS in include:
         read.events = await links.events_of_article(session, article_id=read.id)
     if ArticleInclude.STATEMENTS in include:

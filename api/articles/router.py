@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from api.articles import writes as article_writes
 from api.articles.presenters import article_read, with_includes
 from api.articles.schemas import (
     CREATE_EXAMPLES,
+    MENTION_UPDATE_EXAMPLES,
     UPDATE_EXAMPLES,
     ArticleCreate,
     ArticleInclude,
@@ -18,6 +20,7 @@ from api.articles.schemas import (
     ArticleUpdate,
     MentionPage,
     MentionRead,
+    MentionUpdate,
 )
 from api.shared import idempotency
 from api.shared import pov as point_of_view
@@ -312,6 +315,8 @@ async def list_article_mentions(
 
 
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)
+# What a create or a detection answers with: what was found.
+DETECTED = [ArticleInclude.MENTIONS, ArticleInclude.CANDIDATES]
 
 
 @router.post(
@@ -337,14 +342,16 @@ async def create_article(
 ) -> Response:
     """Store an article and, unless `detect_mentions` is false, every known entity name and
     alias found in its body (word boundaries respected, longest match first, case and
-    accents ignored), returned as `mentions` with offsets and `method: gazetteer`. The same
-    URL or the same normalized text as a stored article is a 409 naming it in `existing`.
-    Send `Idempotency-Key` to make retries safe."""
+    accents ignored), returned as `mentions` with offsets and `method: gazetteer`; a name
+    several entities share is one `ambiguous` mention listing them. The proper names no
+    known entity matches come back as `candidates`, for an editor to accept or reject
+    (`/v1/candidates`). The same URL or the same normalized text as a stored article is a 409
+    naming it in `existing`. Send `Idempotency-Key` to make retries safe."""
     claim = await idempotency.begin(session, request, api_key, article)
     if isinstance(claim, Response):
         return claim
     row = await article_writes.create_article(session, data=article)
-    read = await article_read(session, row, [ArticleInclude.MENTIONS])
+    read = await article_read(session, row, DETECTED)
     return await idempotency.created(
         session,
         request,
@@ -396,12 +403,43 @@ async def detect_article_mentions(
     request: Request, session: SessionDep, api_key: WriteKey, row: ArticleInPath
 ) -> Response:
     """Scan the body again for every entity name and alias known now (after entities or
-    aliases were added) and replace the article's gazetteer mentions; curated ones stay."""
+    aliases were added) and replace the article's gazetteer mentions and pending candidates;
+    curated mentions, and candidates an editor accepted or rejected, stay."""
     if request.headers.get("if-match") is not None:
         require_if_match(request, resource="article", version=row.version)
     row = await article_writes.redetect_mentions(session, article=row)
-    read = await article_read(session, row, [ArticleInclude.MENTIONS])
+    read = await article_read(session, row, DETECTED)
     return json_with_etag(request, read, exclude_unset=True, version=row.version)
+
+
+@router.patch(
+    # A UUID only: "/mentions/detect" is another operation's path.
+    "/{article:key}/mentions/{mention:uuid}",
+    response_model=MentionRead,
+    dependencies=[IF_MATCH],
+    summary="Resolve a mention",
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428),
+)
+async def update_article_mention(
+    request: Request,
+    session: SessionDep,
+    api_key: WriteKey,
+    row: ArticleInPath,
+    mention: uuid.UUID,
+    changes: Annotated[MentionUpdate, Body(openapi_examples=MENTION_UPDATE_EXAMPLES)],
+) -> Response:
+    """Say which entity a mention names: resolves an `ambiguous` one (any entity may be
+    chosen, not only one of `possible_entities`), or corrects one. `If-Match` takes the
+    article's ETag (its mentions are part of it) and the answer carries the article's new one.
+    The mention becomes `curated`, confidence 1: detection keeps it, and the article's body
+    can no longer change while it points into it."""
+    await claim(request, session, api_key, row, resource="article")
+    found = await article_service.get_mention(session, article_id=row.id, mention_id=mention)
+    found = await article_writes.resolve_mention(
+        session, article=row, mention=found, entity_key=changes.entity
+    )
+    read = MentionRead.model_validate(found)
+    return json_with_etag(request, read, version=row.version)
 
 
 @router.delete(

@@ -14,6 +14,7 @@ from pydantic import (
     field_validator,
 )
 
+from api.shared.candidates import CandidateRead
 from api.shared.pagination import LookupPage, Page
 from api.shared.schemas import (
     AwareTimestamp,
@@ -62,7 +63,17 @@ class ArticleSummary(BaseModel):
 class MentionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    entity: EntityRef
+    id: uuid.UUID = Field(description="`PATCH /v1/articles/{article}/mentions/{mention}` takes it.")
+    entity: EntityRef | None = Field(
+        description="The entity named; null while the mention is `ambiguous`."
+    )
+    ambiguous: bool = Field(
+        description="The words name several known entities (`possible_entities`) and no editor "
+        "has chosen one yet: the mention counts for none of them."
+    )
+    possible_entities: list[EntityRef] = Field(
+        description="While `ambiguous`: the entities the words may name; otherwise empty."
+    )
     start: int = Field(
         validation_alias="start_offset", description="Offset of the first character in `body`."
     )
@@ -76,6 +87,7 @@ class MentionRead(BaseModel):
 
 class ArticleInclude(StrEnum):
     MENTIONS = "mentions"
+    CANDIDATES = "candidates"
     EVENTS = "events"
     STATEMENTS = "statements"
 
@@ -98,6 +110,12 @@ class ArticleRead(ArticleSummary):
         description="With `include=mentions`: true when the article has more mentions than "
         "`mentions` embeds.",
     )
+    candidates: list[CandidateRead] | None = Field(
+        default=None,
+        description="With `include=candidates`, and in the answer to a create or a detection: "
+        "the proper names in the body that no known entity matches, for an editor to accept or "
+        "reject (`GET /v1/candidates?article=...` pages through them), in body order.",
+    )
     events: list[EventRef] | None = Field(
         default=None, description="With `include=events`: the events it reports, by time."
     )
@@ -108,6 +126,21 @@ class ArticleRead(ArticleSummary):
 
 class MentionPage(Page[MentionRead]):
     pass
+
+
+class MentionUpdate(WriteModel):
+    """Resolve an ambiguous mention, or correct one: the entity the words name. The mention
+    becomes `curated` (an editor's), so detecting mentions again keeps it."""
+
+    entity: Key = Field(description="Entity id or slug.")
+
+
+MENTION_UPDATE_EXAMPLES: dict[str, Example] = {
+    "resolve": {
+        "summary": "Say which entity an ambiguous mention names",
+        "value": {"entity": "tokyo"},
+    }
+}
 
 
 class ArticlePage(LookupPage[ArticleSummary]):

@@ -296,15 +296,30 @@ IN_BODY_ORDER = (
 )
 
 
-def _with_entity(rows: Sequence[Any]) -> list[Mention]:
+async def _with_entities(session: AsyncSession, rows: Sequence[Any]) -> list[Mention]:
+    """The mentions with `entity` (None while ambiguous), `ambiguous` and `possible_entities`
+    set for MentionRead: one more query for the possible entities of the ambiguous ones."""
+    possible_ids = {
+        entity_id for mention, _ in rows for entity_id in mention.possible_entity_ids or ()
+    }
+    possible: dict[uuid.UUID, Entity] = {}
+    if possible_ids:
+        found = await session.scalars(select(Entity).where(Entity.id.in_(possible_ids)))
+        possible = {entity.id: entity for entity in found}
     mentions: list[Mention] = []
     for mention, entity in rows:
         mention.entity = entity
+        mention.ambiguous = mention.entity_id is None
+        # An entity deleted since detection is left out.
+        mention.possible_entities = sorted(
+            (possible[i] for i in mention.possible_entity_ids or () if i in possible),
+            key=lambda entity: entity.slug,
+        )
         mentions.append(mention)
     return mentions
 
 
-_MENTIONS = select(Mention, Entity).join(Entity, Entity.id == Mention.entity_id)
+_MENTIONS = select(Mention, Entity).outerjoin(Entity, Entity.id == Mention.entity_id)
 
 
 async def get_mentions(
@@ -317,7 +332,7 @@ async def get_mentions(
         .limit(limit + 1)
     )
     found = rows.all()
-    return _with_entity(found[:limit]), len(found) > limit
+    return await _with_entities(session, found[:limit]), len(found) > limit
 
 
 async def list_mentions(
@@ -336,7 +351,27 @@ async def list_mentions(
         session, query, keyset=keyset, after=after, limit=limit, whole_rows=True
     )
     total = await count_rows(session, query) if count else None
-    return _with_entity(found), next_key, total
+    return await _with_entities(session, found), next_key, total
+
+
+async def get_mention(
+    session: AsyncSession, *, article_id: uuid.UUID, mention_id: uuid.UUID
+) -> Mention:
+    """The article's mention `mention_id`, locked for the update that follows, or 404."""
+    mention = await session.scalar(
+        select(Mention)
+        .where(Mention.article_id == article_id, Mention.id == mention_id)
+        .with_for_update()
+    )
+    if mention is None:
+        raise NotFound("mention", str(mention_id))
+    return mention
+
+
+async def mention_with_entities(session: AsyncSession, mention: Mention) -> Mention:
+    entity = await session.get(Entity, mention.entity_id) if mention.entity_id else None
+    [read] = await _with_entities(session, [(mention, entity)])
+    return read
 
 
 async def get_source(session: AsyncSession, *, source_id: uuid.UUID) -> Source:

@@ -2,11 +2,13 @@
 
 import re
 import unicodedata
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.articles import service as article_service
 from api.articles.schemas import ArticleCreate, ArticleUpdate
 from api.shared.errors import FieldError, ProblemError
 from api.shared.lookup import ids_for_filter
@@ -15,7 +17,7 @@ from api.shared.writes import flush_or_conflict, refuse_if_referenced
 from db.checks import article_content_hash
 from db.enums import MentionMethod, TimePrecision
 from db.gazetteer import detect_mentions
-from db.models import Article, Evidence, Mention, Source
+from db.models import Article, Entity, EntityCandidate, Evidence, Mention, Source
 
 REQUIRED_FIELDS = {"slug", "language", "body"}
 
@@ -158,6 +160,10 @@ async def update_article(
         setattr(article, field, value)
     await flush_or_conflict(session, resource="article")
     if body_changes:
+        # Their offsets were into the old body: every candidate goes, rejected ones too.
+        await session.execute(
+            delete(EntityCandidate).where(EntityCandidate.article_id == article.id)
+        )
         await detect_mentions(session, article=article)
     return article
 
@@ -168,6 +174,23 @@ async def redetect_mentions(session: AsyncSession, *, article: Article) -> Artic
     article.updated_at = func.now()
     await session.flush()
     return article
+
+
+async def resolve_mention(
+    session: AsyncSession, *, article: Article, mention: Mention, entity_key: str
+) -> Mention:
+    """Set the entity `mention` names (a curated mention now) and bump the article's version."""
+    [entity_id] = await ids_for_filter(session, Entity, [entity_key], "entity", location="body")
+    mention.entity_id = entity_id
+    mention.possible_entity_ids = None
+    mention.method = MentionMethod.CURATED
+    mention.confidence = Decimal("1.000")
+    # The same entity named at the same span already: a 409, not two mentions.
+    await flush_or_conflict(session, resource="mention")
+    article.updated_at = func.now()
+    await session.flush()
+    await session.refresh(article, ["version"])
+    return await article_service.mention_with_entities(session, mention)
 
 
 async def delete_article(session: AsyncSession, *, article: Article, cascade: bool) -> None:

@@ -44,6 +44,7 @@ class ProblemCode(StrEnum):
     DUPLICATE_ARTICLE = "duplicate_article"
     STILL_REFERENCED = "still_referenced"
     BODY_IS_CITED = "body_is_cited"
+    CANDIDATE_SETTLED = "candidate_settled"
     PRECONDITION_REQUIRED = "precondition_required"
     PRECONDITION_FAILED = "precondition_failed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
@@ -221,6 +222,13 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
             "Body is cited",
             "The article's body cannot change while evidence items or curated mentions point "
             "into it by character offsets (`detail` counts them); remove those first.",
+        ),
+        ProblemCode.CANDIDATE_SETTLED: _entry(
+            409,
+            "Candidate settled",
+            "The candidate was accepted already, as the entity `detail` names: it cannot be "
+            "rejected, nor accepted as another entity (edit the entity, or resolve its "
+            "mentions with `PATCH /v1/articles/{article}/mentions/{mention}`, instead).",
         ),
         ProblemCode.PRECONDITION_REQUIRED: _entry(
             428,

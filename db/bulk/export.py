@@ -325,7 +325,9 @@ class _Exporter:
             relations = "(SELECT id FROM scope_relation)"
             wanted = (
                 f"{self._scope(where)} wanted(id) AS ("
-                " SELECT m.entity_id FROM mention m JOIN article a ON a.id = m.article_id"
+                " SELECT coalesce(m.entity_id, possible.id) FROM mention m"
+                " JOIN article a ON a.id = m.article_id"
+                " LEFT JOIN LATERAL unnest(m.possible_entity_ids) AS possible(id) ON true"
                 f" WHERE {where}"
                 f" UNION SELECT p.entity_id FROM event_participant p WHERE p.event_id IN {events}"
                 " UNION SELECT e.location_id FROM event e"
@@ -402,10 +404,13 @@ class _Exporter:
         async for rows in self._batches(query, arguments):
             mentions = await self._parts(
                 "SELECT m.article_id, e.slug, m.start_offset, m.end_offset, m.surface,"
-                " m.method::text AS method, m.confidence"
-                " FROM mention m JOIN entity e ON e.id = m.entity_id"
+                " m.method::text AS method, m.confidence,"
+                # An ambiguous mention: the entities it may be (those not deleted since).
+                " ARRAY(SELECT p.slug FROM entity p WHERE p.id = ANY(m.possible_entity_ids)"
+                " ORDER BY p.slug) AS possible"
+                " FROM mention m LEFT JOIN entity e ON e.id = m.entity_id"
                 " WHERE m.article_id = ANY($1::uuid[])"
-                " ORDER BY m.article_id, m.start_offset, m.end_offset, e.slug",
+                " ORDER BY m.article_id, m.start_offset, m.end_offset, e.slug NULLS FIRST",
                 [row["id"] for row in rows],
             )
             yield self._chunk(
@@ -426,6 +431,11 @@ class _Exporter:
                         "mentions": [
                             {
                                 "entity": mention["slug"],
+                                **(
+                                    {"possible_entities": list(mention["possible"])}
+                                    if mention["slug"] is None
+                                    else {}
+                                ),
                                 "start": mention["start_offset"],
                                 "end": mention["end_offset"],
                                 "surface": mention["surface"],

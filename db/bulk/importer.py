@@ -203,7 +203,10 @@ async def _lookup(
         elif isinstance(record, ArticleRecord):
             defined["article"].add(record.slug)
             sources.add(record.source)
-            entities.update(mention.entity for mention in record.mentions)
+            entities.update(mention.entity for mention in record.mentions if mention.entity)
+            entities.update(
+                slug for mention in record.mentions for slug in mention.possible_entities
+            )
             hashes.add(content_hash)
             if record.url is not None:
                 urls.add(record.url)

@@ -114,12 +114,28 @@ class EntityRecord(_Part):
 
 
 class MentionPart(_Part):
-    entity: Slug
+    """A mention of `entity`, or an ambiguous one (`entity` null) of one of the two or more
+    `possible_entities`."""
+
+    entity: Slug | None
+    possible_entities: list[Slug] = Field(default_factory=list, max_length=100)
     start: Offset
     end: Offset
     surface: str
     method: MentionMethod = MentionMethod.CURATED
     confidence: Annotated[Decimal, Field(ge=0, le=1, max_digits=4, decimal_places=3)] = Decimal(1)
+
+    @model_validator(mode="after")
+    def _entity_or_possible(self) -> Self:
+        if self.entity is None and len(set(self.possible_entities)) < 2:
+            raise PydanticCustomError(
+                "entity", "a mention names an entity, or two or more possible_entities"
+            )
+        if self.entity is not None and self.possible_entities:
+            raise PydanticCustomError(
+                "entity", "possible_entities only for an ambiguous mention (entity null)"
+            )
+        return self
 
 
 class ArticleRecord(_Part):

@@ -55,6 +55,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "mention": (
         "article_id",
         "entity_id",
+        "possible_entity_ids",
         "start_offset",
         "end_offset",
         "surface",
@@ -346,11 +347,18 @@ class Resolver:
                 check_span(record.body, mention.start, mention.end, mention.surface)
             except SpanError as error:
                 raise Invalid(f"{where}: {error}") from error
-            entity_id = self._entity(where, mention.entity)
+            entity_id = None if mention.entity is None else self._entity(where, mention.entity)
+            possible = sorted(
+                {
+                    self._entity(f"{where}.possible_entities[{index}]", slug)
+                    for index, slug in enumerate(mention.possible_entities)
+                }
+            )
             mentions.append(
                 (
                     article_id,
                     entity_id,
+                    possible or None,
                     mention.start,
                     mention.end,
                     mention.surface,

@@ -2,6 +2,7 @@
 
 from db.models.article import Article
 from db.models.auth import ApiKey, IdempotencyRecord
+from db.models.candidate import EntityCandidate
 from db.models.change import Change, ChangeHorizon
 from db.models.dispute import Dispute, DisputeEvent, DisputeParty, DisputeTerritory
 from db.models.entity import Entity, EntityAlias, EntityRelation
@@ -23,6 +24,7 @@ __all__ = [
     "DisputeTerritory",
     "Entity",
     "EntityAlias",
+    "EntityCandidate",
     "EntityRelation",
     "Event",
     "EventParticipant",

@@ -147,7 +147,9 @@ def test_every_request_body_has_examples_valid_against_its_schema(settings: Sett
     }
     document = app.openapi()
 
-    assert len(bodies) == 13  # create and update of six resources, and a webhook's create
+    # Create and update of six resources, a webhook's create, accepting a candidate and
+    # resolving a mention.
+    assert len(bodies) == 15
     for (path, method), field in bodies.items():
         examples = document["paths"][path][method]["requestBody"]["content"]["application/json"][
             "examples"

@@ -90,10 +90,13 @@ def test_the_document_states_what_the_app_enforces(document: dict[str, Any]) -> 
     url = document["components"]["schemas"]["SourceCreate"]["properties"]["homepage_url"]
 
     assert all("414" in op["responses"] for op in operations)
-    # Every PATCH and DELETE requires it; the mention rescan checks it only when sent.
-    assert len(if_match) == 13
+    # Every PATCH and DELETE requires it; the mention rescan and a candidate's review check
+    # it only when sent.
+    assert len(if_match) == 16
     assert [operation for operation, required in if_match if not required] == [
-        "detect_article_mentions"
+        "detect_article_mentions",
+        "accept_candidate",
+        "reject_candidate",
     ]
     # A parameter left out is absent: none is offered `null` as a value.
     assert not [p["name"] for p in parameters if {"type": "null"} in p["schema"].get("anyOf", [])]

@@ -41,7 +41,15 @@ PATH_VALUES = {
     "event": "kishida-putin-phone-call-2021-10-07",
     "source": "kyodo",
     "statement": "kishida-account-of-phone-call",
+    # No seed rows: the walk of other writes makes its own (`discoveries`).
+    "candidate": "00000000-0000-4000-8000-000000000000",
+    "mention": "00000000-0000-4000-8000-000000000000",
 }
+# An article with a known name (a mention to resolve) and unknown ones (candidates).
+DISCOVERIES = (
+    "Foreign Minister Yoshimasa Hayashi met Secretary of State Antony Blinken in Japan to "
+    "discuss the Senkaku Islands."
+)
 REQUIRED_QUERY = {"q": "japan", "interval": "year"}
 STALE = '"v999999-0000000000000000"'
 FORGED_KEY = "ng_" + "A" * 43  # shaped like a key, in no database
@@ -273,14 +281,65 @@ async def walk_update_and_delete(
     assert deleted.status_code == 204, (item, deleted.text)
 
 
+async def discoveries(walk: Walk, writer: Mapping[str, str]) -> dict[str, str]:
+    """An article of the walk's own, not the seed's (which only an admin may change), with a
+    mention and pending candidates: the path values of the writes on those."""
+    created = await walk.call(
+        "post",
+        "/v1/articles",
+        json={"source": "kyodo", "language": "en", "body": DISCOVERIES},
+        headers=writer,
+    )
+    assert created.status_code == 201, created.text
+    return {"article": created.json()["id"], "mention": created.json()["mentions"][0]["id"]}
+
+
+async def pending_candidate(walk: Walk, article: str) -> str:
+    listed = await walk.call(
+        "get", "/v1/candidates", params={"article": article, "status": "pending", "limit": 1}
+    )
+    return str(listed.json()["items"][0]["id"])
+
+
 async def walk_other_writes(walk: Walk, writer: Mapping[str, str]) -> None:
-    """Writes that neither create nor take a body (the mention rescan)."""
-    for method, template, _ in operations(walk.document):
+    """Writes on what an article holds: the mention rescan, accepting and rejecting a
+    candidate (each a pending one), resolving a mention (with its refusals)."""
+    own = await discoveries(walk, writer)
+    for method, template, operation in operations(walk.document):
         if method == "post" and "{" in template:
-            done = await walk.call(method, template, headers=writer)
+            values = dict(own)
+            if "{candidate}" in template:
+                values["candidate"] = await pending_candidate(walk, own["article"])
+            values_body = {"json": first_example(operation)} if "requestBody" in operation else {}
+            done = await walk.call(method, template, values, headers=writer, **values_body)
             assert done.status_code == 200, (template, done.text)
-            stale = await walk.call(method, template, headers={**writer, "If-Match": STALE})
+            stale = await walk.call(
+                method, template, values, headers={**writer, "If-Match": STALE}, **values_body
+            )
             assert stale.status_code == 412, template
+        elif method == "patch" and "{mention}" in template:
+            body = first_example(operation)
+            # Detection (walked above) made the mentions again, with new ids.
+            article = await walk.call(
+                "get", "/v1/articles/{article}", own, params={"include": "mentions"}
+            )
+            own["mention"] = article.json()["mentions"][0]["id"]
+            refusals = {
+                428: await walk.call(method, template, own, json=body, headers=writer),
+                412: await walk.call(
+                    method, template, own, json=body, headers={**writer, "If-Match": STALE}
+                ),
+            }
+            for status, response in refusals.items():
+                assert response.status_code == status, (template, status, response.text)
+            done = await walk.call(
+                method,
+                template,
+                own,
+                json=body,
+                headers={**writer, "If-Match": article.headers["etag"]},
+            )
+            assert done.status_code == 200, (template, done.text)
 
 
 async def walk_every_operation(walk: Walk, status: int, *, skip: frozenset[str]) -> None:

@@ -267,7 +267,7 @@ async def test_curated_mentions_are_kept_and_not_duplicated(session: AsyncSessio
     assert set(kept) == curated_ids
 
 
-async def test_an_ambiguous_name_gives_each_entity_a_lower_confidence(
+async def test_an_ambiguous_name_is_one_mention_of_no_entity_listing_those_it_may_be(
     session: AsyncSession,
 ) -> None:
     japan = await make_entity(session, "japan", "Japan")
@@ -276,11 +276,19 @@ async def test_an_ambiguous_name_gives_each_entity_a_lower_confidence(
     article = await make_article(session, await make_source(session), "a", "Tokyo and Japan.")
 
     mentions = await detect_mentions(session, article=article)
+    await detect_mentions(session, article=article)  # again: still one per span
 
-    assert sorted((m.start_offset, m.end_offset, m.entity_id, m.confidence) for m in mentions) == [
-        (0, 5, min(japan.id, tokyo.id), Decimal("0.5")),
-        (0, 5, max(japan.id, tokyo.id), Decimal("0.5")),
-        (10, 15, japan.id, Decimal(1)),
+    assert [
+        (m.start_offset, m.end_offset, m.entity_id, m.possible_entity_ids, m.confidence)
+        for m in mentions
+    ] == [
+        (0, 5, None, sorted([japan.id, tokyo.id]), Decimal("0.5")),
+        (10, 15, japan.id, None, Decimal(1)),
+    ]
+    stored = await session.scalars(select(Mention).where(Mention.article_id == article.id))
+    assert sorted((m.start_offset, m.entity_id is None) for m in stored) == [
+        (0, True),
+        (10, False),
     ]
 
 

@@ -305,6 +305,70 @@ async def test_entities_come_after_the_entities_their_aliases_are_used_by(tmp_pa
     assert await canonical_dump(copy_url) == await canonical_dump(url)
 
 
+async def test_an_ambiguous_mention_round_trips_with_the_entities_it_may_be(
+    tmp_path: Path,
+) -> None:
+    body = "Tokyo said so in Tokyo."
+    records = [
+        {"type": "source", "slug": "kyodo", "name": "Kyodo", "kind": "news_agency"},
+        {"type": "entity", "slug": "japan", "kind": "country", "name": "Japan"},
+        {"type": "entity", "slug": "tokyo", "kind": "place", "name": "Tokyo"},
+        {
+            "type": "article",
+            "slug": "tokyo-said",
+            "source": "kyodo",
+            "language": "en",
+            "body": body,
+            "mentions": [
+                {
+                    "entity": None,
+                    "possible_entities": ["tokyo", "japan"],
+                    "start": 0,
+                    "end": 5,
+                    "surface": "Tokyo",
+                    "method": "gazetteer",
+                    "confidence": 0.5,
+                },
+                {"entity": "tokyo", "start": 17, "end": 22, "surface": "Tokyo"},
+            ],
+        },
+    ]
+    corpus = "".join(json.dumps(record) + "\n" for record in records)
+    url = await migrated_database("export_ambiguous")
+    await import_bytes(url, tmp_path / "ambiguous.ndjson", corpus.encode())
+    data, _ = await export_bytes(url)
+    [article] = [json.loads(line) for line in data.splitlines() if b'"article"' in line]
+    assert [(m["entity"], m.get("possible_entities"), m["start"]) for m in article["mentions"]] == [
+        (None, ["japan", "tokyo"], 0),
+        ("tokyo", None, 17),
+    ]
+    copy_url = await migrated_database("export_ambiguous_copy")
+    await import_bytes(copy_url, tmp_path / "export.ndjson", data)
+    assert await canonical_dump(copy_url) == await canonical_dump(url)
+    assert (await export_bytes(copy_url))[0] == data
+
+
+async def test_an_ambiguous_mention_needs_two_possible_entities(tmp_path: Path) -> None:
+    record = {
+        "type": "article",
+        "slug": "a",
+        "source": "kyodo",
+        "language": "en",
+        "body": "Tokyo.",
+        "mentions": [
+            {
+                "entity": None,
+                "possible_entities": ["tokyo"],
+                "start": 0,
+                "end": 5,
+                "surface": "Tokyo",
+            }
+        ],
+    }
+    with pytest.raises(ValueError, match="two or more possible_entities"):
+        RECORD.validate_python(record)
+
+
 def test_cli_writes_the_export_to_a_file_or_stdout(
     source_url: str,
     exported: tuple[bytes, ExportReport],

@@ -347,9 +347,10 @@ async def test_writes_are_declared_with_the_security_scheme(settings: Settings) 
 
     assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     webhooks = [op for method, path, op in operations if method != "get" and "webhooks" in path]
-    # Create, update and delete of six resources, a mention rescan; a webhook's create and
-    # delete, which need the admin scope.
-    assert (len(writes), len(webhooks)) == (21, 2)
+    # Create, update and delete of six resources, a mention rescan, resolving a mention,
+    # accepting and rejecting a candidate; a webhook's create and delete, which need the admin
+    # scope.
+    assert (len(writes), len(webhooks)) == (24, 2)
     assert all(operation["security"] == [{"ApiKey": []}] for operation in writes)
     assert all("the `admin` scope" in operation["description"] for operation in webhooks)
     assert all(

@@ -68,8 +68,11 @@ CANONICAL = {
         " FROM article a JOIN source s ON s.id = a.source_id"
     ),
     "mention": (
-        "SELECT (a.slug, e.slug, start_offset, end_offset, surface, method, confidence)::text"
-        " FROM mention m JOIN article a ON a.id = m.article_id JOIN entity e ON e.id = m.entity_id"
+        "SELECT (a.slug, e.slug, start_offset, end_offset, surface, method, confidence,"
+        " ARRAY(SELECT p.slug FROM entity p WHERE p.id = ANY(m.possible_entity_ids)"
+        " ORDER BY p.slug))::text"
+        " FROM mention m JOIN article a ON a.id = m.article_id"
+        " LEFT JOIN entity e ON e.id = m.entity_id"
     ),
     "event": (
         "SELECT (v.slug, v.title, v.summary, v.event_type, v.mode, v.contexts, v.modality,"

@@ -899,16 +899,23 @@ export async function articlePage(slug, context) {
     { class: "body", lang: read.language },
     annotate(read.body, 0, {
       links: mentions,
+      // An ambiguous mention names no entity yet: a placeholder link (no href) saying which
+      // entities it may be.
       linkFor: (mention) =>
-        h("a", {
-          class: "mention",
-          href: route(`entities/${mention.entity.slug}`),
-          title: mention.entity.name,
-        }),
+        mention.entity
+          ? h("a", {
+              class: "mention",
+              href: route(`entities/${mention.entity.slug}`),
+              title: mention.entity.name,
+            })
+          : h("a", {
+              class: "mention ambiguous",
+              title: `Ambiguous: ${mention.possible_entities.map((e) => e.name).join(" or ")}`,
+            }),
       marks: cited ? [{ start, end }] : [],
     }),
   );
-  const entities = unique(mentions.map((mention) => mention.entity));
+  const entities = unique(mentions.flatMap((mention) => (mention.entity ? [mention.entity] : [])));
   return {
     title: headline(read),
     content: [
