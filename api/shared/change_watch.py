@@ -95,8 +95,9 @@ class ChangeWatch:
         finally:
             self._polling = None
             await self._disconnect()
-        # A follower that came between the loop's last check and now needs a poll again.
-        if self._followers > 0 and not self._closed:
+        # A follower that came between the loop's last check and now needs a poll again
+        # (unless `follow` started one meanwhile, while the connection closed).
+        if self._followers > 0 and not self._closed and self._polling is None:
             self._polling = asyncio.get_running_loop().create_task(self._poll())
 
     async def _latest(self) -> object:
