@@ -448,7 +448,7 @@ async def _send_webhooks(settings: Settings) -> None:
             raise RuntimeError(f"cannot read the schema revision: {error}") from error
         if behind:
             raise RuntimeError(behind)
-        worker = WebhookWorker.for_settings(settings, create_sessionmaker(engine))
+        worker = WebhookWorker(settings, create_sessionmaker(engine))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, worker.stop)

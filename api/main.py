@@ -35,6 +35,7 @@ from api.search.router import router as search_router
 from api.settings import Settings, get_settings
 from api.shared import errors, fastapi_speedups
 from api.shared.auth import key_is_valid, read_access
+from api.shared.change_watch import ChangeWatch
 from api.shared.rows import ReadSession
 from api.sources.router import router as sources_router
 from api.statements.router import router as statements_router
@@ -126,7 +127,8 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     app.state.settings = settings
     app.state.engine = engine
     app.state.export_slots = ExportSlots(settings)
-    app.state.change_hub = ChangeHub(settings)
+    app.state.change_watch = ChangeWatch(settings)
+    app.state.change_hub = ChangeHub(settings, app.state.change_watch)
     app.state.webhook_targets = target_policy(settings)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_sessionmaker(
@@ -215,7 +217,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The one-machine default: this process sends webhook deliveries too, unless
     # NEWSGRAPH_WEBHOOK_WORKER=false leaves them to `newsgraph worker` processes.
     worker = (
-        WebhookWorker.for_settings(settings, app.state.sessionmaker)
+        WebhookWorker(settings, app.state.sessionmaker, watch=app.state.change_watch)
         if settings.webhook_worker
         else None
     )
@@ -233,6 +235,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             gc.unfreeze()
         app.state.export_slots.terminate_all()
         await app.state.change_hub.close()
+        await app.state.change_watch.close()
         await app.state.engine.dispose()
         if app.state.rate_limiter is not None:
             await app.state.rate_limiter.close()

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Change streams (GET /v1/changes/stream) one process serves at once (503 `stream_busy`
     # beyond), and the seconds between heartbeats on a quiet stream.
     change_stream_max_clients: int = Field(default=100, ge=1)
+    # Seconds between a process's looks for new changes (api/shared/change_watch.py), which
+    # wake its change streams and webhook worker: the most a change waits to be pushed.
+    change_poll_interval: float = Field(default=0.05, gt=0, le=5)
     change_stream_heartbeat: float = Field(default=15.0, gt=0)
     # Seconds one stream lasts; then it ends and the client reconnects with Last-Event-ID
     # (a browser's EventSource does so by itself), so no request holds a place for ever.

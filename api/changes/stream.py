@@ -1,12 +1,12 @@
 """The change feed as Server-Sent Events (GET /v1/changes/stream).
 
-Each process holds one `LISTEN newsgraph_changes` connection, shared by all its streams: a
-writing transaction notifies the channel when it commits (the change feed migration), and
-every stream then reads the feed on from its own position, on a pooled session held only for
-that read. No stream polls by itself; between notices it only sends a heartbeat every
-`change_stream_heartbeat` seconds, which re-reads the feed too, so nothing waits longer than
-that if a notice is missed (the listening connection lost, a change that becomes visible only
-when an older transaction ends).
+The streams of a process hear of new changes from its one ChangeWatch
+(api/shared/change_watch.py), which polls the feed's newest id every `change_poll_interval`
+seconds while any stream is open; every stream then reads the feed on from its own position, on
+a pooled session held only for that read. Between changes a stream sends a heartbeat every
+`change_stream_heartbeat` seconds, which re-reads the feed too; a change that becomes visible
+only when an older transaction ends is looked for again every quarter second for ten seconds
+(`_SETTLING_SECONDS`), then at each heartbeat.
 
 Streams are bounded per process (`change_stream_max_clients`, then 503 `stream_busy`) and in
 time (`change_stream_max_seconds`). One ends then, when its client goes, when the database
@@ -14,27 +14,24 @@ fails a read, or at shutdown; the client reconnects with `Last-Event-ID` and los
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-import asyncpg
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.changes.schemas import ChangeRead
 from api.changes.service import position_of, read_changes
 from api.settings import Settings
+from api.shared.change_watch import ChangeWatch
 from api.shared.errors import ProblemError
 from api.shared.pagination import Keyset
 from api.shared.problems import ProblemCode
 from db.enums import ResourceType
-from db.session import connection_dsn
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "newsgraph_changes"
 EVENT_STREAM = "text/event-stream"
 # Changes sent per read; more are read at once after.
 _BATCH = 100
@@ -45,21 +42,16 @@ _SETTLING_TRIES = 40
 
 
 class ChangeHub:
-    """The streams of one process and the connection that listens for them."""
+    """The streams of one process; they hear of new changes from its ChangeWatch."""
 
-    def __init__(self, settings: Settings) -> None:
-        assert settings.database_url is not None
+    def __init__(self, settings: Settings, watch: ChangeWatch) -> None:
         self.limit = settings.change_stream_max_clients
         self.heartbeat = settings.change_stream_heartbeat
         self.lifetime = settings.change_stream_max_seconds
         self.retry_after = settings.retry_after_seconds
-        self._connect_timeout = settings.db_connect_timeout
-        self._dsn = connection_dsn(settings.database_url)
+        self._watch = watch
         self._clients = 0
-        self._changed = asyncio.Event()
         self._closed = False
-        self._listener: asyncpg.Connection | None = None
-        self._listening = asyncio.Lock()
 
     @property
     def clients(self) -> int:
@@ -75,55 +67,24 @@ class ChangeHub:
                 headers={"Retry-After": str(self.retry_after)},
             )
         self._clients += 1
+        self._watch.follow()
 
     def release(self) -> None:
         self._clients -= 1
-
-    def _notified(self, *_: object) -> None:
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
-
-    def _lost(self, connection: object) -> None:
-        if connection is self._listener:
-            self._listener = None
-            self._notified()  # every stream reads again now, and again at each heartbeat
-
-    async def _listen(self) -> None:
-        """The listening connection, opened when the first stream waits (and after a loss)."""
-        async with self._listening:
-            if self._listener is not None or self._closed:
-                return
-            try:
-                connection = await asyncpg.connect(self._dsn, timeout=self._connect_timeout)
-                await connection.add_listener(CHANNEL, self._notified)
-                connection.add_termination_listener(self._lost)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
-                logger.warning("change stream: cannot listen; streams read at each heartbeat")
-                return
-            self._listener = connection
+        self._watch.unfollow()
 
     async def wait(self, seconds: float) -> bool:
-        """Until a writing transaction commits (True) or `seconds` pass (False)."""
-        await self._listen()
-        changed = self._changed
-        try:
-            await asyncio.wait_for(changed.wait(), seconds)
-        except TimeoutError:
-            return False
-        return not self._closed
+        """Until new changes are committed (True) or `seconds` pass (False)."""
+        return await self._watch.wait(seconds) and not self._closed
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     async def close(self) -> None:
-        """At shutdown: every stream ends at its next step, and the listener closes."""
+        """At shutdown: every stream ends at its next step."""
         self._closed = True
-        self._notified()
-        if self._listener is not None:
-            listener, self._listener = self._listener, None
-            with contextlib.suppress(Exception):
-                await listener.close(timeout=2)
+        self._watch.wake()
 
 
 def _event(keyset: Keyset, row: dict[str, Any]) -> bytes:

@@ -144,8 +144,10 @@ class ExportResponse(StreamingResponse):
     """Streams the export's chunks; however the stream ends, its slot is freed and its
     connection closed or cut (see the module docstring)."""
 
-    def __init__(self, chunks: AsyncGenerator[bytes], slot: ExportSlot) -> None:
-        super().__init__(chunks, media_type=NDJSON)
+    def __init__(
+        self, chunks: AsyncGenerator[bytes], slot: ExportSlot, *, media_type: str = NDJSON
+    ) -> None:
+        super().__init__(chunks, media_type=media_type)
         self.chunks = chunks
         self.slot = slot
 

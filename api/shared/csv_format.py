@@ -26,7 +26,7 @@ import io
 import json
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -38,6 +38,7 @@ from api.shared.problems import ProblemCode
 
 CSV_MEDIA_TYPE = "text/csv"
 FORMATS = ("json", "csv")
+_JSON_TYPES = frozenset({"application/json", "application/*", "*/*"})
 
 # The `openapi_extra` a CSV-capable list adds (api/shared/params.py: `list_parameters`).
 FORMAT_PARAMETER = {
@@ -86,12 +87,15 @@ def wants_csv(request: Request) -> bool:
                 ],
             )
         return chosen == "csv"
-    accept = request.headers.get("accept")
-    return accept is not None and CSV_MEDIA_TYPE in accept and _prefers_csv(accept)
+    return prefers_csv(request.headers.get("accept"))
 
 
-def _prefers_csv(accept: str) -> bool:
-    best_csv = best_json = 0.0
+def prefers_csv(accept: str | None, *, over: Collection[str] = _JSON_TYPES) -> bool:
+    """Whether `Accept` names `text/csv` (with a nonzero q) before any of the types `over`
+    (the resource's other media types, and the wildcards that match them)."""
+    if accept is None or CSV_MEDIA_TYPE not in accept:
+        return False
+    best_csv = best_other = 0.0
     for entry in accept.split(","):
         media, *params = (part.strip() for part in entry.split(";"))
         quality = 1.0
@@ -105,9 +109,9 @@ def _prefers_csv(accept: str) -> bool:
         media = media.lower()
         if media == CSV_MEDIA_TYPE:
             best_csv = max(best_csv, quality)
-        elif media in {"application/json", "application/*", "*/*"}:
-            best_json = max(best_json, quality)
-    return best_csv > 0 and best_csv >= best_json
+        elif media in over:
+            best_other = max(best_other, quality)
+    return best_csv > 0 and best_csv >= best_other
 
 
 def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
@@ -136,13 +140,16 @@ def _scalar(value: Any) -> str:
 
 
 def _element(value: Any) -> str:
-    """One element of a list: a reference by its slug, a participant as `slug:role`."""
+    """One element of a list: a reference by its slug, a participant as `slug:role` (its
+    entity a reference, or a slug as in the export's records)."""
     if isinstance(value, dict):
         if "slug" in value:
             return str(value["slug"])
         entity = value.get("entity")
         if isinstance(entity, dict) and "role" in value:
             return f"{entity.get('slug')}:{value['role']}"
+        if isinstance(entity, str) and "role" in value:
+            return f"{entity}:{value['role']}"
         return _scalar(value)
     return _scalar(value)
 
@@ -197,13 +204,24 @@ def columns(model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[Flatten, ...
     return tuple(names), tuple(readers)
 
 
+def header(model: type[BaseModel]) -> bytes:
+    """The header row of `model`'s CSV."""
+    return _written([columns(model)[0]])
+
+
+def rows(model: type[BaseModel], dumps: Iterable[Mapping[str, Any]]) -> bytes:
+    """One row per item, given as its JSON dump (a stream writes its header once, then its
+    rows a batch at a time)."""
+    readers = columns(model)[1]
+    return _written([read(dumped) for read in readers] for dumped in dumps)
+
+
 def render(model: type[BaseModel], items: Sequence[BaseModel]) -> bytes:
     """The items as CSV: RFC 4180 (CRLF, fields quoted when they must be), UTF-8, a header."""
-    names, readers = columns(model)
+    return header(model) + rows(model, (item.model_dump(mode="json") for item in items))
+
+
+def _written(lines: Iterable[Sequence[str]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(names)
-    for item in items:
-        dumped = item.model_dump(mode="json")
-        writer.writerow([read(dumped) for read in readers])
+    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
     return buffer.getvalue().encode()

@@ -3,10 +3,10 @@
 One loop claims as many due deliveries as it has free sending slots (`webhook_concurrency`),
 each in a task of its own that signs and sends the delivery outside any transaction and then
 records the outcome in a short one (api/webhooks/outbox.py). When there is nothing to claim,
-it waits until a writing transaction commits deliveries (it listens on the
-`newsgraph_webhooks` channel the outbox trigger notifies), a slot frees up, or the next retry
-or lease falls due, whichever comes first, and at most `_MAX_IDLE_SECONDS` (a notice lost
-while the listening connection was down is found then). Any number of workers, in any
+it waits until new changes are committed (the outbox trigger writes deliveries in the same
+transaction as the change rows, so the process's ChangeWatch, api/shared/change_watch.py,
+sees them within `change_poll_interval`), a slot frees up, or the next retry or lease falls
+due, whichever comes first, and at most `_MAX_IDLE_SECONDS`. Any number of workers, in any
 number of processes, share the queue: each claims with SKIP LOCKED.
 
 Stopping (SIGTERM, or the server's shutdown) claims nothing more and lets the sends in
@@ -15,7 +15,6 @@ deliveries to be sent again when their lease ends.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -25,17 +24,16 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
+from api.shared.change_watch import ChangeWatch
 from api.webhooks import outbox, signing
 from api.webhooks.targets import TargetPolicy
 from db.enums import DeliveryStatus
-from db.session import async_url
 
 if TYPE_CHECKING:
     from api.webhooks.sender import Sender
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "newsgraph_webhooks"
 _MAX_IDLE_SECONDS = 10.0
 # After a database error, before trying again.
 _PAUSE_SECONDS = 2.0
@@ -48,32 +46,24 @@ def target_policy(settings: Settings) -> TargetPolicy:
 
 class WebhookWorker:
     def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], *, dsn: str
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        watch: ChangeWatch | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
-        self._dsn = dsn
+        # Inside `newsgraph serve` the change streams' watch; in `newsgraph worker`, its own.
+        self._watch = watch if watch is not None else ChangeWatch(settings)
+        self._owns_watch = watch is None
         # Made for the first delivery: the HTTP client (httpcore, and trio, which it imports
         # when installed) is 5 MB of RSS that a serving worker with no webhooks never needs.
         self._sender: Sender | None = None
         self._sending: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._listener: asyncpg.Connection | None = None
-        self._listen_failed = False
         self._claim_failed = False
-
-    @classmethod
-    def for_settings(
-        cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]
-    ) -> "WebhookWorker":
-        assert settings.database_url is not None
-        dsn = (
-            async_url(settings.database_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
-        return cls(settings, sessions, dsn=dsn)
 
     def _http(self) -> "Sender":
         if self._sender is None:
@@ -92,6 +82,7 @@ class WebhookWorker:
         self._wake.set()
 
     async def run(self) -> None:
+        self._watch.follow()
         try:
             while not self._stopping:
                 try:
@@ -100,10 +91,10 @@ class WebhookWorker:
                     logger.exception("webhooks: the worker failed; going on shortly")
                     await self._idle(_PAUSE_SECONDS)
         finally:
+            self._watch.unfollow()
             await self._close()
 
     async def _step(self) -> None:
-        await self._listen()
         free = self._settings.webhook_concurrency - len(self._sending)
         claimed = await self._claim(free) if free > 0 else None
         if claimed is None:
@@ -146,11 +137,15 @@ class WebhookWorker:
         return min(max(seconds, 0.0), _MAX_IDLE_SECONDS)
 
     async def _idle(self, seconds: float) -> None:
-        if self._listener is None:
-            seconds = min(seconds, _PAUSE_SECONDS)  # no notices: look more often
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._wake.wait()
+        """Until a slot frees up, the worker stops, new changes commit, or `seconds` pass."""
+        woken = asyncio.ensure_future(self._wake.wait())
+        changed = asyncio.ensure_future(self._watch.wait(seconds))
+        try:
+            await asyncio.wait({woken, changed}, timeout=seconds, return_when="FIRST_COMPLETED")
+        finally:
+            for waiting in (woken, changed):
+                waiting.cancel()
+            await asyncio.gather(woken, changed, return_exceptions=True)
         self._wake.clear()
 
     async def _deliver(self, claimed: outbox.Claimed) -> None:
@@ -208,29 +203,6 @@ class WebhookWorker:
                 delay,
             )
 
-    def _notified(self, *_: object) -> None:
-        self._wake.set()
-
-    def _lost(self, connection: object) -> None:
-        if connection is self._listener:
-            self._listener = None
-            self._wake.set()
-
-    async def _listen(self) -> None:
-        if self._listener is not None:
-            return
-        try:
-            connection = await asyncpg.connect(self._dsn, timeout=self._settings.db_connect_timeout)
-            await connection.add_listener(CHANNEL, self._notified)
-            connection.add_termination_listener(self._lost)
-        except (*_DATABASE_ERRORS, asyncpg.InterfaceError, TimeoutError) as error:
-            if not self._listen_failed:
-                logger.warning("webhooks: cannot listen for new deliveries (%s); polling", error)
-            self._listen_failed = True
-            return
-        self._listener = connection
-        self._listen_failed = False
-
     async def _close(self) -> None:
         if self._sending:
             # Each send ends within the timeout; recording it takes a moment more.
@@ -241,9 +213,7 @@ class WebhookWorker:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
-        if self._listener is not None:
-            listener, self._listener = self._listener, None
-            with contextlib.suppress(Exception):
-                await listener.close(timeout=2)
+        if self._owns_watch:
+            await self._watch.close()
         if self._sender is not None:
             await self._sender.aclose()

@@ -41,7 +41,14 @@ import json
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -50,6 +57,18 @@ from typing import Any
 import asyncpg
 
 from db.checks import format_duration
+
+# The record types, in the order an export writes them (the importer's order).
+RECORD_TYPES = (
+    "source",
+    "entity",
+    "article",
+    "evidence",
+    "relation",
+    "event",
+    "statement",
+    "dispute",
+)
 
 # Deeper `used_by` and `parent` chains than this are taken to be cycles.
 _MAX_DEPTH = 32
@@ -223,23 +242,15 @@ class _Exporter:
         connection: asyncpg.Connection,
         article_filter: ArticleFilter,
         batch_size: int,
-        report: ExportReport,
     ) -> None:
         self.connection = connection
         self.article_filter = article_filter
         self.batch_size = batch_size
-        self.report = report
 
     async def _batches(self, query: str, arguments: list[Any]) -> AsyncIterator[list[Any]]:
         cursor = await self.connection.cursor(query, *arguments)
         while rows := await cursor.fetch(self.batch_size):
             yield rows
-
-    def _chunk(self, kind: str, records: list[dict[str, Any]]) -> bytes:
-        chunk = "".join(_encode(record) + "\n" for record in records).encode()
-        self.report.records[kind] += len(records)
-        self.report.bytes += len(chunk)
-        return chunk
 
     async def _parts(
         self, query: str, ids: list[uuid.UUID], *arguments: Any
@@ -288,7 +299,7 @@ class _Exporter:
             " WHERE e.parent_id IS NOT NULL),"
         )
 
-    async def sources(self) -> AsyncIterator[bytes]:
+    async def sources(self) -> AsyncIterator[list[dict[str, Any]]]:
         where, arguments = self.article_filter.where(1)
         scope = (
             f"WHERE s.id IN (SELECT a.source_id FROM article a WHERE {where})"
@@ -300,21 +311,18 @@ class _Exporter:
             f" FROM source s {scope} ORDER BY s.slug"
         )
         async for rows in self._batches(query, arguments):
-            yield self._chunk(
-                "source",
-                [
-                    {
-                        "type": "source",
-                        "slug": row["slug"],
-                        "name": row["name"],
-                        "kind": row["kind"],
-                        "homepage_url": row["homepage_url"],
-                    }
-                    for row in rows
-                ],
-            )
+            yield [
+                {
+                    "type": "source",
+                    "slug": row["slug"],
+                    "name": row["name"],
+                    "kind": row["kind"],
+                    "homepage_url": row["homepage_url"],
+                }
+                for row in rows
+            ]
 
-    async def entities(self) -> AsyncIterator[bytes]:
+    async def entities(self) -> AsyncIterator[list[dict[str, Any]]]:
         where, arguments = self.article_filter.where(1)
         if self.article_filter.active:
             # Entities the exported articles, events, statements and relations name, those
@@ -369,31 +377,28 @@ class _Exporter:
                 " ORDER BY al.entity_id, al.name, al.language NULLS FIRST",
                 [row["id"] for row in rows],
             )
-            yield self._chunk(
-                "entity",
-                [
-                    {
-                        "type": "entity",
-                        "slug": row["slug"],
-                        "kind": row["kind"],
-                        "name": row["name"],
-                        "description": row["description"],
-                        "external_ids": json.loads(row["external_ids"]),
-                        "aliases": [
-                            {
-                                "name": alias["name"],
-                                "language": alias["language"],
-                                "kind": alias["kind"],
-                                "used_by": alias["used_by"],
-                            }
-                            for alias in aliases.get(row["id"], [])
-                        ],
-                    }
-                    for row in rows
-                ],
-            )
+            yield [
+                {
+                    "type": "entity",
+                    "slug": row["slug"],
+                    "kind": row["kind"],
+                    "name": row["name"],
+                    "description": row["description"],
+                    "external_ids": json.loads(row["external_ids"]),
+                    "aliases": [
+                        {
+                            "name": alias["name"],
+                            "language": alias["language"],
+                            "kind": alias["kind"],
+                            "used_by": alias["used_by"],
+                        }
+                        for alias in aliases.get(row["id"], [])
+                    ],
+                }
+                for row in rows
+            ]
 
-    async def articles(self) -> AsyncIterator[bytes]:
+    async def articles(self) -> AsyncIterator[list[dict[str, Any]]]:
         where, arguments = self.article_filter.where(1)
         query = (
             "SELECT a.id, a.slug, s.slug AS source, a.headline, a.byline, a.url, a.language,"
@@ -413,43 +418,40 @@ class _Exporter:
                 " ORDER BY m.article_id, m.start_offset, m.end_offset, e.slug NULLS FIRST",
                 [row["id"] for row in rows],
             )
-            yield self._chunk(
-                "article",
-                [
-                    {
-                        "type": "article",
-                        "slug": row["slug"],
-                        "source": row["source"],
-                        "headline": row["headline"],
-                        "byline": row["byline"],
-                        "url": row["url"],
-                        "language": row["language"],
-                        "published_at": _time(row["published_at"]),
-                        "published_precision": row["published_precision"],
-                        "summary": row["summary"],
-                        "body": row["body"],
-                        "mentions": [
-                            {
-                                "entity": mention["slug"],
-                                **(
-                                    {"possible_entities": list(mention["possible"])}
-                                    if mention["slug"] is None
-                                    else {}
-                                ),
-                                "start": mention["start_offset"],
-                                "end": mention["end_offset"],
-                                "surface": mention["surface"],
-                                "method": mention["method"],
-                                "confidence": _confidence(mention["confidence"]),
-                            }
-                            for mention in mentions.get(row["id"], [])
-                        ],
-                    }
-                    for row in rows
-                ],
-            )
+            yield [
+                {
+                    "type": "article",
+                    "slug": row["slug"],
+                    "source": row["source"],
+                    "headline": row["headline"],
+                    "byline": row["byline"],
+                    "url": row["url"],
+                    "language": row["language"],
+                    "published_at": _time(row["published_at"]),
+                    "published_precision": row["published_precision"],
+                    "summary": row["summary"],
+                    "body": row["body"],
+                    "mentions": [
+                        {
+                            "entity": mention["slug"],
+                            **(
+                                {"possible_entities": list(mention["possible"])}
+                                if mention["slug"] is None
+                                else {}
+                            ),
+                            "start": mention["start_offset"],
+                            "end": mention["end_offset"],
+                            "surface": mention["surface"],
+                            "method": mention["method"],
+                            "confidence": _confidence(mention["confidence"]),
+                        }
+                        for mention in mentions.get(row["id"], [])
+                    ],
+                }
+                for row in rows
+            ]
 
-    async def evidence(self) -> AsyncIterator[bytes]:
+    async def evidence(self) -> AsyncIterator[list[dict[str, Any]]]:
         """Evidence of entities, aliases and articles: a line of its own after the articles it
         cites (an entity's line comes before them). With a filter, only subjects with
         evidence of an exported article; those entities are exported (see `entities`)."""
@@ -497,9 +499,9 @@ class _Exporter:
                         record[of] = row["slug"]
                     record["items"] = items[row["id"]]
                     records.append(record)
-                yield self._chunk("evidence", records)
+                yield records
 
-    async def relations(self) -> AsyncIterator[bytes]:
+    async def relations(self) -> AsyncIterator[list[dict[str, Any]]]:
         where, arguments = self.article_filter.where(1)
         if self.article_filter.active:
             scope = f"WITH RECURSIVE {self._scope(where).rstrip(',')}"
@@ -514,23 +516,20 @@ class _Exporter:
         )
         async for rows in self._batches(query, arguments):
             evidence = await self._evidence("entity_relation_id", [row["id"] for row in rows])
-            yield self._chunk(
-                "relation",
-                [
-                    {
-                        "type": "relation",
-                        "subject": row["subject"],
-                        "kind": row["kind"],
-                        "object": row["object"],
-                        "role": row["role"],
-                        "time": row["time_edtf"],
-                        "evidence": evidence.get(row["id"], []),
-                    }
-                    for row in rows
-                ],
-            )
+            yield [
+                {
+                    "type": "relation",
+                    "subject": row["subject"],
+                    "kind": row["kind"],
+                    "object": row["object"],
+                    "role": row["role"],
+                    "time": row["time_edtf"],
+                    "evidence": evidence.get(row["id"], []),
+                }
+                for row in rows
+            ]
 
-    async def events(self) -> AsyncIterator[bytes]:
+    async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
         where, arguments = self.article_filter.where(1)
         if self.article_filter.active:
             scope = self._scope(where)
@@ -565,39 +564,36 @@ class _Exporter:
                 "event_participant_id",
                 [participant["id"] for group in participants.values() for participant in group],
             )
-            yield self._chunk(
-                "event",
-                [
-                    {
-                        "type": "event",
-                        "slug": row["slug"],
-                        "title": row["title"],
-                        "summary": row["summary"],
-                        "event_type": row["event_type"],
-                        "mode": row["mode"],
-                        "contexts": list(row["contexts"] or []),
-                        "modality": row["modality"],
-                        "time": row["time_edtf"],
-                        "duration": None
-                        if row["duration"] is None
-                        else format_duration(row["duration"]),
-                        "location": row["location"],
-                        "parent": row["parent"],
-                        "participants": [
-                            {
-                                "entity": participant["slug"],
-                                "role": participant["role"],
-                                "evidence": participant_evidence.get(participant["id"], []),
-                            }
-                            for participant in participants.get(row["id"], [])
-                        ],
-                        "evidence": evidence.get(row["id"], []),
-                    }
-                    for row in rows
-                ],
-            )
+            yield [
+                {
+                    "type": "event",
+                    "slug": row["slug"],
+                    "title": row["title"],
+                    "summary": row["summary"],
+                    "event_type": row["event_type"],
+                    "mode": row["mode"],
+                    "contexts": list(row["contexts"] or []),
+                    "modality": row["modality"],
+                    "time": row["time_edtf"],
+                    "duration": None
+                    if row["duration"] is None
+                    else format_duration(row["duration"]),
+                    "location": row["location"],
+                    "parent": row["parent"],
+                    "participants": [
+                        {
+                            "entity": participant["slug"],
+                            "role": participant["role"],
+                            "evidence": participant_evidence.get(participant["id"], []),
+                        }
+                        for participant in participants.get(row["id"], [])
+                    ],
+                    "evidence": evidence.get(row["id"], []),
+                }
+                for row in rows
+            ]
 
-    async def statements(self) -> AsyncIterator[bytes]:
+    async def statements(self) -> AsyncIterator[list[dict[str, Any]]]:
         where, arguments = self.article_filter.where(1)
         if self.article_filter.active:
             scope = f"WITH RECURSIVE {self._scope(where).rstrip(',')}"
@@ -613,25 +609,22 @@ class _Exporter:
         )
         async for rows in self._batches(query, arguments):
             evidence = await self._evidence("statement_id", [row["id"] for row in rows])
-            yield self._chunk(
-                "statement",
-                [
-                    {
-                        "type": "statement",
-                        "slug": row["slug"],
-                        "speaker": row["speaker"],
-                        "kind": row["kind"],
-                        "text": row["text"],
-                        "conveyed_by": row["conveyed_by"],
-                        "conveyed_by_description": row["conveyed_by_description"],
-                        "event": row["event"],
-                        "evidence": evidence.get(row["id"], []),
-                    }
-                    for row in rows
-                ],
-            )
+            yield [
+                {
+                    "type": "statement",
+                    "slug": row["slug"],
+                    "speaker": row["speaker"],
+                    "kind": row["kind"],
+                    "text": row["text"],
+                    "conveyed_by": row["conveyed_by"],
+                    "conveyed_by_description": row["conveyed_by_description"],
+                    "event": row["event"],
+                    "evidence": evidence.get(row["id"], []),
+                }
+                for row in rows
+            ]
 
-    async def disputes(self) -> AsyncIterator[bytes]:
+    async def disputes(self) -> AsyncIterator[list[dict[str, Any]]]:
         if self.article_filter.active:
             return
         query = (
@@ -671,85 +664,110 @@ class _Exporter:
             party_evidence = await self._evidence("dispute_party_id", part_ids(parties))
             territory_evidence = await self._evidence("dispute_territory_id", part_ids(territories))
             timeline_evidence = await self._evidence("dispute_event_id", part_ids(timeline))
-            yield self._chunk(
-                "dispute",
-                [
-                    {
-                        "type": "dispute",
-                        "slug": row["slug"],
-                        "title": row["title"],
-                        "kind": row["kind"],
-                        "status": row["status"],
-                        "summary": row["summary"],
-                        "time": row["time_edtf"],
-                        "parties": [
-                            {
-                                "entity": party["slug"],
-                                "role": party["role"],
-                                "position": party["position"],
-                                "evidence": party_evidence.get(party["id"], []),
-                            }
-                            for party in parties.get(row["id"], [])
-                        ],
-                        "territories": [
-                            {
-                                "entity": territory["slug"],
-                                "administered_by": territory["administered_by"],
-                                "claimed_by": territory["claimed_by"],
-                                "evidence": territory_evidence.get(territory["id"], []),
-                            }
-                            for territory in territories.get(row["id"], [])
-                        ],
-                        "timeline": [
-                            {
-                                "event": entry["slug"],
-                                "role": entry["role"],
-                                "significance": entry["significance"],
-                                "evidence": timeline_evidence.get(entry["id"], []),
-                            }
-                            for entry in timeline.get(row["id"], [])
-                        ],
-                        "evidence": evidence.get(row["id"], []),
-                    }
-                    for row in rows
-                ],
-            )
+            yield [
+                {
+                    "type": "dispute",
+                    "slug": row["slug"],
+                    "title": row["title"],
+                    "kind": row["kind"],
+                    "status": row["status"],
+                    "summary": row["summary"],
+                    "time": row["time_edtf"],
+                    "parties": [
+                        {
+                            "entity": party["slug"],
+                            "role": party["role"],
+                            "position": party["position"],
+                            "evidence": party_evidence.get(party["id"], []),
+                        }
+                        for party in parties.get(row["id"], [])
+                    ],
+                    "territories": [
+                        {
+                            "entity": territory["slug"],
+                            "administered_by": territory["administered_by"],
+                            "claimed_by": territory["claimed_by"],
+                            "evidence": territory_evidence.get(territory["id"], []),
+                        }
+                        for territory in territories.get(row["id"], [])
+                    ],
+                    "timeline": [
+                        {
+                            "event": entry["slug"],
+                            "role": entry["role"],
+                            "significance": entry["significance"],
+                            "evidence": timeline_evidence.get(entry["id"], []),
+                        }
+                        for entry in timeline.get(row["id"], [])
+                    ],
+                    "evidence": evidence.get(row["id"], []),
+                }
+                for row in rows
+            ]
+
+
+async def export_records(
+    connection: asyncpg.Connection,
+    article_filter: ArticleFilter,
+    *,
+    types: Collection[str] = RECORD_TYPES,
+    batch_size: int = 1000,
+) -> AsyncGenerator[list[dict[str, Any]]]:
+    """The export as batches of records (dicts of one `type`, up to `batch_size` each), in
+    corpus order; only the record `types` asked for, each read as it is in a full export.
+
+    Holds a transaction open until exhausted or closed (`aclose()`)."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if unknown := set(types) - set(RECORD_TYPES):
+        raise ValueError(f"unknown record types: {', '.join(sorted(unknown))}")
+    if connection.is_in_transaction():
+        raise ValueError("the connection must not be in a transaction: the export opens its own")
+    exporter = _Exporter(connection, article_filter, batch_size)
+    readers = {
+        "source": exporter.sources,
+        "entity": exporter.entities,
+        "article": exporter.articles,
+        "evidence": exporter.evidence,
+        "relation": exporter.relations,
+        "event": exporter.events,
+        "statement": exporter.statements,
+        "dispute": exporter.disputes,
+    }
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        # The scope of a filtered export is one query of many CTEs whose estimates pass
+        # jit_above_cost: compiling it took 0.9 s of the 0.95 s it ran at 10,000 articles
+        # (0.03 s without). The export's other statements gain nothing from JIT either.
+        await connection.execute("SET LOCAL jit = off")
+        for record_type in RECORD_TYPES:
+            if record_type in types:
+                async for records in readers[record_type]():
+                    yield records
 
 
 async def export_chunks(
     connection: asyncpg.Connection,
     article_filter: ArticleFilter,
     *,
+    types: Collection[str] = RECORD_TYPES,
     batch_size: int = 1000,
     report: ExportReport | None = None,
 ) -> AsyncGenerator[bytes]:
-    """The export as chunks of whole lines, one per batch; `report` is filled in as it goes.
+    """The export as NDJSON chunks of whole lines, one per batch (`export_records`); `report`
+    is filled in as it goes.
 
     Holds a transaction open until exhausted or closed (`aclose()`)."""
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    if connection.is_in_transaction():
-        raise ValueError("the connection must not be in a transaction: the export opens its own")
     report = report if report is not None else ExportReport()
     started = time.monotonic()
-    exporter = _Exporter(connection, article_filter, batch_size, report)
-    async with connection.transaction(isolation="repeatable_read", readonly=True):
-        # The scope of a filtered export is one query of many CTEs whose estimates pass
-        # jit_above_cost: compiling it took 0.9 s of the 0.95 s it ran at 10,000 articles
-        # (0.03 s without). The export's other statements gain nothing from JIT either.
-        await connection.execute("SET LOCAL jit = off")
-        for records in (
-            exporter.sources,
-            exporter.entities,
-            exporter.articles,
-            exporter.evidence,
-            exporter.relations,
-            exporter.events,
-            exporter.statements,
-            exporter.disputes,
-        ):
-            async for chunk in records():
-                yield chunk
+    batches = export_records(connection, article_filter, types=types, batch_size=batch_size)
+    try:
+        async for records in batches:
+            chunk = "".join(_encode(record) + "\n" for record in records).encode()
+            report.records[records[0]["type"]] += len(records)
+            report.bytes += len(chunk)
+            yield chunk
+    finally:
+        await batches.aclose()
     report.seconds = time.monotonic() - started
 
 

@@ -297,6 +297,18 @@ Record = (
 
 RECORD: TypeAdapter[Record] = TypeAdapter(Annotated[Record, Field(discriminator="type")])
 
+# Each record type's model, by the `type` a line carries.
+RECORD_MODELS: dict[str, type[BaseModel]] = {
+    "source": SourceRecord,
+    "entity": EntityRecord,
+    "article": ArticleRecord,
+    "evidence": EvidenceRecord,
+    "relation": RelationRecord,
+    "event": EventRecord,
+    "statement": StatementRecord,
+    "dispute": DisputeRecord,
+}
+
 # The corpus's event times are plain dates, months and years; the general EDTF parser takes
 # ~20 ms a value, which would dominate an import, so those three forms are computed here.
 _PLAIN_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")

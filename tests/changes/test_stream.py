@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import signal
+import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ import pytest
 from api.shared.auth import issue_key
 from db.enums import ApiKeyScope
 from tests.support.clients import bearer
-from tests.support.database import migrated_database
+from tests.support.database import connect, migrated_database
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.process
@@ -217,3 +218,108 @@ async def test_a_stream_ends_after_its_lifetime_and_resumes_where_it_was(
     assert _slugs(seen) == ["before"]
     assert LIFETIME - 0.5 < lasted < LIFETIME + 10
     assert _slugs(following) == ["after"]
+
+
+@contextlib.asynccontextmanager
+async def _quiet_server(
+    tmp_path: Path, **env: str
+) -> AsyncIterator[tuple[LiveServer, dict[str, str], str]]:
+    """A server whose streams send a heartbeat (and read the feed for it) only every 60 s: a
+    change that arrives sooner was pushed by the process's change watch."""
+    url = await migrated_database(f"stream_{uuid.uuid4().hex[:8]}")
+    key = bearer(await issue_key(url, name="stream", scopes=[ApiKeyScope.ADMIN]))
+    server = LiveServer(
+        url,
+        tmp_path,
+        env={
+            "NEWSGRAPH_CHANGE_STREAM_HEARTBEAT": "60",
+            "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
+            "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
+            **env,
+        },
+    )
+    try:
+        await asyncio.to_thread(server.wait_ready)
+        yield server, key, url
+    finally:
+        server.close()
+
+
+async def _watch_sessions(url: str) -> int:
+    connection = await connect(url)
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name = 'newsgraph-change-watch'"
+        )
+        return count
+    finally:
+        await connection.close()
+
+
+async def _until_watch_sessions(url: str, expected: int) -> None:
+    deadline = time.monotonic() + 10
+    while (sessions := await _watch_sessions(url)) != expected:
+        assert time.monotonic() < deadline, f"{sessions} watch sessions, expected {expected}"
+        await asyncio.sleep(0.05)
+
+
+async def test_changes_are_pushed_within_the_poll_interval(tmp_path: Path) -> None:
+    """Each write committed alone, the next once the stream has the last: the time from the
+    commit's answer to the event. Printed (pytest -s) for the record."""
+    count = 20
+    latencies: list[float] = []
+    async with (
+        _quiet_server(tmp_path) as (server, key, _),
+        httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+        http.stream("GET", "/v1/changes/stream") as response,
+    ):
+        events = _events(response)
+        for n in range(count):
+            await _create(http, key, f"p{n}")
+            committed = time.monotonic()
+            assert _slugs(await _changes(events, 1)) == [f"p{n}"]
+            latencies.append(time.monotonic() - committed)
+
+    median = statistics.median(latencies)
+    print(
+        f"\ncommit to stream, {count} changes: median {median * 1000:.1f} ms, "
+        f"max {max(latencies) * 1000:.1f} ms"
+    )
+    # The watch looks every 50 ms; the heartbeat's read would take 60 s.
+    assert median < 1, latencies
+    assert max(latencies) < 10, latencies
+
+
+async def test_the_watch_polls_only_while_followed_and_survives_losing_its_connection(
+    tmp_path: Path,
+) -> None:
+    # Without the in-process webhook worker, only streams follow the feed.
+    async with (
+        _quiet_server(tmp_path, NEWSGRAPH_WEBHOOK_WORKER="false") as (server, key, url),
+        httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+    ):
+        await asyncio.sleep(0.5)
+        assert await _watch_sessions(url) == 0  # nobody follows: no poll, no connection
+        async with http.stream("GET", "/v1/changes/stream") as response:
+            events = _events(response)
+            await _until_watch_sessions(url, 1)
+            # The watch's connection is cut (a failover, an administrator): it connects
+            # again, and the next change is still pushed, long before a heartbeat.
+            admin = await connect(url)
+            try:
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database()"
+                    " AND application_name = 'newsgraph-change-watch'"
+                )
+            finally:
+                await admin.close()
+            await _create(http, key, "after-the-cut")
+            started = time.monotonic()
+            assert _slugs(await _changes(events, 1)) == ["after-the-cut"]
+            assert time.monotonic() - started < 10
+            await _until_watch_sessions(url, 1)
+        # The last stream gone, the poll stops and its connection closes.
+        await _until_watch_sessions(url, 0)
+    assert "Traceback" not in server.output()

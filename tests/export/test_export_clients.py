@@ -67,13 +67,13 @@ async def serving(
         live.close()
 
 
-def open_export(port: int) -> socket.socket:
+def open_export(port: int, target: str = "/v1/export") -> socket.socket:
     """A client that asks for the export, then reads nothing."""
     client = socket.socket()
     client.settimeout(WAIT_SECONDS)
     client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, CLIENT_RECEIVE_BUFFER)
     client.connect(("127.0.0.1", port))
-    client.sendall(b"GET /v1/export HTTP/1.1\r\nHost: test\r\n\r\n")
+    client.sendall(f"GET {target} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
     return client
 
 
@@ -173,6 +173,37 @@ async def test_clients_that_hang_up_mid_stream_leave_no_transaction_behind(
     assert "Traceback" not in log
     messages = [json.loads(line)["message"] for line in log.splitlines() if line.startswith("{")]
     assert messages.count("export cut short: the client went away") == 5 * EXPORTS
+
+
+async def test_clients_that_hang_up_mid_csv_export_leave_no_transaction_behind(
+    url: str, admin: asyncpg.Connection, tmp_path: Path
+) -> None:
+    csv_export = "/v1/export?type=article&format=csv"
+    async with serving(url, tmp_path) as (live, http):
+        response = await http.get(csv_export)
+        assert response.status_code == 200
+        expected = response.content
+        assert len(expected) > 6_000_000  # far more than the socket buffers hold
+        for _ in range(3):
+            clients = [open_export(live.port, csv_export) for _ in range(EXPORTS)]
+            try:
+                for client in clients:
+                    head = client.recv(CLIENT_RECEIVE_BUFFER)
+                    assert head.startswith(b"HTTP/1.1 200")
+                    assert b"content-type: text/csv; charset=utf-8; header=present" in head
+                await eventually(admin, EXPORTS)
+            finally:
+                for client in clients:
+                    hang_up(client)
+            assert await statuses(http, "/v1/sources", 4) == [200] * 4
+            await eventually(admin, 0)
+        assert await statuses(http, "/readyz", 5) == [200] * 5
+        assert (await http.get(csv_export)).content == expected
+        assert [state for state, _ in await sessions(admin) if state != "idle"] == []
+    log = live.output()
+    assert "Traceback" not in log
+    messages = [json.loads(line)["message"] for line in log.splitlines() if line.startswith("{")]
+    assert messages.count("export cut short: the client went away") == 3 * EXPORTS
 
 
 async def test_a_client_that_stops_reading_is_cut_off_after_the_send_timeout(

@@ -24,7 +24,8 @@ async def client_for(app: FastAPI) -> AsyncIterator[AsyncClient]:
             yield client
     finally:
         await app.state.engine.dispose()
-        await app.state.change_hub.close()  # the change streams' listening connection
+        await app.state.change_hub.close()
+        await app.state.change_watch.close()  # the change streams' polling connection
 
 
 def bearer(key: str) -> dict[str, str]:

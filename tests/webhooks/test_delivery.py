@@ -179,7 +179,7 @@ async def test_two_workers_share_the_queue_and_send_each_delivery_once() -> None
         settings: Settings = app.state.settings
         assert settings.database_url is not None
         engine = create_engine(settings.database_url)
-        other = WebhookWorker.for_settings(settings, create_sessionmaker(engine))
+        other = WebhookWorker(settings, create_sessionmaker(engine))
         running = asyncio.create_task(other.run())
         try:
             webhook = await _webhook(client, key, receiver.url)
