@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.settings import Settings
-from api.shared import concurrency, errors, params
+from api.shared import concurrency, consistency, errors, params
 from api.shared.auth import bearer
 from api.shared.errors import PROBLEM_MEDIA_TYPE, REQUEST_ID_HEADER
 from api.transport.ratelimit import EXEMPT_PATHS, document_rate_limits
@@ -145,6 +145,13 @@ HEADERS: dict[str, dict[str, Any]] = {
         "required": True,
         "schema": {"type": "string"},
     },
+    consistency.HEADER: {
+        "description": "Sent on a deployment with read replicas: the database position this "
+        "write reached (opaque, such as `16/B374D848`). Send it back in `Consistency-Token` on "
+        "a read to be sure the answer includes this write.",
+        "required": False,
+        "schema": {"type": "string", "examples": ["16/B374D848"]},
+    },
     "Accept-Post": {
         "description": "`application/json`: the media type the operation takes.",
         "required": True,
@@ -165,6 +172,19 @@ IF_NONE_MATCH = {
     "answer is 304 Not Modified, without a body (`*` matches any).",
     "schema": {"type": "string"},
 }
+
+
+CONSISTENCY_TOKEN = {
+    "name": consistency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The `Consistency-Token` a write answered with: on a deployment with read "
+    "replicas, the answer then includes that write (a replica that has not caught up leaves "
+    "the read to the primary). Ignored where there are no replicas, and by the change feed, "
+    "which is always read from the primary.",
+    "schema": {"type": "string", "maxLength": 17, "examples": ["16/B374D848"]},
+}
+_WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
 def document(app: FastAPI) -> dict[str, Any]:
@@ -284,6 +304,8 @@ def _headers_of(
         headers["Cache-Control"] = _ref("Cache-Control")
         if paged and status in {"200", "304"}:
             headers["Link"] = _ref("Link")
+    if path.startswith("/v1/") and method in _WRITE_METHODS and status.startswith("2"):
+        headers[consistency.HEADER] = _ref(consistency.HEADER)
     if status == "201":
         headers["Location"] = _ref("Location")
         headers["Idempotent-Replayed"] = _ref("Idempotent-Replayed")
@@ -311,6 +333,8 @@ def document_headers(document: dict[str, Any]) -> dict[str, Any]:
     with an ETag takes `If-None-Match` and may answer 304. Responses are listed by status."""
     for path, method, operation in _operations(document):
         responses = operation["responses"]
+        if method == "get" and path.startswith("/v1/"):
+            operation.setdefault("parameters", []).append(deepcopy(CONSISTENCY_TOKEN))
         if method == "get" and _is_resource(path, "200", responses.get("200", {})):
             operation.setdefault("parameters", []).append(deepcopy(IF_NONE_MATCH))
             responses["304"] = {
