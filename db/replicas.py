@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 import asyncpg
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import connection_dsn
 
@@ -55,6 +55,15 @@ def parse_lsn(text: str) -> int | None:
     if match is None:
         return None
     return (int(match[1], 16) << 32) | int(match[2], 16)
+
+
+async def position_on(connection: AsyncConnection) -> str:
+    """The primary's WAL insert position, asked on `connection` (outside any transaction: one
+    round trip, straight to the driver)."""
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    return str(await driver.fetchval(_PRIMARY_POSITION))
 
 
 def format_lsn(position: int) -> str:

@@ -12,6 +12,8 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 SESSIONS_KEY = "newsgraph.sessions"
 # The read replica (db/replicas.Replica) ApiRoute chose for a read, when the deployment has any.
 REPLICA_KEY = "newsgraph.replica"
+# The connections get_session checked out for a write's sessions when there are replicas.
+CONNECTIONS_KEY = "newsgraph.connections"
 
 
 async def get_session(request: Request) -> AsyncSession:
@@ -27,8 +29,15 @@ async def get_session(request: Request) -> AsyncSession:
         session: AsyncSession = (
             request.app.state.read_sessionmaker() if replica is None else replica.sessionmaker()
         )
-    else:
+    elif request.app.state.replicas is None:
         session = request.app.state.sessionmaker()
+    else:
+        # With read replicas a write answers with its consistency token, read on its own
+        # connection once it has committed (api/shared/routing.py): the session is bound to a
+        # connection the route holds until then.
+        connection = await request.app.state.engine.connect()
+        request.scope.setdefault(CONNECTIONS_KEY, []).append(connection)
+        session = request.app.state.sessionmaker(bind=connection)
     request.scope.setdefault(SESSIONS_KEY, []).append(session)
     return session
 

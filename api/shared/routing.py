@@ -38,13 +38,13 @@ from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.convertors import Convertor, register_url_convertor
 
 from api.shared import consistency
-from api.shared.deps import READ_METHODS, REPLICA_KEY, SESSIONS_KEY
+from api.shared.deps import CONNECTIONS_KEY, READ_METHODS, REPLICA_KEY, SESSIONS_KEY
 from api.shared.rows import ReadSession
-from db.replicas import ReplicaSet
+from db.replicas import ReplicaSet, position_on
 
 logger = logging.getLogger(__name__)
 
@@ -135,11 +135,15 @@ class ApiRoute(APIRoute):
             if replicas is not None:
                 if request.method in READ_METHODS:
                     return await _read_with_replicas(request, handler, replicas, replica_reads)
-                response = await _write(request, handler)
-                if response.status_code < 300:
-                    token = await replicas.primary_position()
-                    response.headers[consistency.HEADER] = token
-                return response
+                try:
+                    response = await _write(request, handler)
+                    if response.status_code < 300:
+                        token = await _committed_position(request, replicas)
+                        if token is not None:
+                            response.headers[consistency.HEADER] = token
+                    return response
+                finally:
+                    await close_connections(request)
             if request.method in READ_METHODS:
                 # Reads run in autocommit, one statement at a time: there is no transaction to
                 # lose, so nothing to run again.
@@ -162,10 +166,42 @@ class PrimaryRoute(ApiRoute):
 _Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
+async def _committed_position(request: Request, replicas: ReplicaSet) -> str | None:
+    """The consistency token of the write that just committed: the primary's WAL position,
+    read on the write's own connection (no second checkout from a pool its peers may hold),
+    or on any when it had none. None when neither answers: the write is done and stays a
+    success, without a token."""
+    connections = request.scope.get(CONNECTIONS_KEY) or []
+    with anyio.CancelScope(shield=True):
+        try:
+            if connections:
+                return await position_on(connections[-1])
+            return await replicas.primary_position()
+        # Whatever it is (the driver's own errors included): the write has committed, and
+        # its answer must say so.
+        except Exception as error:
+            logger.warning(
+                "no consistency token for %s %s: %s",
+                request.method,
+                request.url.path,
+                type(error).__name__,
+            )
+    return None
+
+
+async def close_connections(request: Request) -> None:
+    """Return the connections get_session checked out for a write's sessions."""
+    connections: list[AsyncConnection] = request.scope.pop(CONNECTIONS_KEY, None) or []
+    with anyio.CancelScope(shield=True):
+        for connection in connections:
+            await connection.close()
+
+
 async def _write(request: Request, handler: _Handler) -> Response:
     retries = RETRIES  # read per request, so that a test can lower it
     outer_stack = request.scope.get("fastapi_function_astack")
     for attempt in range(retries + 1):
+        committed = False
         try:
             # Each attempt ends its own session (rolled back, its connection returned)
             # and function-scoped dependencies before the next one starts: the first
@@ -174,6 +210,7 @@ async def _write(request: Request, handler: _Handler) -> Response:
                 request.scope["fastapi_function_astack"] = attempt_stack
                 response = await handler(request)
             await end_sessions(request, commit=True)
+            committed = True
             return response
         except DBAPIError as error:
             if sqlstate_of(error) not in CONFLICT_SQLSTATES or attempt == retries:
@@ -192,6 +229,8 @@ async def _write(request: Request, handler: _Handler) -> Response:
         finally:
             request.scope["fastapi_function_astack"] = outer_stack
             await end_sessions(request, commit=False)
+            if not committed:
+                await close_connections(request)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
