@@ -46,7 +46,9 @@ require a key for reads as well (`NEWSGRAPH_REQUIRE_KEY_FOR_READS`), and its own
 Reads carry a strong `ETag` (send it in `If-None-Match` for a 304) and `Cache-Control`; lists
 page by cursor and link the next page in `Link`; PATCH and DELETE need the `ETag` you read in
 `If-Match`; a POST with an `Idempotency-Key` can be retried safely. Every response carries
-`X-Request-ID`, and, while rate limiting is on, `RateLimit` and `RateLimit-Policy`.
+`X-Request-ID`, and, while rate limiting is on, `RateLimit` and `RateLimit-Policy`. On a
+deployment with read replicas a write answers with a `Consistency-Token`: send it back in the
+same header on a read to be sure the answer includes that write.
 
 Errors are RFC 9457 `application/problem+json` with a stable `code`.
 """
