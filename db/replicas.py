@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 ReplicaState = Literal["unknown", "ok", "lagging", "down", "not_standby"]
 
 # PostgreSQL's spelling of a WAL position (pg_lsn): two hexadecimal 32-bit halves.
-_LSN = re.compile(r"^([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})$")
+_LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
 
 _PRIMARY_POSITION = "SELECT pg_current_wal_insert_lsn()::text"
 _REPLICA_POSITION = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
@@ -51,7 +51,7 @@ _REPLICA_POSITION = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
 
 def parse_lsn(text: str) -> int | None:
     """A WAL position such as `16/B374D848` as a number, or None when it is not one."""
-    match = _LSN.match(text)
+    match = _LSN.fullmatch(text)
     if match is None:
         return None
     return (int(match[1], 16) << 32) | int(match[2], 16)
