@@ -81,11 +81,12 @@ fuzz: $(STAMP) ## Fuzz every operation with Schemathesis, long (FUZZ_EXAMPLES pe
 		NEWSGRAPH_FUZZ_PHASES=examples,coverage,fuzzing $(BIN)/pytest tests/contract/test_fuzz.py $(PYTEST_ARGS)
 
 .PHONY: check
-check: $(STAMP) $(LINT_STAMP) $(EXPLORER_STAMP) ## Lint, check formatting, type-check (the explorer's JS against the contract too), check the layers' imports, lint the contract
+check: $(STAMP) $(LINT_STAMP) $(EXPLORER_STAMP) ## Lint, check formatting, type-check (the explorer's JS against the contract too), check the layers' imports, validate docker-compose.yml against the Compose Specification, lint the contract
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 		$(LINT_BIN)/redocly lint --config $(LINT)/redocly.yaml openapi/openapi.json
 	$(LINT_BIN)/spectral lint --ruleset $(LINT)/.spectral.yaml --fail-severity=hint openapi/openapi.json

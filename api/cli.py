@@ -6,18 +6,20 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from api.settings import Settings, get_settings
 from db.enums import ApiKeyScope
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from db.backup import Manifest
@@ -379,7 +381,7 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, workers: int = 1) -> None:
     import uvicorn
 
     from api.main import create_app
@@ -399,28 +401,83 @@ def serve(settings: Settings) -> None:
         max_workers=1, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
         pool.submit(_prepare_database, database_url, settings).result()
-    app = create_app(settings.model_copy(update={"database_url": database_url}))
-    _say(f"serving on http://{settings.host}:{settings.port} (docs at /docs)")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
         # api.transport.logs has configured logging; the access log is
         # api.transport.observability's (JSON, with the request id and duration), so uvicorn's
         # own is off.
-        log_config=None,
-        access_log=False,
-        server_header=False,  # no need to tell the world what serves the API
-        proxy_headers=True,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,  # no need to tell the world what serves the API
+        "proxy_headers": True,
         # On SIGTERM uvicorn stops listening at once, lets requests in flight finish for up
-        # to this long, then closes the pool (the app's lifespan) and exits 0.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        # A request head that never finishes (a client that connects and says nothing, or a
-        # header a minute) is cut off; keep-alive idling has uvicorn's own 5 s timeout.
-        http=protocol_with_head_timeout(settings.request_head_timeout),
-        limit_concurrency=settings.max_concurrency,
-    )
+        # to this long, then closes the pool (the app's lifespan) and exits 0; with several
+        # workers, the supervisor passes SIGTERM to each and waits for all.
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        "limit_concurrency": settings.max_concurrency,
+    }
+    _say(f"serving on http://{settings.host}:{settings.port} (docs at /docs)")
+    if workers == 1:
+        app = create_app(settings.model_copy(update={"database_url": database_url}))
+        uvicorn.run(
+            app,
+            # A request head that never finishes (a client that connects and says nothing, or
+            # a header a minute) is cut off; keep-alive idling has uvicorn's own 5 s timeout.
+            http=protocol_with_head_timeout(settings.request_head_timeout),
+            **options,
+        )
+        return
+    _serve_workers(database_url, workers, options)
+
+
+def _serve_workers(database_url: str, workers: int, options: dict[str, Any]) -> None:
+    """`workers` processes on one socket, each building its app from the environment
+    (`worker_app`). Their metrics go to files in a directory of this process's own
+    (prometheus_client's multiprocess mode), which any worker sums when scraped; it is removed
+    when the last worker has stopped."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from api.transport.http_protocol import HeadTimeoutHttpToolsProtocol
+
+    metrics_dir = tempfile.mkdtemp(prefix="newsgraph-metrics-")
+    # Read by the workers, which are started afresh (spawned) and import prometheus_client
+    # after this is set; DATABASE_URL is the embedded server's when none was given.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    os.environ["DATABASE_URL"] = database_url
+    _say(f"{workers} workers; their metrics in {metrics_dir}")
+    try:
+        uvicorn.run(
+            "api.cli:worker_app",
+            factory=True,
+            workers=workers,
+            # The class itself (a worker's copy of the settings gives it its deadline), as the
+            # workers receive their configuration pickled.
+            http=HeadTimeoutHttpToolsProtocol,
+            **options,
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def worker_app() -> "FastAPI":
+    """The app of one `serve --workers` process, from the environment `serve` prepared."""
+    from api.main import create_app
+    from api.transport.http_protocol import HeadTimeoutHttpToolsProtocol
+    from api.transport.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
+    # uvicorn silences its access log when its configuration is made, in the supervisor; a
+    # worker receives that configuration made, so it is silenced here (ours is the access log).
+    access = logging.getLogger("uvicorn.access")
+    access.handlers, access.propagate = [], False
+    HeadTimeoutHttpToolsProtocol.request_head_timeout = settings.request_head_timeout
+    return create_app(settings)
 
 
 async def _send_webhooks(settings: Settings) -> None:
@@ -504,7 +561,15 @@ def write_problems(path: Path) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="start the API (and the embedded database if needed)")
+    serve_parser = commands.add_parser(
+        "serve", help="start the API (and the embedded database if needed)"
+    )
+    serve_parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving the API on one port (default 1); /metrics sums them",
+    )
     commands.add_parser(
         "worker",
         help="send webhook deliveries (`serve` does too, unless NEWSGRAPH_WEBHOOK_WORKER=false)",
@@ -630,7 +695,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     if arguments.command == "serve":
         try:
-            serve(settings)
+            if arguments.workers < 1:
+                raise SystemExit("newsgraph serve: --workers must be at least 1")
+            serve(settings, workers=arguments.workers)
         except KeyboardInterrupt:
             _say("stopped")
     elif arguments.command == "worker":

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.settings import Settings
-from api.shared import concurrency, errors, params
+from api.shared import concurrency, consistency, errors, params
 from api.shared.auth import bearer
 from api.shared.errors import PROBLEM_MEDIA_TYPE, REQUEST_ID_HEADER
 from api.transport.ratelimit import EXEMPT_PATHS, document_rate_limits
@@ -46,7 +46,9 @@ require a key for reads as well (`NEWSGRAPH_REQUIRE_KEY_FOR_READS`), and its own
 Reads carry a strong `ETag` (send it in `If-None-Match` for a 304) and `Cache-Control`; lists
 page by cursor and link the next page in `Link`; PATCH and DELETE need the `ETag` you read in
 `If-Match`; a POST with an `Idempotency-Key` can be retried safely. Every response carries
-`X-Request-ID`, and, while rate limiting is on, `RateLimit` and `RateLimit-Policy`.
+`X-Request-ID`, and, while rate limiting is on, `RateLimit` and `RateLimit-Policy`. On a
+deployment with read replicas a write answers with a `Consistency-Token`: send it back in the
+same header on a read to be sure the answer includes that write.
 
 Errors are RFC 9457 `application/problem+json` with a stable `code`.
 """
@@ -147,6 +149,13 @@ HEADERS: dict[str, dict[str, Any]] = {
         "required": True,
         "schema": {"type": "string"},
     },
+    consistency.HEADER: {
+        "description": "Sent on a deployment with read replicas: the database position this "
+        "write reached (opaque, such as `16/B374D848`). Send it back in `Consistency-Token` on "
+        "a read to be sure the answer includes this write.",
+        "required": False,
+        "schema": {"type": "string", "examples": ["16/B374D848"]},
+    },
     "Accept-Post": {
         "description": "`application/json`: the media type the operation takes.",
         "required": True,
@@ -167,6 +176,21 @@ IF_NONE_MATCH = {
     "answer is 304 Not Modified, without a body (`*` matches any).",
     "schema": {"type": "string"},
 }
+
+
+CONSISTENCY_TOKEN = {
+    "name": consistency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The `Consistency-Token` a write answered with: on a deployment with read "
+    "replicas, the answer then includes that write (a replica that has not caught up leaves "
+    "the read to the primary). Ignored where there are no replicas, and by the change feed, "
+    "which is always read from the primary.",
+    # No pattern or length here: a deployment without replicas ignores the header, so no
+    # value is refused by every deployment (with replicas a malformed one is a 400).
+    "schema": {"type": "string", "examples": ["16/B374D848"]},
+}
+_WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
 def document(app: FastAPI) -> dict[str, Any]:
@@ -286,6 +310,8 @@ def _headers_of(
         headers["Cache-Control"] = _ref("Cache-Control")
         if paged and status in {"200", "304"}:
             headers["Link"] = _ref("Link")
+    if path.startswith("/v1/") and method in _WRITE_METHODS and status.startswith("2"):
+        headers[consistency.HEADER] = _ref(consistency.HEADER)
     if status == "201":
         headers["Location"] = _ref("Location")
         headers["Idempotent-Replayed"] = _ref("Idempotent-Replayed")
@@ -313,6 +339,8 @@ def document_headers(document: dict[str, Any]) -> dict[str, Any]:
     with an ETag takes `If-None-Match` and may answer 304. Responses are listed by status."""
     for path, method, operation in _operations(document):
         responses = operation["responses"]
+        if method == "get" and path.startswith("/v1/"):
+            operation.setdefault("parameters", []).append(deepcopy(CONSISTENCY_TOKEN))
         if method == "get" and _is_resource(path, "200", responses.get("200", {})):
             operation.setdefault("parameters", []).append(deepcopy(IF_NONE_MATCH))
             responses["304"] = {

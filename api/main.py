@@ -18,6 +18,7 @@ from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import contract
 from api.articles.router import router as articles_router
@@ -53,7 +54,8 @@ from api.webhooks.router import deliveries as webhook_deliveries
 from api.webhooks.router import router as webhooks_router
 from api.webhooks.worker import WebhookWorker, target_policy
 from db.migrate import head_revision
-from db.session import create_engine, create_sessionmaker
+from db.replicas import Replica, ReplicaSet, replica_name
+from db.session import connection_dsn, create_engine, create_sessionmaker
 
 # Under /v1, in the order the OpenAPI document lists their paths.
 _V1_ROUTERS = (
@@ -109,16 +111,7 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     assert settings.database_url is not None  # create_app refuses an app without one
     # The engine connects lazily, so creating it here costs nothing and an app built without
     # running its lifespan (tests over ASGITransport) is still complete.
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        statement_timeout_ms=settings.db_statement_timeout_ms,
-        connect_timeout=settings.db_connect_timeout,
-        idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
-        command_timeout=settings.db_command_timeout,
-    )
+    engine = _engine(settings, settings.database_url)
     rate_limiter = (
         RateLimiter(settings, key_is_valid=partial(key_is_valid, engine))
         if settings.rate_limit_enabled
@@ -137,6 +130,49 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     app.state.migration_head = head_revision()
     app.state.check_request = _check_request
     app.state.rate_limiter = rate_limiter
+    app.state.replicas = _replica_set(settings, engine)
+
+
+def _engine(settings: Settings, url: str) -> AsyncEngine:
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        connect_timeout=settings.db_connect_timeout,
+        idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        command_timeout=settings.db_command_timeout,
+    )
+
+
+def _replica_set(settings: Settings, primary: AsyncEngine) -> ReplicaSet | None:
+    """The read replicas, or None without any: then nothing on a request's path looks for
+    them."""
+    if not settings.replica_urls:
+        return None
+    assert settings.database_url is not None
+    replicas = []
+    for url in settings.replica_urls:
+        engine = _engine(settings, url)
+        replicas.append(
+            Replica(
+                name=replica_name(url),
+                dsn=connection_dsn(url),
+                engine=engine,
+                sessionmaker=create_sessionmaker(
+                    engine.execution_options(isolation_level="AUTOCOMMIT"), ReadSession
+                ),
+            )
+        )
+    return ReplicaSet(
+        primary,
+        settings.database_url,
+        replicas,
+        max_lag=settings.replica_max_lag,
+        interval=settings.replica_check_interval,
+        timeout=settings.replica_check_timeout,
+    )
 
 
 def _add_middleware_stack(app: FastAPI, settings: Settings) -> None:
@@ -222,6 +258,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         else None
     )
     sending = asyncio.create_task(worker.run()) if worker is not None else None
+    replicas: ReplicaSet | None = app.state.replicas
+    if replicas is not None:
+        replicas.start()
     try:
         yield
     finally:
@@ -237,5 +276,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.change_hub.close()
         await app.state.change_watch.close()
         await app.state.engine.dispose()
+        if replicas is not None:
+            await replicas.close()
         if app.state.rate_limiter is not None:
             await app.state.rate_limiter.close()

@@ -2,12 +2,12 @@ import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_CURSOR_SECRET = "newsgraph-development-cursor-secret"  # noqa: S105 (not a credential)
 
@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, validation_alias="PORT")
 
     data_dir: Path = Path(".data")
+    # Streaming read replicas of DATABASE_URL, comma-separated (db/replicas.py, README: Read
+    # replicas): reads go to a healthy one, writes and key checks to the primary. Empty: every
+    # request uses DATABASE_URL, as before.
+    replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A replica more than this many seconds behind the primary takes no reads until it
+    # catches up.
+    replica_max_lag: float = Field(default=5.0, gt=0)
+    # Seconds between probes of each replica, and the most one probe may take.
+    replica_check_interval: float = Field(default=1.0, gt=0)
+    replica_check_timeout: float = Field(default=1.0, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_timeout: float = Field(
@@ -209,6 +219,21 @@ class Settings(BaseSettings):
     @classmethod
     def _is_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)  # refused at start-up rather than on the first request
+        return value
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def _split_replica_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [url.strip() for url in value.split(",") if url.strip()]
+        return value
+
+    @field_validator("replica_urls")
+    @classmethod
+    def _are_postgres_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+                raise ValueError("each replica URL must be a postgresql:// URL")
         return value
 
     @field_validator("redis_url")

@@ -15,10 +15,12 @@ from api.shared.errors import problem_responses
 from api.shared.http_cache import json_with_etag
 from api.shared.pagination import DEFAULT_LIMIT, Keyset
 from api.shared.params import Limit
-from api.shared.routing import ApiRoute
+from api.shared.routing import PrimaryRoute
 from db.enums import ResourceType
 
-router = APIRouter(prefix="/changes", tags=["changes"], route_class=ApiRoute)
+# On the primary even with read replicas: a client that pages the feed from one replica and
+# then another would see a change that one has not replayed yet as skipped.
+router = APIRouter(prefix="/changes", tags=["changes"], route_class=PrimaryRoute)
 
 ResourceTypes = Annotated[
     list[ResourceType] | None,

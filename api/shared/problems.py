@@ -26,6 +26,7 @@ class ProblemCode(StrEnum):
     INVALID_CURSOR = "invalid_cursor"
     TOO_MANY_BUCKETS = "too_many_buckets"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    INVALID_CONSISTENCY_TOKEN = "invalid_consistency_token"  # noqa: S105 (a problem code)
     UNKNOWN_REFERENCE = "unknown_reference"
     CORS_NOT_ALLOWED = "cors_not_allowed"
     HTTP_400 = "http_400"
@@ -122,6 +123,13 @@ PROBLEM_TYPES: Final[Mapping[ProblemCode, ProblemType]] = MappingProxyType(
             "Invalid idempotency key",
             "The `Idempotency-Key` header is empty, too long or not visible ASCII (`detail` "
             "gives the rule); send a valid key, such as a UUID.",
+        ),
+        ProblemCode.INVALID_CONSISTENCY_TOKEN: _entry(
+            400,
+            "Invalid consistency token",
+            "The `Consistency-Token` header is not a token a write's answer gave (a WAL "
+            "position such as `16/B374D848`), or was sent more than once; send it back as "
+            "received, or not at all.",
         ),
         ProblemCode.UNKNOWN_REFERENCE: _entry(
             (400, 422),

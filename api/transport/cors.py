@@ -51,6 +51,7 @@ ALLOWED_HEADERS = (
     "If-Match",
     "If-None-Match",
     "Idempotency-Key",
+    "Consistency-Token",  # read-your-writes with read replicas (api/shared/consistency.py)
     REQUEST_ID_HEADER,
 )
 # What a browser script may read from a response beyond the CORS-safelisted ones
@@ -64,6 +65,7 @@ EXPOSED_HEADERS = (
     "RateLimit-Policy",
     "Retry-After",
     "Idempotent-Replayed",
+    "Consistency-Token",
 )
 # Headers a browser never lists in Access-Control-Request-Headers as needing permission
 # (for short, plain values; Content-Type only for form and text types, so JSON asks).

@@ -6,19 +6,32 @@
     newsgraph_http_requests_in_flight                         being served now
     newsgraph_db_pool_{size,max_overflow,checked_out,checked_in,overflow}   read at scrape
     newsgraph_rate_limit_storage_failures_total               Redis errors (limiter failed open)
+    newsgraph_db_reads_total{target}                          reads by the server that took
+                                                              them (`primary` or a replica)
+    newsgraph_db_replica_up{replica}                          1 while a replica takes reads
+    newsgraph_db_replica_lag_seconds{replica}                 behind the primary, last probe
+    newsgraph_db_replica_state{replica,state}                 1 for its state (db/replicas.py)
+
+The reads and replica series exist only with read replicas (NEWSGRAPH_REPLICA_URLS); a
+replica is named by host, port and database, never with its credentials.
 
 `route` is the route's template (`/v1/sources/{source}`), never the raw path, so the number
 of series stays bounded. It is `none` when no route handled the request: an unknown path
 (404), or a request refused before routing (413 too large, 429 rate limited).
 
-Each process counts its own requests (a registry per app): `newsgraph serve` is one process,
-and several of them (or hosts) are several Prometheus targets, summed in queries. The
-multi-process mode of prometheus_client (PROMETHEUS_MULTIPROC_DIR) is not used.
+Each process counts its own requests (a registry per app). `newsgraph serve --workers N`
+runs N processes behind one port: it sets PROMETHEUS_MULTIPROC_DIR (a directory of its own,
+removed when it stops) before they start, so prometheus_client keeps every counter and
+histogram in files there, and whichever worker answers a scrape sums all of them. The values
+read at scrape time (pool, replicas, rate-limit storage) are the answering worker's own.
+Several hosts are several Prometheus targets, summed in queries.
 """
 
 import hmac
 import logging
+import os
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -31,6 +44,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.pool import QueuePool
 
@@ -71,7 +85,15 @@ class HttpMetrics:
             "newsgraph_http_requests_in_flight",
             "HTTP requests being served.",
             registry=registry,
+            multiprocess_mode="livesum",  # summed over the workers alive (--workers)
         )
+        self.db_reads = Counter(
+            "newsgraph_db_reads",
+            "Reads, by the database server that served them: `primary` or a replica.",
+            ["target"],
+            registry=registry,
+        )
+        self._reads: dict[str, Counter] = {}
         # labels() takes a lock and builds a key on every call; the hot path looks its
         # children up here instead (bounded: methods x routes x statuses).
         self._children: dict[tuple[str, str, int], _Children] = {}
@@ -92,6 +114,12 @@ class HttpMetrics:
         duration.observe(seconds)
         if server_errors is not None:
             server_errors.inc()
+
+    def count_read(self, target: str) -> None:
+        child = self._reads.get(target)
+        if child is None:
+            child = self._reads[target] = self.db_reads.labels(target)
+        child.inc()
 
 
 class _StateCollector(Collector):
@@ -116,6 +144,9 @@ class _StateCollector(Collector):
             }
             for name, (documentation, value) in gauges.items():
                 yield GaugeMetricFamily(f"newsgraph_db_pool_{name}", documentation, value=value)
+        replicas = getattr(self.app.state, "replicas", None)
+        if replicas is not None:
+            yield from _replica_metrics(replicas.status())
         limiter = getattr(self.app.state, "rate_limiter", None)
         if limiter is not None:
             yield CounterMetricFamily(
@@ -125,13 +156,44 @@ class _StateCollector(Collector):
             )
 
 
+_REPLICA_STATES = ("unknown", "ok", "lagging", "down", "not_standby")
+
+
+def _replica_metrics(status: list[dict[str, Any]]) -> Iterator[Metric]:
+    up = GaugeMetricFamily(
+        "newsgraph_db_replica_up", "1 while the read replica takes reads.", labels=["replica"]
+    )
+    lag = GaugeMetricFamily(
+        "newsgraph_db_replica_lag_seconds",
+        "Seconds the replica was behind the primary at its last probe (absent when unknown).",
+        labels=["replica"],
+    )
+    state = GaugeMetricFamily(
+        "newsgraph_db_replica_state", "1 for the replica's state.", labels=["replica", "state"]
+    )
+    for replica in status:
+        up.add_metric([replica["name"]], 1 if replica["state"] == "ok" else 0)
+        if replica["lag_seconds"] is not None:
+            lag.add_metric([replica["name"]], replica["lag_seconds"])
+        for name in _REPLICA_STATES:
+            state.add_metric([replica["name"], name], 1 if replica["state"] == name else 0)
+    yield from (up, lag, state)
+
+
 def install(app: FastAPI, *, token: str | None, served_without_token: bool) -> HttpMetrics:
     """Count every request; serve GET /metrics with `token`, or without one when
     `served_without_token` (a server on loopback), else not at all (404)."""
     registry = CollectorRegistry()
     metrics = HttpMetrics(registry)
-    registry.register(_StateCollector(app))
-    app.state.metrics_registry = registry
+    served = registry
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers (`serve --workers`)
+        served = CollectorRegistry()
+        MultiProcessCollector(served)  # type: ignore[no-untyped-call]
+    served.register(_StateCollector(app))
+    replicas = getattr(app.state, "replicas", None)
+    if replicas is not None:
+        replicas.on_read = metrics.count_read
+    app.state.metrics_registry = served
     app.state.metrics_authorization = f"Bearer {token}".encode() if token else None
     if token or served_without_token:
         app.add_api_route(METRICS_PATH, get_metrics, methods=["GET"], include_in_schema=False)

@@ -87,11 +87,32 @@ def test_compose_file_follows_the_compose_specification() -> None:
 
 def test_compose_api_waits_for_a_healthy_database() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
 
-    assert compose["services"]["api"]["depends_on"] == {"db": {"condition": "service_healthy"}}
-    assert "healthcheck" in compose["services"]["db"]
-    assert compose["services"]["db"]["image"] == "postgres:18"
-    assert compose["services"]["api"]["ports"] == ["8000:8000"]
+    assert services["api"]["depends_on"]["db"] == {"condition": "service_healthy"}
+    assert services["api"]["depends_on"]["migrate"] == {
+        "condition": "service_completed_successfully"
+    }
+    assert "healthcheck" in services["db"]
+    assert services["db"]["image"] == "postgres:18"
+    # Two API containers, reached through the proxy on 8000, never directly.
+    assert services["api"]["deploy"]["replicas"] == 2
+    assert "ports" not in services["api"]
+    assert services["proxy"]["ports"] == ["8000:8000"]
+
+
+def test_compose_replica_streams_from_the_primary_and_takes_the_api_reads() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    replica = services["replica"]
+
+    assert replica["image"] == services["db"]["image"]
+    assert "pg_basebackup -h db" in replica["command"][0]
+    assert " -R " in replica["command"][0]  # a standby, streaming from db
+    environment = services["api"]["environment"]
+    assert environment["NEWSGRAPH_REPLICA_URLS"].endswith("@replica:5432/newsgraph")
+    assert environment["NEWSGRAPH_REDIS_URL"] == "redis://redis:6379/0"  # shared rate limits
+    assert "host replication" in compose["configs"]["allow-replication"]["content"]
 
 
 def test_schema_names_are_clean_for_sdk_generators(settings: Settings) -> None:

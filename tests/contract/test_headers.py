@@ -158,10 +158,18 @@ async def _test_session(request: Request) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 def limited(settings: Settings, session: AsyncSession) -> FastAPI:
     """The app on the test's session, with rate limiting on (as by default) and a budget no
-    walk spends, so every answer carries RateLimit and RateLimit-Policy."""
+    walk spends, so every answer carries RateLimit and RateLimit-Policy, and with a read
+    replica, so every write carries Consistency-Token."""
     app = create_app(
         settings.model_copy(
-            update={"rate_limit_enabled": True, "rate_limit_per_address": "100000/hour"}
+            update={
+                "rate_limit_enabled": True,
+                "rate_limit_per_address": "100000/hour",
+                # A read replica, so that writes answer with their Consistency-Token: the
+                # test's own database, which as a primary is never chosen for a read (no
+                # lifespan probes it here, and a probe would find it `not_standby`).
+                "replica_urls": [settings.database_url],
+            }
         )
     )
     app.state.test_session = session

@@ -31,7 +31,12 @@ async def test_readyz_reports_the_migration_head(client: AsyncClient) -> None:
     response = await client.get("/readyz")
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ready", "database": "ok", "migration": head_revision()}
+    assert response.json() == {
+        "status": "ready",
+        "database": "ok",
+        "migration": head_revision(),
+        "replicas": [],
+    }
 
 
 async def test_readyz_is_503_problem_when_the_database_is_unreachable() -> None:

@@ -2,6 +2,7 @@
 test's choosing, for tests that need a real server: signals, a killed process, connections
 refused."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ class LiveServer:
         *,
         port: int | None = None,
         env: dict[str, str] | None = None,
+        arguments: tuple[str, ...] = (),
     ) -> None:
         self.port = port or free_port()
         environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAPH_")}
@@ -38,10 +40,12 @@ class LiveServer:
         self.log = log_dir / f"serve-{self.port}-{time.monotonic_ns()}.log"
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve"],
+                [sys.executable, "-m", "api.cli", "serve", *arguments],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # A group of its own, so that close() reaches `--workers` processes too.
+                start_new_session=True,
             )
 
     @property
@@ -71,9 +75,10 @@ class LiveServer:
         return self.process.wait(timeout=timeout)
 
     def close(self) -> None:
-        """Never leave a server behind, even when a test fails."""
+        """Never leave a server (or its workers) behind, even when a test fails."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
 
