@@ -281,8 +281,10 @@ function isObject(value) {
 }
 
 /**
- * A histogram answer, if it has the shape this page reads (the endpoints are newer than the
- * contract the page was checked against, so it looks before it trusts).
+ * A year histogram's answer (`interval=year`) as the counts the page draws, if it has the
+ * contract's shape (the page looks before it trusts: the endpoints may be missing or older).
+ * Each bucket is named by its first day; a spanning range by the first days of its first and
+ * last buckets, or null where the items' time is open on that side.
  * @param {unknown} value
  * @returns {import("./timeline.js").Counts | null}
  */
@@ -290,23 +292,28 @@ function asCounts(value) {
   if (!isObject(value) || !Array.isArray(value.buckets) || !Array.isArray(value.spanning_ranges))
     return null;
   if (typeof value.spanning !== "number" || typeof value.undated !== "number") return null;
-  const date = (/** @type {unknown} */ each) =>
-    typeof each === "string" && /^\d{4}-\d{2}-\d{2}$/.test(each);
-  const buckets = value.buckets.every(
-    (bucket) =>
-      isObject(bucket) &&
-      typeof bucket.key === "string" &&
-      date(bucket.start) &&
-      date(bucket.end) &&
-      typeof bucket.count === "number",
-  );
-  const ranges = value.spanning_ranges.every(
-    (range) =>
-      isObject(range) &&
-      (range.start === null || date(range.start)) &&
-      (range.end === null || date(range.end)),
-  );
-  return buckets && ranges ? /** @type {import("./timeline.js").Counts} */ (value) : null;
+  const year = (/** @type {unknown} */ each) =>
+    typeof each === "string" && /^\d{4}-01-01$/.test(each) ? each.slice(0, 4) : null;
+  const buckets = [];
+  for (const bucket of value.buckets) {
+    const key = isObject(bucket) ? year(bucket.start) : null;
+    if (key === null || !isObject(bucket) || typeof bucket.count !== "number") return null;
+    buckets.push({ key, start: `${key}-01-01`, end: `${key}-12-31`, count: bucket.count });
+  }
+  const ranges = [];
+  for (const range of value.spanning_ranges) {
+    if (!isObject(range) || typeof range.count !== "number") return null;
+    const first = range.first === null ? null : year(range.first);
+    const last = range.last === null ? null : year(range.last);
+    if ((range.first !== null && first === null) || (range.last !== null && last === null))
+      return null;
+    ranges.push({
+      start: first === null ? null : `${first}-01-01`,
+      end: last === null ? null : `${last}-12-31`,
+      count: range.count,
+    });
+  }
+  return { buckets, spanning_ranges: ranges, spanning: value.spanning, undated: value.undated };
 }
 
 /**
@@ -395,15 +402,22 @@ export async function disputePage(slug, context) {
   /** @type {import("./live.js").ResourceType[]} */
   const watched = ["dispute", "event", "entity"];
   const position = await feedEnd(watched);
-  const read = () =>
-    Promise.all([
+  // The counts are asked for once the dispute is known: for a dispute that is not there, the
+  // page (and the console) shows the one 404 that says so.
+  const read = async () => {
+    const [found, timeline] = await Promise.all([
       get("/v1/disputes/{dispute}", { path: { dispute: slug }, query: { pov: pov ?? undefined } }),
       all("/v1/disputes/{dispute}/timeline", {
         path: { dispute: slug },
         query: { pov: pov ?? undefined },
       }),
-      countsPerYear("/v1/events/histogram", { dispute: slug }),
     ]);
+    return /** @type {const} */ ([
+      found,
+      timeline,
+      await countsPerYear("/v1/events/histogram", { dispute: found.slug }),
+    ]);
+  };
   let [dispute, entries, counts] = await read();
 
   const facts = h("div", {});
