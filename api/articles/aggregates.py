@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
 from api.articles.service import ArticleFilters, ListShape, count_articles, listed
-from api.shared.facets import Facet, fetch_facet, ranked
+from api.shared.facets import Facet, fetch_facet, ranked, ranked_keys
 from api.shared.histogram import Histogram, Interval, fetch_histogram, histogram_statement
 from db.enums import TimePrecision
 from db.models import Article, Dispute, Entity, Event, Mention, Source
@@ -114,40 +114,47 @@ def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
         value = func.lower(found.c.language)
         return ranked(found, value, value, value, func.count())
     if field is ArticleFacetField.ENTITY:
+        # Each (article, entity) pair once, whatever the times an article names an entity,
+        # counted per entity; entities are read for the top counts only (`ranked_keys`).
         mention = Mention.__table__
         entity = Entity.__table__
-        return ranked(
-            found.join(mention, mention.c.article_id == found.c.id).join(
-                entity, entity.c.id == mention.c.entity_id
+        pairs = (
+            select(mention.c.article_id, mention.c.entity_id)
+            .join(found, found.c.id == mention.c.article_id)
+            .distinct()
+            .subquery("pairs")
+        )
+        return ranked_keys(
+            select(pairs.c.entity_id.label("key"), func.count().label("n")).group_by(
+                pairs.c.entity_id
             ),
-            entity.c.id,
+            entity,
             entity.c.slug,
             entity.c.name,
-            # An entity named twice in an article counts it once.
-            func.count(found.c.id.distinct()),
         )
+    # The evidence of the counted articles only (not every article's links, then joined), as
+    # distinct (article, event) or (article, dispute) pairs: the union's own.
+    chosen = articles.with_only_columns(Article.id).cte("chosen")
     if field is ArticleFacetField.EVENT:
-        reported = links.article_events()
+        reported = links.article_events(chosen)
         event = Event.__table__
-        return ranked(
-            found.join(reported, reported.c.article_id == found.c.id).join(
-                event, event.c.id == reported.c.event_id
+        return ranked_keys(
+            select(reported.c.event_id.label("key"), func.count().label("n")).group_by(
+                reported.c.event_id
             ),
-            event.c.id,
+            event,
             event.c.slug,
             event.c.title,
-            func.count(found.c.id.distinct()),
         )
-    about = links.article_disputes()
+    about = links.article_disputes(chosen)
     dispute = Dispute.__table__
-    return ranked(
-        found.join(about, about.c.article_id == found.c.id).join(
-            dispute, dispute.c.id == about.c.dispute_id
+    return ranked_keys(
+        select(about.c.dispute_id.label("key"), func.count().label("n")).group_by(
+            about.c.dispute_id
         ),
-        dispute.c.id,
+        dispute,
         dispute.c.slug,
         dispute.c.title,
-        func.count(found.c.id.distinct()),
     )
 
 

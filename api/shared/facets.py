@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Integer, Select, Text, bindparam, cast, select
+from sqlalchemy import FromClause, Integer, Select, Text, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared import pov as point_of_view
@@ -132,6 +132,31 @@ def ranked(source: Any, value: Any, slug: Any, name: Any, counted: Any, *where: 
         .group_by(value, slug, name)
         .order_by(counted.desc(), slug)
         .limit(bindparam("facet_limit", type_=Integer) + 1)
+    )
+
+
+def ranked_keys(counts: Select[Any], table: FromClause, slug: Any, name: Any) -> Select[Any]:
+    """A facet statement over `counts` (rows of `key`, a `table` id, and `n`, how many items
+    hold it), as `ranked`'s: the counts are made per key first, and `table` is read only for
+    the keys that can be among the first `facet_limit` + 1 (those counting at least as many
+    items as the one at that rank) instead of joined to every counted row."""
+    counted = counts.cte("counts").prefix_with("MATERIALIZED")
+    limit = bindparam("facet_limit", type_=Integer)
+    # The count of the value at rank `facet_limit` + 1: no value ranked before it counts less.
+    least = (
+        select(counted.c.n).order_by(counted.c.n.desc()).offset(limit).limit(1).scalar_subquery()
+    )
+    return (
+        select(
+            cast(table.c.id, Text).label("id"),
+            cast(slug, Text).label("slug"),
+            cast(name, Text).label("name"),
+            counted.c.n.label("count"),
+        )
+        .select_from(counted.join(table, table.c.id == counted.c.key))
+        .where(counted.c.n >= func.coalesce(least, 0))
+        .order_by(counted.c.n.desc(), slug)
+        .limit(limit + 1)
     )
 
 
