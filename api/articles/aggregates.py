@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Select, case, cast, func, literal_column, select
+from sqlalchemy import Date, Select, case, cast, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
@@ -114,19 +114,23 @@ def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
         value = func.lower(found.c.language)
         return ranked(found, value, value, value, func.count())
     if field is ArticleFacetField.ENTITY:
-        # Each (article, entity) pair once, whatever the times an article names an entity,
+        # Each article's entities once, whatever the times it names one: a distinct scan of
+        # the article's (article_id, entity_id, ...) index entries, per counted article, then
         # counted per entity; entities are read for the top counts only (`ranked_keys`).
         mention = Mention.__table__
         entity = Entity.__table__
         pairs = (
-            select(mention.c.article_id, mention.c.entity_id)
-            .join(found, found.c.id == mention.c.article_id)
+            select(mention.c.entity_id)
+            .where(mention.c.article_id == found.c.id)
             .distinct()
-            .subquery("pairs")
+            .lateral("pairs")
+        )
+        pairs_of = (
+            select(pairs.c.entity_id).select_from(found).join(pairs, true()).subquery("named")
         )
         return ranked_keys(
-            select(pairs.c.entity_id.label("key"), func.count().label("n")).group_by(
-                pairs.c.entity_id
+            select(pairs_of.c.entity_id.label("key"), func.count().label("n")).group_by(
+                pairs_of.c.entity_id
             ),
             entity,
             entity.c.slug,
