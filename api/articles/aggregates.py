@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
 from api.articles.service import ArticleFilters, ListShape, count_articles, listed
-from api.shared.facets import Facet, fetch_facet, ranked, ranked_keys
+from api.shared.facets import Facet, facet_of_array, ranked, ranked_array, ranked_keys
 from api.shared.histogram import Histogram, Interval, fetch_histogram, histogram_statement
+from api.shared.rows import fetch_rows
 from db.enums import TimePrecision
 from db.models import Article, Dispute, Entity, Event, Mention, Source
 
@@ -96,10 +97,9 @@ def _without_own(filters: ArticleFilters, field: ArticleFacetField) -> ArticleFi
     return filters
 
 
-@lru_cache(maxsize=512)
-def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
-    articles = select(Article.id, Article.source_id, Article.language).where(*listed(shape))
-    found = articles.subquery("articles")
+def _facet_of(found: Any, field: ArticleFacetField) -> Select[Any]:
+    """The facet statement of `field` over `found` (the counted articles' `id`, `source_id`
+    and `language`; a CTE, as it is read more than once)."""
     if field is ArticleFacetField.SOURCE:
         source = Source.__table__
         return ranked(
@@ -113,6 +113,7 @@ def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
         # As the `language` filter compares it: case aside.
         value = func.lower(found.c.language)
         return ranked(found, value, value, value, func.count())
+    counts = f"counts_{field.value}"
     if field is ArticleFacetField.ENTITY:
         # Each article's entities once, whatever the times it names one: a distinct scan of
         # the article's (article_id, entity_id, ...) index entries, per counted article, then
@@ -135,12 +136,12 @@ def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
             entity,
             entity.c.slug,
             entity.c.name,
+            cte=counts,
         )
     # The evidence of the counted articles only (not every article's links, then joined), as
     # distinct (article, event) or (article, dispute) pairs: the union's own.
-    chosen = articles.with_only_columns(Article.id).cte("chosen")
     if field is ArticleFacetField.EVENT:
-        reported = links.article_events(chosen)
+        reported = links.article_events(found)
         event = Event.__table__
         return ranked_keys(
             select(reported.c.event_id.label("key"), func.count().label("n")).group_by(
@@ -149,8 +150,9 @@ def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
             event,
             event.c.slug,
             event.c.title,
+            cte=counts,
         )
-    about = links.article_disputes(chosen)
+    about = links.article_disputes(found)
     dispute = Dispute.__table__
     return ranked_keys(
         select(about.c.dispute_id.label("key"), func.count().label("n")).group_by(
@@ -159,24 +161,52 @@ def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
         dispute,
         dispute.c.slug,
         dispute.c.title,
+        cte=counts,
     )
+
+
+@lru_cache(maxsize=512)
+def _facets_statement(shape: ListShape, fields: tuple[ArticleFacetField, ...]) -> Select[Any]:
+    """One row: each of `fields` as a JSON array column named after it (`ranked_array`), and
+    `total`, how many articles the shape's conditions hold. The articles are found once (a
+    MATERIALIZED CTE) for every facet of the statement, not once per facet."""
+    found = (
+        select(Article.id, Article.source_id, Article.language)
+        .where(*listed(shape))
+        .cte("found")
+        .prefix_with("MATERIALIZED")
+    )
+    columns: list[Any] = [
+        *(ranked_array(_facet_of(found, field)).label(field.value) for field in fields),
+        select(func.count()).select_from(found).scalar_subquery().label("total"),
+    ]
+    return select(*columns)
 
 
 async def article_facets(
     session: AsyncSession, filters: ArticleFilters, fields: list[ArticleFacetField], limit: int
 ) -> tuple[list[Facet], int]:
     """The facets `fields` under `filters` (each without its own, as `_without_own` says), and
-    how many articles the list holds under all of them."""
-    facets = []
+    how many articles the list holds under all of them. The facets counted under the same
+    filters (all of them, when no filter of a field's own is used) come from one statement."""
+    groups: dict[ArticleFilters, list[ArticleFacetField]] = {}
     for field in fields:
-        counted_under = _without_own(filters, field)
-        facets.append(
-            await fetch_facet(
-                session,
-                _facet_statement(counted_under.shape(), field),
-                counted_under.parameters(),
-                field=field.value,
-                limit=limit,
-            )
+        groups.setdefault(_without_own(filters, field), []).append(field)
+    found: dict[ArticleFacetField, Facet] = {}
+    total: int | None = None
+    for counted_under, group in groups.items():
+        # One statement per set of fields, whatever order they were asked in.
+        together = tuple(field for field in ArticleFacetField if field in group)
+        rows = await fetch_rows(
+            session,
+            _facets_statement(counted_under.shape(), together),
+            {**counted_under.parameters(), "facet_limit": limit},
+            built_once=True,
         )
-    return facets, await count_articles(session, filters)
+        for field in together:
+            found[field] = facet_of_array(rows[0][field.value], field=field.value, limit=limit)
+        if counted_under == filters:
+            total = rows[0]["total"]
+    if total is None:
+        total = await count_articles(session, filters)
+    return [found[field] for field in fields], total
