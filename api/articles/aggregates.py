@@ -97,9 +97,10 @@ def _without_own(filters: ArticleFilters, field: ArticleFacetField) -> ArticleFi
     return filters
 
 
-def _facet_of(found: Any, field: ArticleFacetField) -> Select[Any]:
+def _facet_of(found: Any, reported: Any, field: ArticleFacetField) -> Select[Any]:
     """The facet statement of `field` over `found` (the counted articles' `id`, `source_id`
-    and `language`; a CTE, as it is read more than once)."""
+    and `language`; a CTE, as it is read more than once) and `reported` (the events they
+    report, `links.article_events(found)`, as a CTE the event and dispute facets share)."""
     if field is ArticleFacetField.SOURCE:
         source = Source.__table__
         return ranked(
@@ -141,7 +142,6 @@ def _facet_of(found: Any, field: ArticleFacetField) -> Select[Any]:
     # The evidence of the counted articles only (not every article's links, then joined), as
     # distinct (article, event) or (article, dispute) pairs: the union's own.
     if field is ArticleFacetField.EVENT:
-        reported = links.article_events(found)
         event = Event.__table__
         return ranked_keys(
             select(reported.c.event_id.label("key"), func.count().label("n")).group_by(
@@ -152,7 +152,7 @@ def _facet_of(found: Any, field: ArticleFacetField) -> Select[Any]:
             event.c.title,
             cte=counts,
         )
-    about = links.article_disputes(found)
+    about = links.article_disputes(found, reported)
     dispute = Dispute.__table__
     return ranked_keys(
         select(about.c.dispute_id.label("key"), func.count().label("n")).group_by(
@@ -176,8 +176,10 @@ def _facets_statement(shape: ListShape, fields: tuple[ArticleFacetField, ...]) -
         .cte("found")
         .prefix_with("MATERIALIZED")
     )
+    # Read by the event facet and by the dispute facet (through the disputes' events).
+    reported = links.article_events(found).element.cte("reported").prefix_with("MATERIALIZED")
     columns: list[Any] = [
-        *(ranked_array(_facet_of(found, field)).label(field.value) for field in fields),
+        *(ranked_array(_facet_of(found, reported, field)).label(field.value) for field in fields),
         select(func.count()).select_from(found).scalar_subquery().label("total"),
     ]
     return select(*columns)

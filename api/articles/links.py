@@ -68,11 +68,12 @@ def articles_about_dispute(dispute_id: Any) -> Any:
     )
 
 
-def article_disputes(articles: Any = None) -> Any:
+def article_disputes(articles: Any = None, reported: Any = None) -> Any:
     """(article_id, dispute_id) for every dispute an article is about, by the links
     `articles_about_dispute` follows; or only for an article of `articles` (as
-    `article_events` takes it)."""
-    links = article_events(articles)
+    `article_events` takes it), whose `article_events(articles)` may be given as `reported`
+    (a CTE another part of the statement reads too)."""
+    links = article_events(articles) if reported is None else reported
     return union(
         select(links.c.article_id, DisputeEvent.dispute_id).join(
             DisputeEvent, DisputeEvent.event_id == links.c.event_id
