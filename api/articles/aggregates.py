@@ -123,7 +123,8 @@ def _facet_of(found: Any, reported: Any, field: ArticleFacetField) -> Select[Any
         entity = Entity.__table__
         pairs = (
             select(mention.c.entity_id)
-            .where(mention.c.article_id == found.c.id)
+            # An ambiguous mention (no entity yet) names no value.
+            .where(mention.c.article_id == found.c.id, mention.c.entity_id.is_not(None))
             .distinct()
             .lateral("pairs")
         )
