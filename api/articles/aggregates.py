@@ -7,13 +7,14 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Select, case, cast, func, literal_column, select
+from sqlalchemy import Date, Select, case, cast, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
 from api.articles.service import ArticleFilters, ListShape, count_articles, listed
-from api.shared.facets import Facet, fetch_facet, ranked
+from api.shared.facets import Facet, facet_of_array, ranked, ranked_array, ranked_keys
 from api.shared.histogram import Histogram, Interval, fetch_histogram, histogram_statement
+from api.shared.rows import fetch_rows
 from db.enums import TimePrecision
 from db.models import Article, Dispute, Entity, Event, Mention, Source
 
@@ -96,10 +97,10 @@ def _without_own(filters: ArticleFilters, field: ArticleFacetField) -> ArticleFi
     return filters
 
 
-@lru_cache(maxsize=512)
-def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
-    articles = select(Article.id, Article.source_id, Article.language).where(*listed(shape))
-    found = articles.subquery("articles")
+def _facet_of(found: Any, reported: Any, field: ArticleFacetField) -> Select[Any]:
+    """The facet statement of `field` over `found` (the counted articles' `id`, `source_id`
+    and `language`; a CTE, as it is read more than once) and `reported` (the events they
+    report, `links.article_events(found)`, as a CTE the event and dispute facets share)."""
     if field is ArticleFacetField.SOURCE:
         source = Source.__table__
         return ranked(
@@ -113,59 +114,102 @@ def _facet_statement(shape: ListShape, field: ArticleFacetField) -> Select[Any]:
         # As the `language` filter compares it: case aside.
         value = func.lower(found.c.language)
         return ranked(found, value, value, value, func.count())
+    counts = f"counts_{field.value}"
     if field is ArticleFacetField.ENTITY:
+        # Each article's entities once, whatever the times it names one: a distinct scan of
+        # the article's (article_id, entity_id, ...) index entries, per counted article, then
+        # counted per entity; entities are read for the top counts only (`ranked_keys`).
         mention = Mention.__table__
         entity = Entity.__table__
-        return ranked(
-            found.join(mention, mention.c.article_id == found.c.id).join(
-                entity, entity.c.id == mention.c.entity_id
+        pairs = (
+            select(mention.c.entity_id)
+            # An ambiguous mention (no entity yet) names no value.
+            .where(mention.c.article_id == found.c.id, mention.c.entity_id.is_not(None))
+            .distinct()
+            .lateral("pairs")
+        )
+        pairs_of = (
+            select(pairs.c.entity_id).select_from(found).join(pairs, true()).subquery("named")
+        )
+        return ranked_keys(
+            select(pairs_of.c.entity_id.label("key"), func.count().label("n")).group_by(
+                pairs_of.c.entity_id
             ),
-            entity.c.id,
+            entity,
             entity.c.slug,
             entity.c.name,
-            # An entity named twice in an article counts it once.
-            func.count(found.c.id.distinct()),
+            cte=counts,
         )
+    # The evidence of the counted articles only (not every article's links, then joined), as
+    # distinct (article, event) or (article, dispute) pairs: the union's own.
     if field is ArticleFacetField.EVENT:
-        reported = links.article_events()
         event = Event.__table__
-        return ranked(
-            found.join(reported, reported.c.article_id == found.c.id).join(
-                event, event.c.id == reported.c.event_id
+        return ranked_keys(
+            select(reported.c.event_id.label("key"), func.count().label("n")).group_by(
+                reported.c.event_id
             ),
-            event.c.id,
+            event,
             event.c.slug,
             event.c.title,
-            func.count(found.c.id.distinct()),
+            cte=counts,
         )
-    about = links.article_disputes()
+    about = links.article_disputes(found, reported)
     dispute = Dispute.__table__
-    return ranked(
-        found.join(about, about.c.article_id == found.c.id).join(
-            dispute, dispute.c.id == about.c.dispute_id
+    return ranked_keys(
+        select(about.c.dispute_id.label("key"), func.count().label("n")).group_by(
+            about.c.dispute_id
         ),
-        dispute.c.id,
+        dispute,
         dispute.c.slug,
         dispute.c.title,
-        func.count(found.c.id.distinct()),
+        cte=counts,
     )
+
+
+@lru_cache(maxsize=512)
+def _facets_statement(shape: ListShape, fields: tuple[ArticleFacetField, ...]) -> Select[Any]:
+    """One row: each of `fields` as a JSON array column named after it (`ranked_array`), and
+    `total`, how many articles the shape's conditions hold. The articles are found once (a
+    MATERIALIZED CTE) for every facet of the statement, not once per facet."""
+    found = (
+        select(Article.id, Article.source_id, Article.language)
+        .where(*listed(shape))
+        .cte("found")
+        .prefix_with("MATERIALIZED")
+    )
+    # Read by the event facet and by the dispute facet (through the disputes' events).
+    reported = links.article_events(found).element.cte("reported").prefix_with("MATERIALIZED")
+    columns: list[Any] = [
+        *(ranked_array(_facet_of(found, reported, field)).label(field.value) for field in fields),
+        select(func.count()).select_from(found).scalar_subquery().label("total"),
+    ]
+    return select(*columns)
 
 
 async def article_facets(
     session: AsyncSession, filters: ArticleFilters, fields: list[ArticleFacetField], limit: int
 ) -> tuple[list[Facet], int]:
     """The facets `fields` under `filters` (each without its own, as `_without_own` says), and
-    how many articles the list holds under all of them."""
-    facets = []
+    how many articles the list holds under all of them. The facets counted under the same
+    filters (all of them, when no filter of a field's own is used) come from one statement."""
+    groups: dict[ArticleFilters, list[ArticleFacetField]] = {}
     for field in fields:
-        counted_under = _without_own(filters, field)
-        facets.append(
-            await fetch_facet(
-                session,
-                _facet_statement(counted_under.shape(), field),
-                counted_under.parameters(),
-                field=field.value,
-                limit=limit,
-            )
+        groups.setdefault(_without_own(filters, field), []).append(field)
+    found: dict[ArticleFacetField, Facet] = {}
+    total: int | None = None
+    for counted_under, group in groups.items():
+        # One statement per set of fields, whatever order they were asked in.
+        together = tuple(field for field in ArticleFacetField if field in group)
+        rows = await fetch_rows(
+            session,
+            _facets_statement(counted_under.shape(), together),
+            {**counted_under.parameters(), "facet_limit": limit},
+            built_once=True,
         )
-    return facets, await count_articles(session, filters)
+        for field in together:
+            found[field] = facet_of_array(rows[0][field.value], field=field.value, limit=limit)
+        if counted_under == filters:
+            total = rows[0]["total"]
+    if total is None:
+        total = await count_articles(session, filters)
+    return [found[field] for field in fields], total

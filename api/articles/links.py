@@ -23,14 +23,25 @@ from db.models import (
 )
 
 
-def article_events() -> Any:
-    """(article_id, event_id) for every event an article reports."""
+def _cited_in(articles: Any, query: Any) -> Any:
+    """`query` (over evidence) kept to the evidence of `articles` (an `id` column), if given:
+    joined in each branch of a union, since PostgreSQL does not push a join into one."""
+    if articles is None:
+        return query
+    return query.join(articles, articles.c.id == Evidence.article_id)
+
+
+def article_events(articles: Any = None) -> Any:
+    """(article_id, event_id) for every event an article reports, or only an article of
+    `articles` (a selectable with an `id` column), read from their evidence alone."""
     return union(
-        select(Evidence.article_id, Evidence.event_id).where(Evidence.event_id.is_not(None)),
-        select(Evidence.article_id, EventParticipant.event_id).join(
+        _cited_in(articles, select(Evidence.article_id, Evidence.event_id)).where(
+            Evidence.event_id.is_not(None)
+        ),
+        _cited_in(articles, select(Evidence.article_id, EventParticipant.event_id)).join(
             EventParticipant, EventParticipant.id == Evidence.event_participant_id
         ),
-        select(Evidence.article_id, Statement.event_id)
+        _cited_in(articles, select(Evidence.article_id, Statement.event_id))
         .join(Statement, Statement.id == Evidence.statement_id)
         .where(Statement.event_id.is_not(None)),
     ).subquery("article_events")
@@ -57,19 +68,23 @@ def articles_about_dispute(dispute_id: Any) -> Any:
     )
 
 
-def article_disputes() -> Any:
+def article_disputes(articles: Any = None, reported: Any = None) -> Any:
     """(article_id, dispute_id) for every dispute an article is about, by the links
-    `articles_about_dispute` follows."""
-    links = article_events()
+    `articles_about_dispute` follows; or only for an article of `articles` (as
+    `article_events` takes it), whose `article_events(articles)` may be given as `reported`
+    (a CTE another part of the statement reads too)."""
+    links = article_events(articles) if reported is None else reported
     return union(
         select(links.c.article_id, DisputeEvent.dispute_id).join(
             DisputeEvent, DisputeEvent.event_id == links.c.event_id
         ),
-        select(Evidence.article_id, Evidence.dispute_id).where(Evidence.dispute_id.is_not(None)),
-        select(Evidence.article_id, DisputeParty.dispute_id).join(
+        _cited_in(articles, select(Evidence.article_id, Evidence.dispute_id)).where(
+            Evidence.dispute_id.is_not(None)
+        ),
+        _cited_in(articles, select(Evidence.article_id, DisputeParty.dispute_id)).join(
             DisputeParty, DisputeParty.id == Evidence.dispute_party_id
         ),
-        select(Evidence.article_id, DisputeTerritory.dispute_id).join(
+        _cited_in(articles, select(Evidence.article_id, DisputeTerritory.dispute_id)).join(
             DisputeTerritory, DisputeTerritory.id == Evidence.dispute_territory_id
         ),
     ).subquery("article_disputes")

@@ -14,13 +14,26 @@ A resource's facet statement yields `id`, `slug`, `name` and `count` columns, it
 frequent first (then by slug), at most the parameter `facet_limit` rows.
 """
 
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Integer, Select, Text, bindparam, cast, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared import pov as point_of_view
@@ -133,6 +146,61 @@ def ranked(source: Any, value: Any, slug: Any, name: Any, counted: Any, *where: 
         .order_by(counted.desc(), slug)
         .limit(bindparam("facet_limit", type_=Integer) + 1)
     )
+
+
+def ranked_keys(
+    counts: Select[Any], table: FromClause, slug: Any, name: Any, *, cte: str = "counts"
+) -> Select[Any]:
+    """A facet statement over `counts` (rows of `key`, a `table` id, and `n`, how many items
+    hold it), as `ranked`'s: the counts are made per key first, and `table` is read only for
+    the keys that can be among the first `facet_limit` + 1 (those counting at least as many
+    items as the one at that rank) instead of joined to every counted row. `cte` names the
+    counts in the statement (distinct for each facet of one statement)."""
+    counted = counts.cte(cte).prefix_with("MATERIALIZED")
+    limit = bindparam("facet_limit", type_=Integer)
+    # The count of the value at rank `facet_limit` + 1: no value ranked before it counts less.
+    least = (
+        select(counted.c.n).order_by(counted.c.n.desc()).offset(limit).limit(1).scalar_subquery()
+    )
+    return (
+        select(
+            cast(table.c.id, Text).label("id"),
+            cast(slug, Text).label("slug"),
+            cast(name, Text).label("name"),
+            counted.c.n.label("count"),
+        )
+        .select_from(counted.join(table, table.c.id == counted.c.key))
+        .where(counted.c.n >= func.coalesce(least, 0))
+        .order_by(counted.c.n.desc(), slug)
+        .limit(limit + 1)
+    )
+
+
+def ranked_array(statement: Select[Any]) -> ColumnElement[str]:
+    """The rows of a facet statement (`ranked`, `ranked_keys`) as a JSON array in their
+    order, as text: several facets in one statement, one column each (`facet_of_array`)."""
+    found = statement.subquery()
+    item = func.json_build_object(
+        *(
+            part
+            for name in ("id", "slug", "name", "count")
+            for part in (literal_column(f"'{name}'"), found.c[name])
+        )
+    )
+    array = select(
+        func.coalesce(
+            func.json_agg(aggregate_order_by(item, found.c["count"].desc(), found.c.slug)),
+            literal_column("'[]'::json"),
+        )
+    ).scalar_subquery()
+    return cast(array, Text)
+
+
+def facet_of_array(array: str, *, field: str, limit: int) -> Facet:
+    """The facet a `ranked_array` column holds (its statement run with `facet_limit`)."""
+    rows = json.loads(array)
+    values = [FacetValue(**row) for row in rows[:limit]]
+    return Facet(field=field, values=values, more=len(rows) > limit)
 
 
 async def fetch_facet(
