@@ -133,8 +133,11 @@ async def test_import_leaves_the_tables_it_loaded_vacuumed_and_analyzed(
 ) -> None:
     """A bulk load ends with VACUUM (ANALYZE): the planner knows the row counts at once
     (reltuples is -1 for a table never analyzed), so the first queries do not get plans for
-    empty tables; and every page is marked all-visible (only VACUUM does that, as it merges
-    the GIN indexes' pending lists), so index-only scans need not visit the heap."""
+    empty tables; and every page holding rows is marked all-visible (only VACUUM does that, as
+    it merges the GIN indexes' pending lists), so index-only scans need not visit the heap.
+    Pages, not relpages: PostgreSQL 16 and later extend a table by several pages at once while
+    COPY loads it, and VACUUM neither marks a page never written all-visible nor truncates one
+    or two of them at the end (PostgreSQL 15 extends a page at a time)."""
     url, _, _ = imported
     expected = expected_rows(read_corpus(corpus))
     tables = ["article", "mention", "entity", "event"]
@@ -145,15 +148,21 @@ async def test_import_leaves_the_tables_it_loaded_vacuumed_and_analyzed(
             " WHERE relname = ANY($1::text[])",
             tables,
         )
+        holding_rows = {
+            table: await connection.fetchval(
+                f"SELECT count(DISTINCT (ctid::text::point)[0]) FROM {table}"  # noqa: S608 (the four names above)
+            )
+            for table in tables
+        }
     finally:
         await connection.close()
     assert {row["relname"]: row["reltuples"] for row in rows} == {
         table: float(expected[table]) for table in tables
     }
-    assert {row["relname"]: row["relallvisible"] for row in rows} == {
-        row["relname"]: row["relpages"] for row in rows
-    }
     assert all(row["relpages"] > 0 for row in rows)
+    for row in rows:
+        # A page never written is only ever at the end, after the pages holding rows.
+        assert holding_rows[row["relname"]] <= row["relallvisible"] <= row["relpages"], row
 
 
 async def test_reimport_rejects_every_line_and_changes_nothing(
