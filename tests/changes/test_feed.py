@@ -23,16 +23,17 @@ from db.session import create_engine, create_sessionmaker
 from seeds.files import default_seed_paths
 from seeds.loader import load_seeds
 from tests.support.clients import bearer, client_for
-from tests.support.database import connect, migrated_database
+from tests.support.database import connect, scratch_database
 
 
 @pytest.fixture
 async def feed() -> AsyncIterator[tuple[AsyncClient, dict[str, str], str]]:
     """An app over a database of its own whose requests commit, and an admin key."""
-    url = await migrated_database(f"feed_{uuid.uuid4().hex[:8]}")
-    key = bearer(await issue_key(url, name="feed", scopes=[ApiKeyScope.ADMIN]))
-    async with client_for(create_app(Settings.model_validate({"DATABASE_URL": url}))) as client:
-        yield client, key, url
+    async with scratch_database("feed") as url:
+        key = bearer(await issue_key(url, name="feed", scopes=[ApiKeyScope.ADMIN]))
+        app = create_app(Settings.model_validate({"DATABASE_URL": url}))
+        async with client_for(app) as client:
+            yield client, key, url
 
 
 async def _read_all(

@@ -8,7 +8,6 @@ import json
 import signal
 import statistics
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from api.shared.auth import issue_key
 from db.enums import ApiKeyScope
 from tests.support.clients import bearer
-from tests.support.database import connect, migrated_database
+from tests.support.database import connect, scratch_database
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.process
@@ -71,24 +70,24 @@ def _slugs(events: list[Event]) -> list[str]:
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, dict[str, str]]]:
-    url = await migrated_database(f"stream_{uuid.uuid4().hex[:8]}")
-    key = bearer(await issue_key(url, name="stream", scopes=[ApiKeyScope.ADMIN]))
-    server = LiveServer(
-        url,
-        tmp_path,
-        env={
-            "NEWSGRAPH_CHANGE_STREAM_HEARTBEAT": "0.5",
-            "NEWSGRAPH_CHANGE_STREAM_MAX_CLIENTS": str(MAX_STREAMS),
-            "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
-            "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
-            "NEWSGRAPH_CHANGE_STREAM_MAX_SECONDS": str(LIFETIME),
-        },
-    )
-    try:
-        await asyncio.to_thread(server.wait_ready)
-        yield server, key
-    finally:
-        server.close()
+    async with scratch_database("stream") as url:
+        key = bearer(await issue_key(url, name="stream", scopes=[ApiKeyScope.ADMIN]))
+        server = LiveServer(
+            url,
+            tmp_path,
+            env={
+                "NEWSGRAPH_CHANGE_STREAM_HEARTBEAT": "0.5",
+                "NEWSGRAPH_CHANGE_STREAM_MAX_CLIENTS": str(MAX_STREAMS),
+                "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
+                "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
+                "NEWSGRAPH_CHANGE_STREAM_MAX_SECONDS": str(LIFETIME),
+            },
+        )
+        try:
+            await asyncio.to_thread(server.wait_ready)
+            yield server, key
+        finally:
+            server.close()
 
 
 async def _create(http: httpx.AsyncClient, key: dict[str, str], slug: str) -> None:
@@ -226,23 +225,23 @@ async def _quiet_server(
 ) -> AsyncIterator[tuple[LiveServer, dict[str, str], str]]:
     """A server whose streams send a heartbeat (and read the feed for it) only every 60 s: a
     change that arrives sooner was pushed by the process's change watch."""
-    url = await migrated_database(f"stream_{uuid.uuid4().hex[:8]}")
-    key = bearer(await issue_key(url, name="stream", scopes=[ApiKeyScope.ADMIN]))
-    server = LiveServer(
-        url,
-        tmp_path,
-        env={
-            "NEWSGRAPH_CHANGE_STREAM_HEARTBEAT": "60",
-            "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
-            "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
-            **env,
-        },
-    )
-    try:
-        await asyncio.to_thread(server.wait_ready)
-        yield server, key, url
-    finally:
-        server.close()
+    async with scratch_database("stream") as url:
+        key = bearer(await issue_key(url, name="stream", scopes=[ApiKeyScope.ADMIN]))
+        server = LiveServer(
+            url,
+            tmp_path,
+            env={
+                "NEWSGRAPH_CHANGE_STREAM_HEARTBEAT": "60",
+                "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
+                "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
+                **env,
+            },
+        )
+        try:
+            await asyncio.to_thread(server.wait_ready)
+            yield server, key, url
+        finally:
+            server.close()
 
 
 async def _watch_sessions(url: str) -> int:

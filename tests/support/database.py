@@ -7,13 +7,14 @@ the embedded server under .data/ is started and `newsgraph_test` is used.
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.settings import Settings
@@ -72,6 +73,17 @@ async def migrated_database(suffix: str) -> str:
     url = await fresh_database(suffix)
     await run_migration(migrate.upgrade, url)
     return url
+
+
+@asynccontextmanager
+async def scratch_database(prefix: str) -> AsyncIterator[str]:
+    """A migrated database of one test's own (a random name, so a test may have several),
+    dropped when the test ends, whatever is still connected to it."""
+    url = await migrated_database(f"{prefix}_{uuid.uuid4().hex[:8]}")
+    try:
+        yield url
+    finally:
+        await drop_database(make_url(url))
 
 
 async def connect(url: str) -> asyncpg.Connection:

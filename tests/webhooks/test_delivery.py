@@ -5,7 +5,6 @@ package), retried, given up, bounded in time, never redirected, refused at send 
 target is not allowed, and stopped by deleting the webhook."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +20,7 @@ from api.webhooks.worker import WebhookWorker
 from db.enums import ApiKeyScope
 from db.session import create_engine, create_sessionmaker
 from tests.support.clients import bearer, client_for
-from tests.support.database import migrated_database
+from tests.support.database import scratch_database
 from tests.support.receiver import HOLD, Receiver
 
 # Quick retries, so that the tests do not wait for them.
@@ -41,11 +40,11 @@ Served = tuple[AsyncClient, dict[str, str], FastAPI]
 async def serving(**settings: Any) -> AsyncIterator[Served]:
     """A client of an app over a database of its own, the app's lifespan running (so its
     webhook worker too), and an admin key."""
-    url = await migrated_database(f"hooks_{uuid.uuid4().hex[:8]}")
-    key = bearer(await issue_key(url, name="hooks", scopes=[ApiKeyScope.ADMIN]))
-    app = create_app(Settings.model_validate({"DATABASE_URL": url, **FAST, **settings}))
-    async with client_for(app) as client, app.router.lifespan_context(app):
-        yield client, key, app
+    async with scratch_database("hooks") as url:
+        key = bearer(await issue_key(url, name="hooks", scopes=[ApiKeyScope.ADMIN]))
+        app = create_app(Settings.model_validate({"DATABASE_URL": url, **FAST, **settings}))
+        async with client_for(app) as client, app.router.lifespan_context(app):
+            yield client, key, app
 
 
 @asynccontextmanager

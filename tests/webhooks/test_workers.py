@@ -21,7 +21,7 @@ from api.settings import Settings
 from api.shared.auth import issue_key
 from db.enums import ApiKeyScope
 from tests.support.clients import bearer, client_for
-from tests.support.database import connect, migrated_database
+from tests.support.database import connect, scratch_database
 from tests.support.live_server import LiveServer, LiveWorker
 from tests.support.receiver import HOLD, Receiver
 
@@ -31,9 +31,9 @@ LOOPBACK = {"NEWSGRAPH_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]'}
 
 
 @pytest.fixture
-async def database() -> tuple[str, dict[str, str]]:
-    url = await migrated_database(f"workers_{uuid.uuid4().hex[:8]}")
-    return url, bearer(await issue_key(url, name="workers", scopes=[ApiKeyScope.ADMIN]))
+async def database() -> AsyncIterator[tuple[str, dict[str, str]]]:
+    async with scratch_database("workers") as url:
+        yield url, bearer(await issue_key(url, name="workers", scopes=[ApiKeyScope.ADMIN]))
 
 
 @pytest.fixture
