@@ -15,6 +15,7 @@ only on A at rising concurrency (--write-connections): where the primary's write
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import tempfile
@@ -107,8 +108,9 @@ def main() -> None:
         results: dict[tuple[str, str], list[Load]] = {}
         shares: list[float] = []
         sweep: dict[int, list[Load]] = {}
+        runs = itertools.count(1)  # each wrk run creates entities with slugs of its own
         try:
-            for round_ in range(arguments.rounds):
+            for _round in range(arguments.rounds):
                 for profile, write_every in PROFILES.items():
                     for name, (_, base_url) in servers.items():
                         before = reads_by_target(base_url)
@@ -120,7 +122,7 @@ def main() -> None:
                             seconds=arguments.seconds,
                             write_every=write_every,
                             token=token,
-                            run_id=round_ * 100 + len(results),
+                            run_id=next(runs),
                         )
                         results.setdefault((profile, name), []).append(load)
                         after = reads_by_target(base_url)
@@ -131,7 +133,7 @@ def main() -> None:
                             shares.append(100 * replica / total if total else 0.0)
             # Where the primary's write rate ends: writes only, at rising concurrency.
             _, base_url = servers["A: primary only"]
-            for round_ in range(arguments.rounds):
+            for _round in range(arguments.rounds):
                 for connections in arguments.write_connections:
                     load = wrk.run(
                         wrk_path,
@@ -141,7 +143,7 @@ def main() -> None:
                         seconds=arguments.seconds,
                         write_every=1,
                         token=token,
-                        run_id=10_000 + round_ * 100 + connections,
+                        run_id=next(runs),
                     )
                     sweep.setdefault(connections, []).append(load)
         finally:
