@@ -173,7 +173,7 @@ def _one_type_for_csv(*, given: bool) -> ProblemError:
                 location="query",
                 field="type",
                 message=f"exactly one of {_TYPES_TEXT} for CSV",
-                type="missing" if not given else "too_many",
+                type="conflicting_parameter",
             )
         ],
     )

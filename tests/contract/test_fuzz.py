@@ -57,11 +57,15 @@ SEMANTIC_CODES = {
     "invalid_cursor",
     "idempotency_key_reused",
     "precondition_failed",
+    # A histogram over more buckets than a response holds: the bound depends on the range the
+    # data and `from`/`to` span together, which no schema can state.
+    "too_many_buckets",
 }
 # Field errors from the model's own rules: cross-field checks and references looked up in a body
 # (value_error), grammars the document gives in words, not as a pattern (EDTF dates, ISO 8601
 # durations), NUL, which PostgreSQL text cannot hold, and parameters the document says do not
-# combine (a batch lookup's `id` with paging or filters: OpenAPI cannot say it but in words).
+# combine (a batch lookup's `id` with paging or filters, a CSV export without exactly one `type`:
+# OpenAPI cannot say it but in words).
 SEMANTIC_FIELD_ERRORS = {"value_error", "edtf", "duration", "nul", "conflicting_parameter"}
 
 
