@@ -7,7 +7,19 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Select, case, cast, func, literal_column, select, true
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import links
@@ -16,7 +28,7 @@ from api.shared.facets import Facet, facet_of_array, ranked, ranked_array, ranke
 from api.shared.histogram import Histogram, Interval, fetch_histogram, histogram_statement
 from api.shared.rows import fetch_rows
 from db.enums import TimePrecision
-from db.models import Article, Dispute, Entity, Event, Mention, Source
+from db.models import Article, Dispute, Entity, EntityArticleRollup, Event, Mention, Source
 
 
 class ArticleFacetField(StrEnum):
@@ -66,14 +78,53 @@ def _histogram_statement(shape: ListShape, interval: Interval) -> Select[Any]:
     return histogram_statement(items, interval)
 
 
+# One entity's articles counted ahead (db/models/rollup.py), per entity, field and key.
+_ROLLUP = EntityArticleRollup.__table__
+_ROLLED_UP_ENTITY = bindparam("rolled_up_entity", type_=UUID(as_uuid=True))
+
+
+def _rolled_up(filters: ArticleFilters) -> bool:
+    """Whether the rollup answers for `filters`: one entity's articles, no other filter."""
+    return len(filters.entity_ids) == 1 and replace(filters, entity_ids=()) == ArticleFilters()
+
+
+def _rollup_of(field: str) -> Select[Any]:
+    """The rolled-up entity's nonzero counts of `field`: (key, articles)."""
+    return select(_ROLLUP.c.key, _ROLLUP.c.articles).where(
+        _ROLLUP.c.entity_id == _ROLLED_UP_ENTITY,
+        _ROLLUP.c.field == field,
+        _ROLLUP.c.articles > 0,
+    )
+
+
+@lru_cache(maxsize=8)
+def _rolled_up_histogram_statement(interval: Interval) -> Select[Any]:
+    """`_histogram_statement`'s for one entity, from its articles' publication bounds as the
+    rollup holds them (`earliest/latest`, '' undated), each with how many articles have them."""
+    published = _rollup_of("published").subquery("published")
+    items = select(
+        (published.c.key != "").label("dated"),
+        cast(func.nullif(func.split_part(published.c.key, "/", 1), ""), Date).label("earliest"),
+        cast(func.nullif(func.split_part(published.c.key, "/", 2), ""), Date).label("latest"),
+        published.c.articles.label("n"),
+    )
+    return histogram_statement(items, interval)
+
+
 async def article_histogram(
     session: AsyncSession, filters: ArticleFilters, interval: Interval
 ) -> Histogram:
     last = filters.published_before
+    if _rolled_up(filters):
+        statement = _rolled_up_histogram_statement(interval)
+        parameters: dict[str, Any] = {"rolled_up_entity": filters.entity_ids[0]}
+    else:
+        statement = _histogram_statement(filters.shape(), interval)
+        parameters = filters.parameters()
     return await fetch_histogram(
         session,
-        _histogram_statement(filters.shape(), interval),
-        filters.parameters(),
+        statement,
+        parameters,
         interval=interval,
         axis_from=filters.published_after.astimezone(UTC).date()
         if filters.published_after
@@ -186,16 +237,70 @@ def _facets_statement(shape: ListShape, fields: tuple[ArticleFacetField, ...]) -
     return select(*columns)
 
 
+# What a rolled-up key names, for the facets whose values are rows of a table.
+_KEYED = {
+    ArticleFacetField.SOURCE: (Source.__table__, "slug", "name"),
+    ArticleFacetField.ENTITY: (Entity.__table__, "slug", "name"),
+    ArticleFacetField.EVENT: (Event.__table__, "slug", "title"),
+    ArticleFacetField.DISPUTE: (Dispute.__table__, "slug", "title"),
+}
+
+
+def _rolled_up_facet(field: ArticleFacetField) -> Select[Any]:
+    """The facet statement of `field` (as `_facet_of`'s) for one entity, from the rollup."""
+    rolled = _rollup_of(field.value).subquery(f"rolled_{field.value}")
+    if field is ArticleFacetField.LANGUAGE:
+        return ranked(rolled, rolled.c.key, rolled.c.key, rolled.c.key, func.sum(rolled.c.articles))
+    table, slug, name = _KEYED[field]
+    # Keys as the rollup's text: its index is in (count, key) order, and a uuid's text sorts
+    # as the uuid does.
+    return ranked_keys(
+        select(rolled.c.key, rolled.c.articles.label("n")),
+        table,
+        table.c[slug],
+        table.c[name],
+        cte=f"counts_{field.value}",
+    )
+
+
+@lru_cache(maxsize=64)
+def _rolled_up_facets_statement(fields: tuple[ArticleFacetField, ...]) -> Select[Any]:
+    """`_facets_statement`'s row for one entity's articles, from the rollup: every field is
+    counted under the same filter (the entity's own is kept), and `total` is how many of its
+    articles there are, each counted once under `published`."""
+    published = _rollup_of("published").subquery("published")
+    total = select(cast(func.coalesce(func.sum(published.c.articles), 0), Integer))
+    columns: list[Any] = [
+        *(ranked_array(_rolled_up_facet(field)).label(field.value) for field in fields),
+        total.scalar_subquery().label("total"),
+    ]
+    return select(*columns)
+
+
 async def article_facets(
     session: AsyncSession, filters: ArticleFilters, fields: list[ArticleFacetField], limit: int
 ) -> tuple[list[Facet], int]:
     """The facets `fields` under `filters` (each without its own, as `_without_own` says), and
     how many articles the list holds under all of them. The facets counted under the same
-    filters (all of them, when no filter of a field's own is used) come from one statement."""
+    filters (all of them, when no filter of a field's own is used) come from one statement;
+    one entity's facets, from its rollup."""
+    if _rolled_up(filters):
+        together = tuple(field for field in ArticleFacetField if field in fields)
+        rows = await fetch_rows(
+            session,
+            _rolled_up_facets_statement(together),
+            {"rolled_up_entity": filters.entity_ids[0], "facet_limit": limit},
+            built_once=True,
+        )
+        found = {
+            field: facet_of_array(rows[0][field.value], field=field.value, limit=limit)
+            for field in together
+        }
+        return [found[field] for field in fields], rows[0]["total"]
     groups: dict[ArticleFilters, list[ArticleFacetField]] = {}
     for field in fields:
         groups.setdefault(_without_own(filters, field), []).append(field)
-    found: dict[ArticleFacetField, Facet] = {}
+    found = {}
     total: int | None = None
     for counted_under, group in groups.items():
         # One statement per set of fields, whatever order they were asked in.

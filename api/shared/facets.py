@@ -11,7 +11,11 @@ is the number of current items that also hold that value (a value already picked
 current item).
 
 A resource's facet statement yields `id`, `slug`, `name` and `count` columns, its values most
-frequent first (then by slug), at most the parameter `facet_limit` rows.
+frequent first, then by `id` (as text: for a row of a table its uuid, else the value itself), at
+most the parameter `facet_limit` rows. Ties go by id, not by slug, so that the first values of
+a count are the first entries of an index on (count, id): an entity's 30,000 events that its
+articles report once each are ranked from the index of its rollup (api/articles/aggregates.py)
+without reading 30,000 events for their slugs.
 """
 
 import json
@@ -131,7 +135,7 @@ def in_words(value: str) -> str:
 
 def ranked(source: Any, value: Any, slug: Any, name: Any, counted: Any, *where: Any) -> Select[Any]:
     """A facet statement: the values of `source` (rows meeting `where`) grouped, as `id`,
-    `slug`, `name` and `count`, the most frequent first, then by slug, one row past
+    `slug`, `name` and `count`, the most frequent first, then by id, one row past
     `facet_limit` (to say `more`)."""
     return (
         select(
@@ -143,7 +147,7 @@ def ranked(source: Any, value: Any, slug: Any, name: Any, counted: Any, *where: 
         .select_from(source)
         .where(*where)
         .group_by(value, slug, name)
-        .order_by(counted.desc(), slug)
+        .order_by(counted.desc(), cast(value, Text))
         .limit(bindparam("facet_limit", type_=Integer) + 1)
     )
 
@@ -151,28 +155,26 @@ def ranked(source: Any, value: Any, slug: Any, name: Any, counted: Any, *where: 
 def ranked_keys(
     counts: Select[Any], table: FromClause, slug: Any, name: Any, *, cte: str = "counts"
 ) -> Select[Any]:
-    """A facet statement over `counts` (rows of `key`, a `table` id, and `n`, how many items
-    hold it), as `ranked`'s: the counts are made per key first, and `table` is read only for
-    the keys that can be among the first `facet_limit` + 1 (those counting at least as many
-    items as the one at that rank) instead of joined to every counted row. `cte` names the
-    counts in the statement (distinct for each facet of one statement)."""
-    counted = counts.cte(cte).prefix_with("MATERIALIZED")
-    limit = bindparam("facet_limit", type_=Integer)
-    # The count of the value at rank `facet_limit` + 1: no value ranked before it counts less.
-    least = (
-        select(counted.c.n).order_by(counted.c.n.desc()).offset(limit).limit(1).scalar_subquery()
+    """A facet statement over `counts` (rows of `key`, a `table` id or its text, and `n`, how
+    many items hold it), as `ranked`'s: the first `facet_limit` + 1 keys are found from the
+    counts alone, and `table` is read for those only. `cte` names the counts in the statement
+    (distinct for each facet of one statement)."""
+    counted = counts.cte(cte)
+    first = (
+        select(counted.c.key, counted.c.n)
+        .order_by(counted.c.n.desc(), counted.c.key)
+        .limit(bindparam("facet_limit", type_=Integer) + 1)
+        .subquery(f"first_{cte}")
     )
     return (
         select(
             cast(table.c.id, Text).label("id"),
             cast(slug, Text).label("slug"),
             cast(name, Text).label("name"),
-            counted.c.n.label("count"),
+            first.c.n.label("count"),
         )
-        .select_from(counted.join(table, table.c.id == counted.c.key))
-        .where(counted.c.n >= func.coalesce(least, 0))
-        .order_by(counted.c.n.desc(), slug)
-        .limit(limit + 1)
+        .select_from(first.join(table, table.c.id == cast(first.c.key, table.c.id.type)))
+        .order_by(first.c.n.desc(), table.c.id)
     )
 
 
@@ -189,7 +191,7 @@ def ranked_array(statement: Select[Any]) -> ColumnElement[str]:
     )
     array = select(
         func.coalesce(
-            func.json_agg(aggregate_order_by(item, found.c["count"].desc(), found.c.slug)),
+            func.json_agg(aggregate_order_by(item, found.c["count"].desc(), found.c.id)),
             literal_column("'[]'::json"),
         )
     ).scalar_subquery()

@@ -156,7 +156,8 @@ def _truncated(interval: Interval, day: Any) -> ColumnElement[Any]:
 
 
 def histogram_statement(items: Select[*tuple[Any, ...]], interval: Interval) -> Select[Any]:
-    """One statement for the histogram of `items` (a select of `dated`, `earliest`, `latest`):
+    """One statement for the histogram of `items` (a select of `dated`, `earliest`, `latest`,
+    and optionally `n`, how many items the row stands for, else one):
     rows of (`kind`, `first`, `last`, `count`), `kind` 'bucket' for each bucket of the axis
     (at most MAX_BUCKETS + 1 of them: one more says the axis is too long), 'spanning' for
     each group of items whose bounds lie in several buckets (`first` and `last` the buckets
@@ -166,8 +167,9 @@ def histogram_statement(items: Select[*tuple[Any, ...]], interval: Interval) -> 
     step = _interval(interval, 1)
     first = _truncated(interval, found.c.earliest).label("first")
     last = _truncated(interval, found.c.latest).label("last")
+    counted = func.sum(found.c.n) if "n" in found.c else func.count()
     grouped = (
-        select(found.c.dated, first, last, func.count().label("count"))
+        select(found.c.dated, first, last, counted.label("count"))
         .group_by(found.c.dated, first, last)
         .cte("grouped")
     )

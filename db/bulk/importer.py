@@ -48,6 +48,7 @@ from db.bulk.rows import (
     Lookup,
     RelationKey,
     Resolver,
+    Row,
     relation_key,
 )
 from db.checks import article_content_hash
@@ -404,11 +405,15 @@ async def _write_batch(
     batch = resolver.batch
     try:
         async with connection.transaction():
+            # The rollup of entities' articles (db/models/rollup.py) is refreshed once for the
+            # batch's articles, not at each COPY the triggers would otherwise refresh it at.
+            await connection.execute("SET LOCAL newsgraph.article_rollup = 'deferred'")
             for table in TABLES:
                 if batch.rows[table]:
                     await connection.copy_records_to_table(
                         table, records=batch.rows[table], columns=list(COLUMNS[table])
                     )
+            await _refresh_rollup(connection, batch.rows)
     except (asyncpg.PostgresError, asyncpg.DataError) as error:
         report.failed_batches += 1
         detail = " ".join(str(error).split())
@@ -424,6 +429,24 @@ async def _write_batch(
         report.rows[table] += len(batch.rows[table])
     known.sources.update(batch.sources)
     known.entities.update(batch.entities)
+
+
+async def _refresh_rollup(connection: asyncpg.Connection, rows: dict[str, list[Row]]) -> None:
+    """Count the articles a batch wrote, or wrote mentions or evidence of, or whose events it
+    linked to disputes, in their entities' rollup (the migration `entity article rollup`)."""
+    articles = {
+        row[COLUMNS[table].index("article_id" if table != "article" else "id")]
+        for table in ("article", "mention", "evidence")
+        for row in rows[table]
+    }
+    linked = [row[COLUMNS["dispute_event"].index("event_id")] for row in rows["dispute_event"]]
+    await connection.execute("SET LOCAL newsgraph.article_rollup = 'on'")
+    await connection.execute(
+        "SELECT newsgraph_refresh_article_rollup(ARRAY("
+        "SELECT unnest($1::uuid[]) UNION SELECT newsgraph_articles_reporting($2::uuid[])))",
+        list(articles),
+        linked,
+    )
 
 
 async def import_ndjson(

@@ -9,6 +9,7 @@ from db.models.entity import Entity, EntityAlias, EntityRelation
 from db.models.event import Event, EventParticipant, Statement
 from db.models.evidence import Evidence
 from db.models.mention import Mention
+from db.models.rollup import ArticleFacetKey, EntityArticleRollup
 from db.models.seed import SeedFile
 from db.models.source import Source
 from db.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
@@ -16,6 +17,7 @@ from db.models.webhook import Webhook, WebhookAttempt, WebhookDelivery
 __all__ = [
     "ApiKey",
     "Article",
+    "ArticleFacetKey",
     "Change",
     "ChangeHorizon",
     "Dispute",
@@ -24,6 +26,7 @@ __all__ = [
     "DisputeTerritory",
     "Entity",
     "EntityAlias",
+    "EntityArticleRollup",
     "EntityCandidate",
     "EntityRelation",
     "Event",
