@@ -57,6 +57,16 @@ for (const entry of timeline.data.items) {
   for (const participant of entry.participants) timelineNames.add(participant.entity.name);
 }
 
+// A chart and a sidebar: the dispute's events by year, and the sources of an entity's articles.
+const histogram = await client.GET("/v1/events/histogram", {
+  params: { query: { interval: "year", dispute: "kuril-islands-dispute" } },
+});
+if (!histogram.data) fail("event histogram", histogram.error, histogram.response);
+const facets = await client.GET("/v1/articles/facets", {
+  params: { query: { entity: ["japan"], field: ["source"] } },
+});
+if (!facets.data) fail("article facets", facets.error, facets.response);
+
 // A conditional GET: the ETag back in If-None-Match, answered 304 with no body.
 const first = await client.GET("/v1/events/{event}", {
   params: { path: { event: paged[0] ?? "" } },
@@ -114,6 +124,18 @@ console.log(
     timeline_pov: timeline.data.pov?.slug ?? null,
     timeline_events: timeline.data.items.map((entry) => entry.slug),
     timeline_names: [...timelineNames].sort(),
+    histogram: {
+      placed: histogram.data.buckets
+        .filter((bucket) => bucket.count > 0)
+        .map((bucket) => [bucket.start, bucket.count]),
+      spanning: histogram.data.spanning,
+      total: histogram.data.total,
+    },
+    facets: {
+      fields: facets.data.facets.map((facet) => facet.field),
+      sources: (facets.data.facets[0]?.values ?? []).map((value) => [value.slug, value.count]),
+      total: facets.data.total,
+    },
     conditional: { etag, first: first.response.status, again: again.response.status },
     create: {
       first: { status: created.response.status, id: created.data.id, body: created.data },
