@@ -34,7 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.shared.problems import PROBLEM_TYPE_BASE, ProblemCode, status_of
-from api.shared.routing import CONFLICT_SQLSTATES
+from api.shared.routing import CONFLICT_SQLSTATES, QUERY_CANCELED
 from db.fields import blank_message
 
 logger = logging.getLogger(__name__)
@@ -297,7 +297,6 @@ def _is_connection_error(error: DBAPIError) -> bool:
 # insufficient resources (too many connections), 57 operator intervention (the server shutting
 # down or starting up, a backend terminated, a statement cancelled).
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
-_QUERY_CANCELED = "57014"  # statement_timeout, or pg_cancel_backend
 
 
 async def _on_dbapi_error(request: Request, error: Exception) -> JSONResponse:
@@ -310,7 +309,7 @@ async def _on_dbapi_error(request: Request, error: Exception) -> JSONResponse:
             ProblemCode.TRANSACTION_CONFLICT,
             "The request collided with concurrent ones and nothing changed; retry shortly.",
         )
-    if sqlstate == _QUERY_CANCELED:
+    if sqlstate == QUERY_CANCELED:
         return _database_problem(
             request,
             error,

@@ -69,6 +69,8 @@ class ItemKeyConvertor(Convertor[str]):
 register_url_convertor("key", ItemKeyConvertor())
 
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+# statement_timeout or pg_cancel_backend: on a replica, the primary would take as long.
+QUERY_CANCELED = "57014"
 # Attempts after the first, and the longest first wait (doubling each time, full jitter).
 RETRIES = 3
 FIRST_WAIT_SECONDS = 0.02
@@ -82,7 +84,6 @@ def sqlstate_of(error: DBAPIError) -> str:
 # exception, 53 insufficient resources, 57 operator intervention (shutting down), and 40: a
 # standby cancels a query whose rows its replay must remove (a conflict with recovery).
 _REPLICA_FAILURE_CLASSES = ("08", "53", "57", "40")
-_QUERY_CANCELED = "57014"  # statement_timeout: the primary would take as long
 
 
 def _replica_failed(error: BaseException) -> bool:
@@ -92,7 +93,7 @@ def _replica_failed(error: BaseException) -> bool:
     if isinstance(error, DBAPIError):
         sqlstate = sqlstate_of(error)
         return bool(error.connection_invalidated) or (
-            sqlstate[:2] in _REPLICA_FAILURE_CLASSES and sqlstate != _QUERY_CANCELED
+            sqlstate[:2] in _REPLICA_FAILURE_CLASSES and sqlstate != QUERY_CANCELED
         )
     return False
 
