@@ -13,13 +13,14 @@ them (api/articles/aggregates.py) instead of counting the entity's articles at e
     entity      an entity the article names
     event       an event it reports        dispute    a dispute it is about
 
-A count that falls to zero stays, as a row with zero: readers skip them.
+A count that falls to zero stays, as a row with zero: readers skip them. The triggers refresh
+at commit: `ARTICLE_ROLLUP_PENDING` holds, until then, the articles each statement reached.
 """
 
 import uuid
 
-from sqlalchemy import Index, Integer, Text, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import Column, Index, Integer, Table, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base
@@ -51,3 +52,11 @@ class EntityArticleRollup(Base):
     field: Mapped[str] = mapped_column(Text, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     articles: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+# The articles a writing transaction's statements reached, refreshed and deleted at its commit.
+ARTICLE_ROLLUP_PENDING = Table(
+    "article_rollup_pending",
+    Base.metadata,
+    Column("articles", ARRAY(UUID(as_uuid=True)), nullable=False),
+)

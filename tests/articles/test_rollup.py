@@ -2,6 +2,7 @@
 that changes what an article counts for, and after a bulk import, it holds what a recount
 gives, and the histograms and facets it answers are those counted from the articles."""
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -313,5 +314,115 @@ async def test_a_bulk_import_leaves_the_rollup_a_recount(imported: str, tmp_path
         assert await connection.fetchval(
             "SELECT current_setting('newsgraph.article_rollup', true)"
         ) in (None, "")
+    finally:
+        await connection.close()
+
+
+# -- at commit, on a database of the test's own (the session fixture's transaction never commits)
+
+
+async def _write_articles(url: str, writer: int, names: list[str]) -> None:
+    """Ten articles naming the entities `names`, each in a transaction of its own, and every
+    other one deleted again in another."""
+    connection = await connect(url)
+    try:
+        source = await connection.fetchval("SELECT id FROM source")
+        for n in range(10):
+            body = f"{' and '.join(names)} met, writer {writer}, article {n}."
+            async with connection.transaction():
+                article = await connection.fetchval(
+                    "INSERT INTO article (slug, source_id, language, body, content_hash, "
+                    "published_at, published_precision) VALUES ($1, $2, 'en', $3, "
+                    "encode(sha256(convert_to($3, 'UTF8')), 'hex'), now(), 'day') RETURNING id",
+                    f"w{writer}-a{n}",
+                    source,
+                    body,
+                )
+                for name in names:
+                    start = body.index(name)
+                    await connection.execute(
+                        "INSERT INTO mention (article_id, entity_id, start_offset, end_offset, "
+                        "surface, method) SELECT $1, id, $2, $3, $4, 'curated' FROM entity "
+                        "WHERE name = $4",
+                        article,
+                        start,
+                        start + len(name),
+                        name,
+                    )
+            if n % 2:
+                async with connection.transaction():
+                    await connection.execute("DELETE FROM article WHERE id = $1", article)
+    finally:
+        await connection.close()
+
+
+async def test_concurrent_writers_naming_the_same_entities_leave_a_recount(
+    imported: str,
+) -> None:
+    connection = await connect(imported)
+    try:
+        await connection.execute(
+            "INSERT INTO source (slug, name, kind) VALUES ('kyodo', 'Kyodo', 'news_agency')"
+        )
+        await connection.executemany(
+            "INSERT INTO entity (slug, name, kind) VALUES ($1, $2, 'country')",
+            [(name.lower(), name) for name in NAMES[:3]],
+        )
+        await asyncio.gather(
+            *(_write_articles(imported, writer, NAMES[: 2 + writer % 2]) for writer in range(8))
+        )
+        rollup = [tuple(r) for r in await connection.fetch(ROLLUP)]
+        assert rollup == [tuple(r) for r in await connection.fetch(RECOUNT)]
+        # 8 writers x 5 articles kept, each naming Name0.
+        name0 = await connection.fetchval("SELECT id::text FROM entity WHERE name = 'Name0'")
+        assert (name0, "entity", name0, 40) in rollup
+        assert await connection.fetchval("SELECT count(*) FROM article_rollup_pending") == 0
+    finally:
+        await connection.close()
+
+
+async def test_the_counts_change_at_commit_and_not_after_a_rollback(imported: str) -> None:
+    connection = await connect(imported)
+    try:
+        await connection.execute(
+            "INSERT INTO source (slug, name, kind) VALUES ('kyodo', 'Kyodo', 'news_agency')"
+        )
+        await connection.execute(
+            "INSERT INTO entity (slug, name, kind) VALUES ('name0', 'Name0', 'country')"
+        )
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute(
+            "INSERT INTO article (slug, source_id, language, body, content_hash) "
+            "SELECT 'a', id, 'en', 'Name0 met.', repeat('a', 64) FROM source"
+        )
+        await connection.execute(
+            "INSERT INTO mention (article_id, entity_id, start_offset, end_offset, surface, "
+            "method) SELECT a.id, e.id, 0, 5, 'Name0', 'curated' FROM article a, entity e"
+        )
+        # Noted, not yet counted.
+        assert await connection.fetchval("SELECT count(*) FROM article_rollup_pending") == 2
+        assert await connection.fetch(ROLLUP) == []
+        await transaction.rollback()
+        assert await connection.fetchval("SELECT count(*) FROM article_rollup_pending") == 0
+        assert await connection.fetch(ROLLUP) == []
+
+        async with connection.transaction():
+            await connection.execute(
+                "INSERT INTO article (slug, source_id, language, body, content_hash) "
+                "SELECT 'a', id, 'en', 'Name0 met.', repeat('a', 64) FROM source"
+            )
+            await connection.execute(
+                "INSERT INTO mention (article_id, entity_id, start_offset, end_offset, surface, "
+                "method) SELECT a.id, e.id, 0, 5, 'Name0', 'curated' FROM article a, entity e"
+            )
+        name0 = await connection.fetchval("SELECT id::text FROM entity")
+        assert [tuple(r) for r in await connection.fetch(ROLLUP)] == [
+            (name0, "entity", name0, 1),
+            (name0, "language", "en", 1),
+            (name0, "published", "", 1),
+            (name0, "source", await connection.fetchval("SELECT id::text FROM source"), 1),
+        ]
+        assert await connection.fetchval("SELECT count(*) FROM article_rollup_pending") == 0
     finally:
         await connection.close()

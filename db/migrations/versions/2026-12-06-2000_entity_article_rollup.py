@@ -17,11 +17,15 @@ with the fields and their keys:
     entity      an entity it names (an ambiguous mention names none)
     event       an event it reports      dispute    a dispute it is about (api/articles/links.py)
 
-An article's keys are made again whenever a row that decides them changes (the article, its
-mentions, its evidence, the events, statements and disputes that evidence reaches); the rollup
+An article's keys are made again when a transaction that changed a row deciding them (the
+article, its mentions, its evidence, the events, statements and disputes that evidence
+reaches) commits: each statement's trigger notes the articles it reached
+(`article_rollup_pending`), and a deferred trigger refreshes them once, at commit. The rollup
 takes the difference, so an edit that changes no key writes nothing there. The difference is
-written in key order, so that two transactions never wait on each other's counts in opposite
-orders. A count that falls to zero stays as a row with zero (readers skip them). No CHECK
+written in one statement, in key order, just before the commit: two transactions never wait on
+each other's counts in opposite orders, and a popular entity's counts are held for the commit
+only, not from the transaction's first write. `SET CONSTRAINTS rollup_flush IMMEDIATE` refreshes
+at the end of each statement instead (the tests, whose transactions never commit, do). A count that falls to zero stays as a row with zero (readers skip them). No CHECK
 keeps counts from going below zero: PostgreSQL checks the row an upsert proposes (here a
 negative difference) before it finds the row it updates.
 
@@ -200,25 +204,45 @@ def _trigger_function(table: str) -> str:
     return f"""
 CREATE FUNCTION newsgraph_rollup_{table}() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    reached uuid[];
 BEGIN
     IF current_setting('newsgraph.article_rollup', true) = 'deferred' THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
-        PERFORM newsgraph_refresh_article_rollup(
-            ARRAY(SELECT DISTINCT x FROM ({reached.format(rows="new_rows")}) AS t(x)));
+        reached := ARRAY(SELECT DISTINCT x FROM ({reached.format(rows="new_rows")}) AS t(x));
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM newsgraph_refresh_article_rollup(
-            ARRAY(SELECT DISTINCT x FROM ({reached.format(rows="old_rows")}) AS t(x)));
+        reached := ARRAY(SELECT DISTINCT x FROM ({reached.format(rows="old_rows")}) AS t(x));
     ELSE
-        PERFORM newsgraph_refresh_article_rollup(
-            ARRAY(SELECT DISTINCT x FROM ({reached.format(rows="old_rows")}
-                                          UNION {reached.format(rows="new_rows")}) AS t(x)));
+        reached := ARRAY(SELECT DISTINCT x FROM ({reached.format(rows="old_rows")}
+                                                 UNION {reached.format(rows="new_rows")}) AS t(x));
+    END IF;
+    IF cardinality(reached) > 0 THEN
+        INSERT INTO article_rollup_pending (articles) VALUES (reached);
     END IF;
     RETURN NULL;
 END;
 $$;
 """  # noqa: S608 (the migration's own constants)
+
+
+# At commit, the articles the transaction's statements reached, refreshed once: the rollup's
+# rows are written (and locked) in one statement, in key order, just before the commit, not
+# at each statement and held from there to the commit.
+_FLUSH = """
+CREATE FUNCTION newsgraph_flush_article_rollup() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    reached uuid[];
+BEGIN
+    WITH flushed AS (DELETE FROM article_rollup_pending RETURNING articles)
+    SELECT array_agg(DISTINCT a) INTO reached FROM flushed, unnest(flushed.articles) AS a;
+    PERFORM newsgraph_refresh_article_rollup(reached);
+    RETURN NULL;
+END;
+$$;
+"""
 
 
 def _triggers(table: str) -> list[str]:
@@ -264,9 +288,19 @@ def upgrade() -> None:
         "CREATE INDEX ix_entity_article_rollup_top "
         "ON entity_article_rollup (entity_id, field, articles DESC, key) WHERE articles > 0"
     )
+    # What the transaction's statements reached, until its commit: written and read by the
+    # writing transaction alone (a row is deleted when its transaction flushes it).
+    op.execute("CREATE TABLE article_rollup_pending (articles uuid[] NOT NULL)")
     op.execute(_KEYS)
     op.execute(_REPORTING)
     op.execute(_REFRESH)
+    op.execute(_FLUSH)
+    # Deferred: it fires at commit, once per pending row; the first empties the table.
+    op.execute(
+        "CREATE CONSTRAINT TRIGGER rollup_flush AFTER INSERT ON article_rollup_pending "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+        "EXECUTE FUNCTION newsgraph_flush_article_rollup()"
+    )
     for table in _REACHED:
         op.execute(_trigger_function(table))
         for trigger in _triggers(table):
@@ -282,6 +316,8 @@ def downgrade() -> None:
         for event in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS rollup_{event} ON {table}")
         op.execute(f"DROP FUNCTION newsgraph_rollup_{table}()")
+    op.execute("DROP TABLE article_rollup_pending")
+    op.execute("DROP FUNCTION newsgraph_flush_article_rollup()")
     op.execute("DROP FUNCTION newsgraph_refresh_article_rollup(uuid[])")
     op.execute("DROP FUNCTION newsgraph_articles_reporting(uuid[])")
     op.execute("DROP FUNCTION newsgraph_article_facet_keys(uuid[])")
