@@ -201,7 +201,8 @@ async def test_clients_that_hang_up_mid_csv_export_leave_no_transaction_behind(
             await eventually(admin, 0)
         assert await statuses(http, "/readyz", 5) == [200] * 5
         assert (await http.get(csv_export)).content == expected
-        assert [state for state, _ in await sessions(admin) if state != "idle"] == []
+        await eventually(admin, 0)
+        assert [state for state, _ in await sessions(admin) if state.startswith("idle in")] == []
     log = live.output()
     assert "Traceback" not in log
     messages = [json.loads(line)["message"] for line in log.splitlines() if line.startswith("{")]
