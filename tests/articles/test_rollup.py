@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import delete, select, text
@@ -381,6 +382,19 @@ async def test_concurrent_writers_naming_the_same_entities_leave_a_recount(
         await connection.close()
 
 
+async def _write_article_naming_name0(connection: asyncpg.Connection) -> None:
+    """An undated article of the one source, and its mention of the one entity (Name0): two
+    statements."""
+    await connection.execute(
+        "INSERT INTO article (slug, source_id, language, body, content_hash) "
+        "SELECT 'a', id, 'en', 'Name0 met.', repeat('a', 64) FROM source"
+    )
+    await connection.execute(
+        "INSERT INTO mention (article_id, entity_id, start_offset, end_offset, surface, "
+        "method) SELECT a.id, e.id, 0, 5, 'Name0', 'curated' FROM article a, entity e"
+    )
+
+
 async def test_the_counts_change_at_commit_and_not_after_a_rollback(imported: str) -> None:
     connection = await connect(imported)
     try:
@@ -392,14 +406,7 @@ async def test_the_counts_change_at_commit_and_not_after_a_rollback(imported: st
         )
         transaction = connection.transaction()
         await transaction.start()
-        await connection.execute(
-            "INSERT INTO article (slug, source_id, language, body, content_hash) "
-            "SELECT 'a', id, 'en', 'Name0 met.', repeat('a', 64) FROM source"
-        )
-        await connection.execute(
-            "INSERT INTO mention (article_id, entity_id, start_offset, end_offset, surface, "
-            "method) SELECT a.id, e.id, 0, 5, 'Name0', 'curated' FROM article a, entity e"
-        )
+        await _write_article_naming_name0(connection)
         # Noted, not yet counted.
         assert await connection.fetchval("SELECT count(*) FROM article_rollup_pending") == 2
         assert await connection.fetch(ROLLUP) == []
@@ -408,14 +415,7 @@ async def test_the_counts_change_at_commit_and_not_after_a_rollback(imported: st
         assert await connection.fetch(ROLLUP) == []
 
         async with connection.transaction():
-            await connection.execute(
-                "INSERT INTO article (slug, source_id, language, body, content_hash) "
-                "SELECT 'a', id, 'en', 'Name0 met.', repeat('a', 64) FROM source"
-            )
-            await connection.execute(
-                "INSERT INTO mention (article_id, entity_id, start_offset, end_offset, surface, "
-                "method) SELECT a.id, e.id, 0, 5, 'Name0', 'curated' FROM article a, entity e"
-            )
+            await _write_article_naming_name0(connection)
         name0 = await connection.fetchval("SELECT id::text FROM entity")
         assert [tuple(r) for r in await connection.fetch(ROLLUP)] == [
             (name0, "entity", name0, 1),
