@@ -686,8 +686,10 @@ async def measure(arguments: argparse.Namespace) -> None:
                         f" | lean {lean_load.rate:,.0f} req/s, p99 {ms(lean_load.p99_ms)} ms, "
                         f"errors {lean_load.errors} | API/lean {http.rate / lean_load.rate:.2f}"
                     )
-                    # Room for the floor's connections: the lean pools let theirs go.
-                    await wait_for_backends(database, most=WORKERS * (POOL_SIZE + MAX_OVERFLOW))
+                    # Room for the floor's connections: the lean pools let theirs go. The API's
+                    # workers keep their pools and one change watcher's connection each
+                    # (api/shared/change_watch.py).
+                    await wait_for_backends(database, most=WORKERS * (POOL_SIZE + MAX_OVERFLOW + 1))
                 if scenario.floor:
                     floor_load = await floor.replay(
                         dsn(database),
