@@ -100,6 +100,7 @@ async def _add_aliases(
             select(EntityAlias.name).where(EntityAlias.entity_id == entity.id)
         )
     )
+    evidence = []
     for start, end in candidate.spans:
         surface = article.body[start:end]
         if fold_name(surface) in known:
@@ -113,8 +114,7 @@ async def _add_aliases(
             kind=AliasKind.COMMON if surface == candidate.name else AliasKind.SHORT,
         )
         session.add(alias)
-        await session.flush()
-        session.add(
+        evidence.append(
             Evidence(
                 article_id=article.id,
                 entity_alias_id=alias.id,
@@ -123,6 +123,9 @@ async def _add_aliases(
                 quote=surface,
             )
         )
+    # The aliases written before the evidence that refers to them: one flush, not one each.
+    await session.flush()
+    session.add_all(evidence)
 
 
 async def accept(
