@@ -68,26 +68,39 @@ def _slugs(events: list[Event]) -> list[str]:
     return [json.loads("\n".join(e.data))["slug"] for e in events]
 
 
-@pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, dict[str, str]]]:
+@contextlib.asynccontextmanager
+async def _server(
+    tmp_path: Path, **env: str
+) -> AsyncIterator[tuple[LiveServer, dict[str, str], str]]:
+    """A server over a database of its own, no rate limits, 2 s to shut down, with `env`; an
+    admin key for it, and the database's URL."""
     async with scratch_database("stream") as url:
         key = bearer(await issue_key(url, name="stream", scopes=[ApiKeyScope.ADMIN]))
         server = LiveServer(
             url,
             tmp_path,
             env={
-                "NEWSGRAPH_CHANGE_STREAM_HEARTBEAT": "0.5",
-                "NEWSGRAPH_CHANGE_STREAM_MAX_CLIENTS": str(MAX_STREAMS),
                 "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
                 "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
-                "NEWSGRAPH_CHANGE_STREAM_MAX_SECONDS": str(LIFETIME),
+                **env,
             },
         )
         try:
             await asyncio.to_thread(server.wait_ready)
-            yield server, key
+            yield server, key, url
         finally:
             server.close()
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, dict[str, str]]]:
+    async with _server(
+        tmp_path,
+        NEWSGRAPH_CHANGE_STREAM_HEARTBEAT="0.5",
+        NEWSGRAPH_CHANGE_STREAM_MAX_CLIENTS=str(MAX_STREAMS),
+        NEWSGRAPH_CHANGE_STREAM_MAX_SECONDS=str(LIFETIME),
+    ) as (server, key, _):
+        yield server, key
 
 
 async def _create(http: httpx.AsyncClient, key: dict[str, str], slug: str) -> None:
@@ -225,23 +238,8 @@ async def _quiet_server(
 ) -> AsyncIterator[tuple[LiveServer, dict[str, str], str]]:
     """A server whose streams send a heartbeat (and read the feed for it) only every 60 s: a
     change that arrives sooner was pushed by the process's change watch."""
-    async with scratch_database("stream") as url:
-        key = bearer(await issue_key(url, name="stream", scopes=[ApiKeyScope.ADMIN]))
-        server = LiveServer(
-            url,
-            tmp_path,
-            env={
-                "NEWSGRAPH_CHANGE_STREAM_HEARTBEAT": "60",
-                "NEWSGRAPH_RATE_LIMIT_ENABLED": "false",
-                "NEWSGRAPH_SHUTDOWN_GRACE_SECONDS": "2",
-                **env,
-            },
-        )
-        try:
-            await asyncio.to_thread(server.wait_ready)
-            yield server, key, url
-        finally:
-            server.close()
+    async with _server(tmp_path, NEWSGRAPH_CHANGE_STREAM_HEARTBEAT="60", **env) as found:
+        yield found
 
 
 async def _watch_sessions(url: str) -> int:

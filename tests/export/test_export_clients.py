@@ -107,6 +107,49 @@ async def eventually(admin: asyncpg.Connection, exports: int) -> None:
         await asyncio.sleep(0.05)
 
 
+async def hang_up_rounds(
+    live: LiveServer,
+    http: httpx.AsyncClient,
+    admin: asyncpg.Connection,
+    target: str,
+    *,
+    rounds: int,
+    content_type: bytes = b"",
+) -> None:
+    """Round after round of EXPORTS clients that read the first kilobytes of `target` (its
+    head holding `content_type`), then reset the connection, with ordinary requests in
+    between on the pooled connections."""
+    for _ in range(rounds):
+        clients = [open_export(live.port, target) for _ in range(EXPORTS)]
+        try:
+            for client in clients:
+                head = client.recv(CLIENT_RECEIVE_BUFFER)
+                assert head.startswith(b"HTTP/1.1 200")
+                assert content_type in head
+            await eventually(admin, EXPORTS)
+        finally:
+            for client in clients:
+                hang_up(client)
+        assert await statuses(http, "/v1/sources", 4) == [200] * 4
+        await eventually(admin, 0)
+
+
+async def nothing_inside_a_transaction(admin: asyncpg.Connection) -> None:
+    """No session of the server holds a transaction, and none sits idle in one. (A session may
+    be running a statement at the moment of looking: the change watcher polls every 50 ms.)"""
+    await eventually(admin, 0)
+    assert [state for state, _ in await sessions(admin) if state.startswith("idle in")] == []
+
+
+def exports_cut_short(live: LiveServer) -> int:
+    """How many exports the server's log says a client left, once it has stopped; its log
+    holds no traceback."""
+    log = live.output()
+    assert "Traceback" not in log
+    messages = [json.loads(line)["message"] for line in log.splitlines() if line.startswith("{")]
+    return messages.count("export cut short: the client went away")
+
+
 async def statuses(client: httpx.AsyncClient, path: str, times: int) -> list[int]:
     return [(await client.get(path)).status_code for _ in range(times)]
 
@@ -151,30 +194,12 @@ async def test_clients_that_hang_up_mid_stream_leave_no_transaction_behind(
 ) -> None:
     async with serving(url, tmp_path) as (live, http):
         expected = await full_export(http)
-        # Round after round of clients that read the first kilobytes, then reset the
-        # connection, with ordinary requests in between on the pooled connections.
-        for _ in range(5):
-            clients = [open_export(live.port) for _ in range(EXPORTS)]
-            try:
-                for client in clients:
-                    assert client.recv(CLIENT_RECEIVE_BUFFER).startswith(b"HTTP/1.1 200")
-                await eventually(admin, EXPORTS)
-            finally:
-                for client in clients:
-                    hang_up(client)
-            assert await statuses(http, "/v1/sources", 4) == [200] * 4
-            await eventually(admin, 0)
+        await hang_up_rounds(live, http, admin, "/v1/export", rounds=5)
         assert await statuses(http, "/v1/sources", 30) == [200] * 30
         assert await statuses(http, "/readyz", 5) == [200] * 5
         assert await full_export(http) == expected
-        # Nothing the server holds sits inside a transaction. (A session may be running a
-        # statement at the moment of looking: the change watcher polls the feed every 50 ms.)
-        await eventually(admin, 0)
-        assert [state for state, _ in await sessions(admin) if state.startswith("idle in")] == []
-    log = live.output()
-    assert "Traceback" not in log
-    messages = [json.loads(line)["message"] for line in log.splitlines() if line.startswith("{")]
-    assert messages.count("export cut short: the client went away") == 5 * EXPORTS
+        await nothing_inside_a_transaction(admin)
+    assert exports_cut_short(live) == 5 * EXPORTS
 
 
 async def test_clients_that_hang_up_mid_csv_export_leave_no_transaction_behind(
@@ -186,27 +211,18 @@ async def test_clients_that_hang_up_mid_csv_export_leave_no_transaction_behind(
         assert response.status_code == 200
         expected = response.content
         assert len(expected) > 6_000_000  # far more than the socket buffers hold
-        for _ in range(3):
-            clients = [open_export(live.port, csv_export) for _ in range(EXPORTS)]
-            try:
-                for client in clients:
-                    head = client.recv(CLIENT_RECEIVE_BUFFER)
-                    assert head.startswith(b"HTTP/1.1 200")
-                    assert b"content-type: text/csv; charset=utf-8; header=present" in head
-                await eventually(admin, EXPORTS)
-            finally:
-                for client in clients:
-                    hang_up(client)
-            assert await statuses(http, "/v1/sources", 4) == [200] * 4
-            await eventually(admin, 0)
+        await hang_up_rounds(
+            live,
+            http,
+            admin,
+            csv_export,
+            rounds=3,
+            content_type=b"content-type: text/csv; charset=utf-8; header=present",
+        )
         assert await statuses(http, "/readyz", 5) == [200] * 5
         assert (await http.get(csv_export)).content == expected
-        await eventually(admin, 0)
-        assert [state for state, _ in await sessions(admin) if state.startswith("idle in")] == []
-    log = live.output()
-    assert "Traceback" not in log
-    messages = [json.loads(line)["message"] for line in log.splitlines() if line.startswith("{")]
-    assert messages.count("export cut short: the client went away") == 3 * EXPORTS
+        await nothing_inside_a_transaction(admin)
+    assert exports_cut_short(live) == 3 * EXPORTS
 
 
 async def test_a_client_that_stops_reading_is_cut_off_after_the_send_timeout(
