@@ -58,11 +58,13 @@ def health_checks_counted(families: object) -> float:
 
 
 def health_checks_of(directory: Path, pid: int) -> float:
-    """What one worker alone counted, from its own file."""
+    """What one worker alone counted, from its own file: a worker that has answered nothing
+    yet has no file (prometheus_client makes it at the first count)."""
+    counts = directory / f"counter_{pid}.db"
+    if not counts.exists():
+        return 0.0
     return health_checks_counted(
-        MultiProcessCollector.merge(  # type: ignore[no-untyped-call]
-            [str(directory / f"counter_{pid}.db")], accumulate=True
-        )
+        MultiProcessCollector.merge([str(counts)], accumulate=True)  # type: ignore[no-untyped-call]
     )
 
 
