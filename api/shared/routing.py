@@ -273,10 +273,10 @@ async def end_sessions(request: Request, *, commit: bool) -> None:
     whatever is left. Shielded: a client that hangs up does not cut a commit or a rollback
     in half (a connection must never go back to the pool inside a transaction)."""
     sessions: list[AsyncSession] = [
-        # A read's session that nothing used has nothing to end (api/shared/rows.py).
+        # A read's session that holds no connection has nothing to end (api/shared/rows.py).
         session
         for session in request.scope.pop(SESSIONS_KEY, None) or ()
-        if not isinstance(session, ReadSession) or session.built
+        if not isinstance(session, ReadSession) or session.holds_connection
     ]
     if not sessions:
         return

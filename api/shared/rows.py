@@ -8,14 +8,17 @@ without re-deriving a cache key), run them on the request's own connection, and 
 response models from plain dicts.
 
 A read (GET, HEAD: a `ReadSession`, in autocommit) that has not used the ORM yet goes further:
-the statement is compiled once to the driver's SQL and sent straight to asyncpg on a connection
-checked out of the same pool for that one statement. SQLAlchemy's per-request session, its
-transaction bookkeeping and its execution path cost 0.25 ms of a by-id read's 0.75 ms CPU; the
-checkout costs 0.03. What the ORM path gives stays: the same pool and its checkout checks, the
-same errors (asyncpg's translated into SQLAlchemy's, so a timeout or a lost connection is the
-same 503) and the same `before_cursor_execute` event (the query-count tests and the
-benchmark's statement capture see every statement). Once the ORM has a connection, statements
-use it: a request never holds two.
+the statement is compiled once to the driver's SQL and sent straight to asyncpg. SQLAlchemy's
+per-request session, its transaction bookkeeping and its execution path cost 0.25 ms of a
+by-id read's 0.75 ms CPU. The request's first statement checks a connection out of the same
+pool and the session holds it for the request's other statements, until the route closes the
+session (shielded from hang-ups): a checkout and its return cost 0.05 ms, a fifth of the
+dispute timeline's CPU when each of its five statements had its own. What the ORM path gives
+stays: the same pool and its checkout checks, the same errors (asyncpg's translated into
+SQLAlchemy's, so a timeout or a lost connection is the same 503) and the same
+`before_cursor_execute` event (the query-count tests and the benchmark's statement capture see
+every statement). A request never holds two connections: the ORM, once used, runs on the
+connection the direct statements held, and every later statement goes through it.
 """
 
 import functools
@@ -34,9 +37,10 @@ from sqlalchemy import (
     Select,
     bindparam,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util.concurrency import greenlet_spawn
 
@@ -46,32 +50,66 @@ _SEPARATOR = "."
 class ReadSession(AsyncSession):
     """The session of a read request (autocommit): `fetch` may bypass it (see above), and the
     ORM session behind it is only built when something uses it (0.05 ms a request saved when
-    nothing does)."""
+    nothing does). Close it (the route does, and `async with`): it may hold a connection even
+    when the ORM was never built."""
 
     def __init__(self, bind: AsyncEngine, **options: Any) -> None:
         self.engine = bind
         self._async_bind = bind
         self._async_binds = {}
         self._deferred_options = options
+        # The pooled connection the direct statements run on, from the first one to `close`.
+        self._held: PoolProxiedConnection | None = None
+        # The same connection as the ORM's bind, once the ORM was built while it was held.
+        self._held_bind: AsyncConnection | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Only for attributes not set yet: the ORM session and what __init__ sets with it.
         options = self.__dict__.pop("_deferred_options", None)
         if options is None:
             raise AttributeError(name)
-        AsyncSession.__init__(self, self.engine, **options)
+        bind: AsyncEngine | AsyncConnection = self.engine
+        if self._held is not None:
+            # On the connection already held: wrapping it runs the engine's `engine_connect`
+            # (autocommit) and does no I/O.
+            bind = self._held_bind = AsyncConnection(
+                self.engine, Connection(self.engine.sync_engine, connection=self._held)
+            )
+        AsyncSession.__init__(self, bind, **options)
         return getattr(self, name)
 
     @property
     def built(self) -> bool:
         return "_deferred_options" not in self.__dict__
 
+    @property
+    def holds_connection(self) -> bool:
+        return self._held is not None or (self.built and super().in_transaction())
+
     def in_transaction(self) -> bool:
         return self.built and super().in_transaction()
 
     async def close(self) -> None:
-        if self.built:
-            await super().close()
+        held, bind = self._held, self._held_bind
+        self._held = self._held_bind = None
+        try:
+            if self.built:
+                await super().close()
+        finally:
+            if bind is not None:
+                await bind.close()
+            elif held is not None:
+                await greenlet_spawn(held.close)
+
+    async def _direct_connection(self) -> PoolProxiedConnection:
+        if self._held is None:
+            self._held = await greenlet_spawn(self.engine.sync_engine.raw_connection)
+        return self._held
+
+    def _drop_direct_connection(self) -> None:
+        """Forget a held connection the pool has invalidated (it is no longer checked out)."""
+        if self._held is not None and self._held.dbapi_connection is None:
+            self._held = None
 
 
 async def fetch(
@@ -80,8 +118,8 @@ async def fetch(
     """Every row of a Core statement, as a dict; columns labelled `prefix.name` (`nested`)
     gathered into one dict under `prefix`, or None when all of them are NULL (an outer join
     that found nothing)."""
-    if isinstance(session, ReadSession) and not session.in_transaction():
-        keys, found = await _fetch_direct(session.engine, statement, parameters or {})
+    if isinstance(session, ReadSession) and not session.built:
+        keys, found = await _fetch_direct(session, statement, parameters or {})
         if keys is not None:
             return _as_dicts(keys, found)
     connection = await session.connection()
@@ -148,9 +186,9 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled | None:
 
 
 async def _fetch_direct(
-    engine: AsyncEngine, statement: Executable, parameters: Mapping[str, Any]
+    session: ReadSession, statement: Executable, parameters: Mapping[str, Any]
 ) -> tuple[list[str] | None, list[Any]]:
-    sync_engine = engine.sync_engine
+    sync_engine = session.engine.sync_engine
     direct = _compile(statement, sync_engine.dialect)
     if direct is None:
         return None, []
@@ -162,15 +200,15 @@ async def _fetch_direct(
     if sync_engine.dispatch.before_cursor_execute:
         for listener in sync_engine.dispatch.before_cursor_execute:
             listener(None, None, direct.sql, arguments, None, False)
-    pooled = await greenlet_spawn(sync_engine.raw_connection)
+    pooled = await session._direct_connection()
     driver = pooled.driver_connection
     assert driver is not None
     try:
         records = await driver.fetch(direct.sql, *arguments)
     except Exception as error:
-        raise _translated(pooled, sync_engine.dialect, direct.sql, arguments, error) from error
-    finally:
-        await greenlet_spawn(pooled.close)
+        translated = _translated(pooled, sync_engine.dialect, direct.sql, arguments, error)
+        session._drop_direct_connection()
+        raise translated from error
     return (list(records[0].keys()) if records else []), records
 
 

@@ -1,6 +1,7 @@
 """Reads sent straight to asyncpg (api/shared/rows.py): the same answers as through the ORM
-session, the same errors, one connection at a time, and a connection returned clean when a
-statement fails or is cancelled half-way."""
+session, the same errors, one connection a request (checked out once, returned when the
+request ends), and a connection returned clean when a statement fails or is cancelled
+half-way."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -11,9 +12,10 @@ import asyncpg
 import pytest
 from fastapi import FastAPI, Request
 from httpx import AsyncClient
-from sqlalchemy import func, select
+from sqlalchemy import Executable, event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import QueuePool
 
 from api.main import create_app
 from api.settings import Settings
@@ -136,18 +138,55 @@ async def test_a_direct_read_is_one_statement_and_seen_by_statement_listeners(ur
     assert statements[0].lstrip().startswith("SELECT")
 
 
+async def test_a_read_checks_out_one_connection_for_all_its_statements(url: str) -> None:
+    app = create_app(Settings.model_validate({"DATABASE_URL": url}))
+    engine: AsyncEngine = app.state.engine
+    pool = engine.sync_engine.pool
+    checkouts: list[object] = []
+
+    def record(*args: object) -> None:
+        checkouts.append(args[0])
+
+    event.listen(pool, "checkout", record)
+    try:
+        async with client_for(app) as client:
+            with counting_statements(engine) as statements:
+                response = await client.get("/v1/disputes/main/timeline")
+            assert response.status_code == 200, response.text
+            assert len(statements) > 2  # the dispute, its events, their participants, ...
+            assert len(checkouts) == 1
+            assert checked_out(engine) == 0  # returned when the request ended
+    finally:
+        event.remove(pool, "checkout", record)
+
+
+def checked_out(engine: AsyncEngine) -> int:
+    """How many of `engine`'s pooled connections are out of the pool."""
+    pool = engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
 def _read_session(engine: AsyncEngine) -> rows.ReadSession:
     return rows.ReadSession(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+async def _read(engine: AsyncEngine, statement: Executable) -> list[dict[str, object]]:
+    """`statement`'s rows in a read session of its own, closed after it (as the route does)."""
+    async with _read_session(engine) as session:
+        return await rows.fetch(session, statement)
 
 
 async def test_a_statement_timeout_is_the_error_sqlalchemy_raises(url: str) -> None:
     engine = create_engine(url, statement_timeout_ms=100)
     try:
-        with pytest.raises(DBAPIError) as raised:
-            await rows.fetch(_read_session(engine), select(func.pg_sleep(2)))
-        assert getattr(raised.value.orig, "sqlstate", None) == "57014"
-        # The connection went back usable.
-        assert await rows.fetch(_read_session(engine), select(func.now().label("now")))
+        async with _read_session(engine) as session:
+            with pytest.raises(DBAPIError) as raised:
+                await rows.fetch(session, select(func.pg_sleep(2)))
+            assert getattr(raised.value.orig, "sqlstate", None) == "57014"
+            # The request's connection is still usable after the error.
+            assert await rows.fetch(session, select(func.now().label("now")))
+        assert checked_out(engine) == 0
     finally:
         await engine.dispose()
 
@@ -162,14 +201,14 @@ class Sleeping:
     statement: asyncio.Task[list[dict[str, object]]]
 
     async def read_now(self) -> list[dict[str, object]]:
-        return await rows.fetch(_read_session(self.engine), select(func.now().label("now")))
+        return await _read(self.engine, select(func.now().label("now")))
 
 
 @pytest.fixture
 async def sleeping(url: str) -> AsyncIterator[Sleeping]:
     engine = create_engine(url, pool_size=1, max_overflow=0)
     observer = await connect(url)
-    statement = asyncio.create_task(rows.fetch(_read_session(engine), select(func.pg_sleep(5))))
+    statement = asyncio.create_task(_read(engine, select(func.pg_sleep(5))))
     try:
         await _wait_for_sleep(observer)
         yield Sleeping(engine, observer, statement)
@@ -211,9 +250,10 @@ async def test_a_cancelled_statement_leaves_its_connection_clean(sleeping: Sleep
     assert idle == 0
 
 
-async def test_a_read_mixing_orm_and_direct_statements_holds_one_connection(url: str) -> None:
-    """`/v1/entities/{id}/articles` loads the entity through the ORM, then the page directly:
-    with a pool of one, a second connection would wait for the first and time out."""
+async def test_every_read_holds_one_connection_whatever_mix_of_orm_and_direct(url: str) -> None:
+    """With a pool of one, a request that asked for a second connection would wait for its
+    first and time out: `/v1/entities/{id}/articles` loads the entity through the ORM, then the
+    page directly; `/v1/events/{id}` finds the event directly, then loads it with the ORM."""
     app: FastAPI = create_app(
         Settings.model_validate(
             {
@@ -224,10 +264,18 @@ async def test_a_read_mixing_orm_and_direct_statements_holds_one_connection(url:
             }
         )
     )
+    paths = [
+        *PATHS,
+        "/v1/events/meeting-2021",
+        "/v1/disputes/main",
+        "/v1/entities/hub/articles?limit=2",
+    ]
     async with client_for(app) as client:
-        for _ in range(3):
-            response = await client.get("/v1/entities/hub/articles?limit=2")
-            assert response.status_code == 200, response.text
+        for _ in range(2):
+            for path in paths:
+                response = await client.get(path)
+                assert response.status_code == 200, (path, response.text)
+    assert checked_out(app.state.engine) == 0
 
 
 async def _wait_for_sleep(observer: asyncpg.Connection) -> None:
