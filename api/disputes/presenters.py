@@ -17,7 +17,7 @@ from api.disputes.schemas import (
 )
 from api.events import service as event_service
 from api.shared import pov as point_of_view
-from api.shared.evidence import evidence_for
+from api.shared.evidence import evidence_of
 from api.shared.schemas import EntityRef
 from db.models import Dispute, Entity
 
@@ -33,12 +33,17 @@ async def dispute_read(session: AsyncSession, row: Dispute, party: Entity | None
     names = await dispute_service.get_names(
         session, dispute_id=row.id, used_by_id=party.id if party else None
     )
-    dispute_evidence = await evidence_for(session, "dispute_id", [row.id])
-    party_evidence = await evidence_for(session, "dispute_party_id", [p.id for p, _ in parties])
-    territory_evidence = await evidence_for(
-        session, "dispute_territory_id", [t.id for t, *_ in territories]
+    evidence = await evidence_of(
+        session,
+        dispute_id=[row.id],
+        dispute_party_id=[p.id for p, _ in parties],
+        dispute_territory_id=[t.id for t, *_ in territories],
+        entity_alias_id=[a.id for a, *_ in names],
     )
-    name_evidence = await evidence_for(session, "entity_alias_id", [a.id for a, *_ in names])
+    dispute_evidence = evidence["dispute_id"]
+    party_evidence = evidence["dispute_party_id"]
+    territory_evidence = evidence["dispute_territory_id"]
+    name_evidence = evidence["entity_alias_id"]
     read = DisputeRead(
         **DisputeSummary.of(row).model_dump(),
         parties=[
@@ -90,10 +95,10 @@ async def timeline_page(
     counted, how many entries the timeline holds)."""
     event_ids = [entry["id"] for entry in entries]
     participants = await event_service.participant_refs(session, event_ids=event_ids)
-    evidence = await evidence_for(session, "event_id", event_ids)
-    link_evidence = await evidence_for(
-        session, "dispute_event_id", [entry["link_id"] for entry in entries]
+    found = await evidence_of(
+        session, event_id=event_ids, dispute_event_id=[entry["link_id"] for entry in entries]
     )
+    evidence, link_evidence = found["event_id"], found["dispute_event_id"]
     items = [
         TimelineEntry.model_validate(
             {

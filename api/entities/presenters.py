@@ -15,7 +15,7 @@ from api.entities.schemas import (
     RelationRead,
 )
 from api.shared import pov as point_of_view
-from api.shared.evidence import evidence_for
+from api.shared.evidence import evidence_of
 from api.shared.schemas import EntityRef, TimeRead
 from db.models import Entity
 
@@ -25,11 +25,15 @@ async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) 
     aliases = await entity_service.get_aliases(session, entity_id=row.id)
     relations = await entity_service.get_relations(session, entity_id=row.id)
     articles, events = await entity_service.get_counts(session, entity_id=row.id)
-    evidence = await evidence_for(session, "entity_id", [row.id])
-    alias_evidence = await evidence_for(session, "entity_alias_id", [a.id for a, _ in aliases])
-    relation_evidence = await evidence_for(
-        session, "entity_relation_id", [r.id for r, *_ in relations]
+    found = await evidence_of(
+        session,
+        entity_id=[row.id],
+        entity_alias_id=[a.id for a, _ in aliases],
+        entity_relation_id=[r.id for r, *_ in relations],
     )
+    evidence = found["entity_id"]
+    alias_evidence = found["entity_alias_id"]
+    relation_evidence = found["entity_relation_id"]
     read = EntityRead(
         **EntitySummary.model_validate(row).model_dump(),
         evidence=evidence[row.id],

@@ -15,7 +15,7 @@ from api.events.schemas import (
     ParticipantRead,
     iso_duration,
 )
-from api.shared.evidence import evidence_for
+from api.shared.evidence import evidence_of
 from api.shared.schemas import EntityRef, EventRef, TimeRead
 from db.models import Entity, Event
 
@@ -58,13 +58,15 @@ async def event_read(session: AsyncSession, row: Event) -> EventRead:
     parent = await event_service.get_parent(session, parent_id=row.parent_id)
     statements = await event_service.get_statements(session, event_id=row.id)
     disputes = await event_service.get_disputes(session, event_id=row.id)
-    evidence = await evidence_for(session, "event_id", [row.id])
-    participant_evidence = await evidence_for(
-        session, "event_participant_id", [participant.id for participant, _ in participants]
+    found = await evidence_of(
+        session,
+        event_id=[row.id],
+        event_participant_id=[participant.id for participant, _ in participants],
+        dispute_event_id=[link.id for link, _ in disputes],
     )
-    link_evidence = await evidence_for(
-        session, "dispute_event_id", [link.id for link, _ in disputes]
-    )
+    evidence = found["event_id"]
+    participant_evidence = found["event_participant_id"]
+    link_evidence = found["dispute_event_id"]
     return EventRead(
         **event_fields(row, places.get(row.location_id) if row.location_id else None),
         participants=[

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     Text,
     any_,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,37 +66,59 @@ def parse_array(array: str) -> list[EvidenceRead]:
 
 
 @cache
-def _statement(subject_column: str) -> Select[Any]:
-    """Built once per kind of subject. `= ANY($1)` with one array parameter, not `IN` with a
-    parameter per id: one statement text (one prepared statement) whatever the page size."""
-    subject = _EVIDENCE.c[subject_column]
-    return (
+def _statement(subject_columns: tuple[str, ...]) -> CompoundSelect[Any] | Select[Any]:
+    """Built once per combination of subject kinds: one part per kind, each `= ANY($n)` with
+    one array parameter (one statement text, one prepared statement, whatever the page size)
+    and each served by its own index, in one round trip."""
+    parts = [
         select(
-            subject.label("subject"),
-            _EVIDENCE.c.article_id,
-            _EVIDENCE.c.start_offset,
-            _EVIDENCE.c.end_offset,
-            _EVIDENCE.c.quote,
-            _EVIDENCE.c.editorial,
-            _EVIDENCE.c.note,
-            _EVIDENCE.c.field,
-        )
-        .where(subject == any_(bindparam("subject_ids", type_=ARRAY(UUID(as_uuid=True)))))
-        .order_by(*_order(subject))
+            literal_column(f"'{column}'").label("kind"),
+            _EVIDENCE.c[column].label("subject"),
+            *(_EVIDENCE.c[name] for name in _FIELDS),
+            _EVIDENCE.c.id.label("evidence_id"),
+        ).where(_EVIDENCE.c[column] == any_(bindparam(column, type_=ARRAY(UUID(as_uuid=True)))))
+        for column in subject_columns
+    ]
+    # Per kind and subject: cited spans first, in body order, then editorial notes (`_order`).
+    order: tuple[ColumnElement[Any], ...] = (
+        literal_column("kind"),
+        literal_column("subject"),
+        literal_column("article_id"),
+        literal_column("start_offset").nulls_last(),
+        literal_column("evidence_id"),
     )
+    if len(parts) == 1:
+        return parts[0].order_by(*order)
+    return union_all(*parts).order_by(*order)
+
+
+EvidenceBySubject = dict[uuid.UUID, list[EvidenceRead]]
+
+
+async def evidence_of(
+    session: AsyncSession, **subjects: Collection[uuid.UUID]
+) -> dict[str, EvidenceBySubject]:
+    """The evidence of every fact of a response in one statement: for each subject kind given
+    (an evidence subject column, e.g. `event_id=[...]`, `dispute_event_id=[...]`), its
+    evidence grouped by subject id in article order (cited spans first by offset, editorial
+    notes after); a subject with none has an empty list."""
+    unknown = set(subjects) - set(SUBJECT_COLUMNS)
+    if unknown:
+        raise ValueError(f"not evidence subjects: {sorted(unknown)}")
+    found: dict[str, EvidenceBySubject] = {column: defaultdict(list) for column in subjects}
+    asked = tuple(column for column, ids in subjects.items() if ids)
+    if not asked:
+        return found
+    rows = await fetch(
+        session, _statement(asked), {column: list(subjects[column]) for column in asked}
+    )
+    for row in rows:
+        found[row["kind"]][row["subject"]].append(EvidenceRead.model_validate(row))
+    return found
 
 
 async def evidence_for(
     session: AsyncSession, subject_column: str, subject_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[EvidenceRead]]:
-    """Evidence grouped by subject id, in article order (cited spans first by offset,
-    editorial notes after), for subjects of one kind, e.g. `("event_id", event_ids)`."""
-    if subject_column not in SUBJECT_COLUMNS:
-        raise ValueError(f"not an evidence subject: {subject_column}")
-    grouped: dict[uuid.UUID, list[EvidenceRead]] = defaultdict(list)
-    if not subject_ids:
-        return grouped
-    rows = await fetch(session, _statement(subject_column), {"subject_ids": list(subject_ids)})
-    for row in rows:
-        grouped[row["subject"]].append(EvidenceRead.model_validate(row))
-    return grouped
+) -> EvidenceBySubject:
+    """`evidence_of` for subjects of one kind, e.g. `("event_id", event_ids)`."""
+    return (await evidence_of(session, **{subject_column: subject_ids}))[subject_column]

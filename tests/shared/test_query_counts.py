@@ -92,3 +92,35 @@ async def test_list_queries_do_not_grow_with_the_number_of_items(
     assert with_hundred == with_two
     page = (await client.get("/v1/events?limit=100")).json()
     assert len(page["items"]) == 100
+
+
+# Reads whose facts are of several kinds (a dispute's parties, territories and names; an
+# event's participants and timeline links; an entity's aliases and relations).
+DETAILS = [
+    "/v1/disputes/dispute-1",
+    "/v1/disputes/main/timeline",
+    "/v1/events/event-1",
+    "/v1/entities/person-1",
+]
+
+
+async def test_a_read_loads_the_evidence_of_all_its_facts_in_one_statement(
+    session: AsyncSession, engine: AsyncEngine, client: AsyncClient
+) -> None:
+    source = await make_source(session)
+    hub = await make_entity(session, "hub", "Hub")
+    main = await make_dispute(session, "main", "Main dispute")
+    await _add_items(session, source, hub, main, 0, 3)
+    for url in DETAILS:
+        with counting_statements(engine) as statements:
+            response = await client.get(url)
+        assert response.status_code == 200, (url, response.text)
+        assert len([sql for sql in statements if "FROM evidence" in sql]) == 1, url
+
+    # And the evidence is each fact's own: the event's quote on the event, in both reads.
+    event = (await client.get("/v1/events/event-1")).json()
+    assert [item["quote"] for item in event["evidence"]] == ["Hub met Person 1"]
+    assert all(participant["evidence"] == [] for participant in event["participants"])
+    timeline = (await client.get("/v1/disputes/main/timeline")).json()
+    quotes = {item["slug"]: [e["quote"] for e in item["evidence"]] for item in timeline["items"]}
+    assert quotes == {f"event-{n}": [f"Hub met Person {n}"] for n in range(3)}
