@@ -210,7 +210,7 @@ async def sleeping(url: str) -> AsyncIterator[Sleeping]:
     observer = await connect(url)
     statement = asyncio.create_task(_read(engine, select(func.pg_sleep(5))))
     try:
-        await _wait_for_sleep(observer)
+        await _wait_for(observer, SLEEPING)
         yield Sleeping(engine, observer, statement)
     finally:
         statement.cancel()
@@ -278,13 +278,54 @@ async def test_every_read_holds_one_connection_whatever_mix_of_orm_and_direct(ur
     assert checked_out(app.state.engine) == 0
 
 
-async def _wait_for_sleep(observer: asyncpg.Connection) -> None:
+_APP_SESSIONS = (
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND application_name = 'newsgraph'"
+)
+SLEEPING = _APP_SESSIONS + " AND query LIKE '%pg_sleep%' AND state = 'active'"
+WAITING_ON_A_LOCK = _APP_SESSIONS + " AND wait_event_type = 'Lock'"
+
+
+async def _wait_for(observer: asyncpg.Connection, sessions: str) -> None:
+    """Until the count query `sessions` finds one of the app's sessions."""
     for _ in range(200):
-        if await observer.fetchval(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = 'newsgraph'"
-            " AND query LIKE '%pg_sleep%' AND state = 'active'"
-        ):
+        if await observer.fetchval(sessions):
             return
         await asyncio.sleep(0.02)
-    raise AssertionError("the statement never started")
+    raise AssertionError(f"none found: {sessions}")
+
+
+async def test_a_read_cancelled_while_it_holds_its_connection_returns_it_clean(url: str) -> None:
+    """The timeline's statements wait on a lock; the request is cancelled (a server cutting
+    it off at shutdown) after its first statements ran on its held connection. The pool's only
+    connection comes back out of any transaction and serves the next reads."""
+    app: FastAPI = create_app(
+        Settings.model_validate(
+            {"DATABASE_URL": url, "db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 2}
+        )
+    )
+    observer = await connect(url)
+    try:
+        async with client_for(app) as client:
+            assert (await client.get("/v1/disputes/main/timeline")).status_code == 200
+            locker = await connect(url)
+            try:
+                transaction = locker.transaction()
+                await transaction.start()
+                await locker.execute("LOCK TABLE evidence IN ACCESS EXCLUSIVE MODE")
+                read = asyncio.create_task(client.get("/v1/disputes/main/timeline"))
+                await _wait_for(observer, WAITING_ON_A_LOCK)
+                read.cancel()
+                await asyncio.gather(read, return_exceptions=True)
+                await transaction.rollback()
+            finally:
+                await locker.close()
+            assert checked_out(app.state.engine) == 0
+            for _ in range(3):
+                assert (await client.get("/v1/disputes/main/timeline")).status_code == 200
+            assert not await observer.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'newsgraph' AND state LIKE 'idle in transaction%'"
+            )
+    finally:
+        await observer.close()
