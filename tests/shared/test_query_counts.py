@@ -67,23 +67,36 @@ async def _add_items(
         await add_to_timeline(session, main, event)
 
 
-async def _statements_per_list(engine: AsyncEngine, client: AsyncClient) -> dict[str, int]:
-    counts = {}
-    for url in LISTS:
+async def _corpus(session: AsyncSession, items: int) -> tuple[Source, Entity, Dispute]:
+    """A source, the hub entity, the main dispute, and `items` items around them."""
+    source = await make_source(session)
+    hub = await make_entity(session, "hub", "Hub")
+    main = await make_dispute(session, "main", "Main dispute")
+    await _add_items(session, source, hub, main, 0, items)
+    return source, hub, main
+
+
+async def _statements_of(
+    engine: AsyncEngine, client: AsyncClient, urls: list[str]
+) -> dict[str, list[str]]:
+    """The SQL statements each GET of `urls` sent."""
+    sent = {}
+    for url in urls:
         with counting_statements(engine) as statements:
             response = await client.get(url)
         assert response.status_code == 200, (url, response.text)
-        counts[url] = len(statements)
-    return counts
+        sent[url] = statements
+    return sent
+
+
+async def _statements_per_list(engine: AsyncEngine, client: AsyncClient) -> dict[str, int]:
+    return {url: len(sent) for url, sent in (await _statements_of(engine, client, LISTS)).items()}
 
 
 async def test_list_queries_do_not_grow_with_the_number_of_items(
     session: AsyncSession, engine: AsyncEngine, client: AsyncClient
 ) -> None:
-    source = await make_source(session)
-    hub = await make_entity(session, "hub", "Hub")
-    main = await make_dispute(session, "main", "Main dispute")
-    await _add_items(session, source, hub, main, 0, 2)
+    source, hub, main = await _corpus(session, 2)
     with_two = await _statements_per_list(engine, client)
     await _add_items(session, source, hub, main, 2, 100)
 
@@ -107,15 +120,9 @@ DETAILS = [
 async def test_a_read_loads_the_evidence_of_all_its_facts_in_one_statement(
     session: AsyncSession, engine: AsyncEngine, client: AsyncClient
 ) -> None:
-    source = await make_source(session)
-    hub = await make_entity(session, "hub", "Hub")
-    main = await make_dispute(session, "main", "Main dispute")
-    await _add_items(session, source, hub, main, 0, 3)
-    for url in DETAILS:
-        with counting_statements(engine) as statements:
-            response = await client.get(url)
-        assert response.status_code == 200, (url, response.text)
-        assert len([sql for sql in statements if "FROM evidence" in sql]) == 1, url
+    await _corpus(session, 3)
+    for url, sent in (await _statements_of(engine, client, DETAILS)).items():
+        assert len([sql for sql in sent if "FROM evidence" in sql]) == 1, url
 
     # And the evidence is each fact's own: the event's quote on the event, in both reads.
     event = (await client.get("/v1/events/event-1")).json()
