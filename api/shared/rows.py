@@ -12,8 +12,9 @@ the statement is compiled once to the driver's SQL and sent straight to asyncpg.
 per-request session, its transaction bookkeeping and its execution path cost 0.25 ms of a
 by-id read's 0.75 ms CPU. The request's first statement checks a connection out of the same
 pool and the session holds it for the request's other statements, until the route closes the
-session (shielded from hang-ups): a checkout and its return cost 0.05 ms, a fifth of the
-dispute timeline's CPU when each of its five statements had its own. What the ORM path gives
+session (shielded from hang-ups). A checkout and its return (two greenlet switches and the
+pool's bookkeeping) cost about 0.1 ms: a fifth of the dispute timeline's CPU when each of its
+five statements had its own (bench/README.md, third round). What the ORM path gives
 stays: the same pool and its checkout checks, the same errors (asyncpg's translated into
 SQLAlchemy's, so a timeout or a lost connection is the same 503) and the same
 `before_cursor_execute` event (the query-count tests and the benchmark's statement capture see
