@@ -3,7 +3,7 @@
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import cache
 from typing import Any
 
@@ -34,9 +34,13 @@ _EVIDENCE = Evidence.__table__
 _FIELDS = ("article_id", "start_offset", "end_offset", "quote", "editorial", "note", "field")
 
 
-def _order(subject: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
-    """Cited spans first, in body order, then editorial notes."""
-    return (subject, _EVIDENCE.c.article_id, _EVIDENCE.c.start_offset.nulls_last(), _EVIDENCE.c.id)
+def _order(
+    subject: ColumnElement[Any],
+    column: Callable[[str], ColumnElement[Any]] = _EVIDENCE.c.__getitem__,
+) -> tuple[ColumnElement[Any], ...]:
+    """Per subject, cited spans first, in body order, then editorial notes; `column` gives the
+    evidence column of a name (the table's, or a union's output column of that name)."""
+    return (subject, column("article_id"), column("start_offset").nulls_last(), column("id"))
 
 
 def evidence_array(subject_column: str, subject_id: ColumnElement[Any]) -> ColumnElement[str]:
@@ -75,18 +79,11 @@ def _statement(subject_columns: tuple[str, ...]) -> CompoundSelect[Any] | Select
             literal_column(f"'{column}'").label("kind"),
             _EVIDENCE.c[column].label("subject"),
             *(_EVIDENCE.c[name] for name in _FIELDS),
-            _EVIDENCE.c.id.label("evidence_id"),
+            _EVIDENCE.c.id,
         ).where(_EVIDENCE.c[column] == any_(bindparam(column, type_=ARRAY(UUID(as_uuid=True)))))
         for column in subject_columns
     ]
-    # Per kind and subject: cited spans first, in body order, then editorial notes (`_order`).
-    order: tuple[ColumnElement[Any], ...] = (
-        literal_column("kind"),
-        literal_column("subject"),
-        literal_column("article_id"),
-        literal_column("start_offset").nulls_last(),
-        literal_column("evidence_id"),
-    )
+    order = (literal_column("kind"), *_order(literal_column("subject"), literal_column))
     if len(parts) == 1:
         return parts[0].order_by(*order)
     return union_all(*parts).order_by(*order)

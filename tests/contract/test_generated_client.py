@@ -350,7 +350,8 @@ def test_typescript_sdk_scenario(
     assert summary["timeline_events"][-1] == "kishida-putin-phone-call-2021-10-07"
     assert "Southern Kurils" in summary["timeline_names"]
     assert "Northern Territories" not in summary["timeline_names"]
-    # The ETag back in If-None-Match: 304.
+    # The dispute charted by year (no peace treaty, 1945/2021-10-07, spans years) and the sources
+    # of an entity's articles.
     assert summary["histogram"] == {
         "placed": [["1945-01-01", 1], ["1956-01-01", 1], ["2021-01-01", 1]],
         "spanning": 1,
@@ -359,6 +360,7 @@ def test_typescript_sdk_scenario(
     assert summary["facets"]["fields"] == ["source"]
     assert [slug for slug, _ in summary["facets"]["sources"]] == ["kyodo"]
     assert sum(count for _, count in summary["facets"]["sources"]) == summary["facets"]["total"]
+    # The ETag back in If-None-Match: 304.
     assert summary["conditional"]["etag"].startswith(('"', 'W/"'))
     assert (summary["conditional"]["first"], summary["conditional"]["again"]) == (200, 304)
     # A create retried with its Idempotency-Key: the same answer, one row.

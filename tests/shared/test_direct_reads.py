@@ -167,6 +167,16 @@ def checked_out(engine: AsyncEngine) -> int:
     return pool.checkedout()
 
 
+def _app_with_a_pool_of_one(url: str) -> FastAPI:
+    """The app with one pooled connection: a request asking for a second waits 1 s, then
+    fails."""
+    return create_app(
+        Settings.model_validate(
+            {"DATABASE_URL": url, "db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 1}
+        )
+    )
+
+
 def _read_session(engine: AsyncEngine) -> rows.ReadSession:
     return rows.ReadSession(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
@@ -242,28 +252,14 @@ async def test_a_cancelled_statement_leaves_its_connection_clean(sleeping: Sleep
     # The pool's one connection serves the next reads, none of them inside a transaction.
     for _ in range(5):
         assert len(await sleeping.read_now()) == 1
-    idle = await sleeping.observer.fetchval(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND application_name = 'newsgraph'"
-        " AND state = 'idle in transaction'"
-    )
-    assert idle == 0
+    assert await sleeping.observer.fetchval(IDLE_IN_TRANSACTION) == 0
 
 
 async def test_every_read_holds_one_connection_whatever_mix_of_orm_and_direct(url: str) -> None:
     """With a pool of one, a request that asked for a second connection would wait for its
     first and time out: `/v1/entities/{id}/articles` loads the entity through the ORM, then the
     page directly; `/v1/events/{id}` finds the event directly, then loads it with the ORM."""
-    app: FastAPI = create_app(
-        Settings.model_validate(
-            {
-                "DATABASE_URL": url,
-                "db_pool_size": 1,
-                "db_max_overflow": 0,
-                "db_pool_timeout": 1,
-            }
-        )
-    )
+    app = _app_with_a_pool_of_one(url)
     paths = [
         *PATHS,
         "/v1/events/meeting-2021",
@@ -284,6 +280,7 @@ _APP_SESSIONS = (
 )
 SLEEPING = _APP_SESSIONS + " AND query LIKE '%pg_sleep%' AND state = 'active'"
 WAITING_ON_A_LOCK = _APP_SESSIONS + " AND wait_event_type = 'Lock'"
+IDLE_IN_TRANSACTION = _APP_SESSIONS + " AND state LIKE 'idle in transaction%'"
 
 
 async def _wait_for(observer: asyncpg.Connection, sessions: str) -> None:
@@ -299,11 +296,7 @@ async def test_a_read_cancelled_while_it_holds_its_connection_returns_it_clean(u
     """The timeline's statements wait on a lock; the request is cancelled (a server cutting
     it off at shutdown) after its first statements ran on its held connection. The pool's only
     connection comes back out of any transaction and serves the next reads."""
-    app: FastAPI = create_app(
-        Settings.model_validate(
-            {"DATABASE_URL": url, "db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 2}
-        )
-    )
+    app = _app_with_a_pool_of_one(url)
     observer = await connect(url)
     try:
         async with client_for(app) as client:
@@ -323,9 +316,6 @@ async def test_a_read_cancelled_while_it_holds_its_connection_returns_it_clean(u
             assert checked_out(app.state.engine) == 0
             for _ in range(3):
                 assert (await client.get("/v1/disputes/main/timeline")).status_code == 200
-            assert not await observer.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND application_name = 'newsgraph' AND state LIKE 'idle in transaction%'"
-            )
+            assert await observer.fetchval(IDLE_IN_TRANSACTION) == 0
     finally:
         await observer.close()

@@ -24,10 +24,11 @@ reaches) commits: each statement's trigger notes the articles it reached
 takes the difference, so an edit that changes no key writes nothing there. The difference is
 written in one statement, in key order, just before the commit: two transactions never wait on
 each other's counts in opposite orders, and a popular entity's counts are held for the commit
-only, not from the transaction's first write. `SET CONSTRAINTS rollup_flush IMMEDIATE` refreshes
-at the end of each statement instead (the tests, whose transactions never commit, do). A count that falls to zero stays as a row with zero (readers skip them). No CHECK
-keeps counts from going below zero: PostgreSQL checks the row an upsert proposes (here a
-negative difference) before it finds the row it updates.
+only, not from the transaction's first write. `SET CONSTRAINTS rollup_flush IMMEDIATE`
+refreshes at the end of each statement instead (the tests, whose transactions never commit,
+do). A count that falls to zero stays as a row with zero (readers skip them). No CHECK keeps
+counts from going below zero: PostgreSQL checks the row an upsert proposes (here a negative
+difference) before it finds the row it updates.
 
 `SET LOCAL newsgraph.article_rollup = 'deferred'` makes the triggers skip: the bulk import
 refreshes the articles a batch touched once, at the end of the batch's transaction, rather
