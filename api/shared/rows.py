@@ -84,6 +84,13 @@ class ReadSession(AsyncSession):
         return "_deferred_options" not in self.__dict__
 
     @property
+    def closes_without_waiting(self) -> bool:
+        """Whether `close` only hands the pool back a connection no transaction was begun on
+        (direct statements alone, or none): no statement, no await that suspends, so nothing a
+        cancellation could interrupt."""
+        return not self.built
+
+    @property
     def holds_connection(self) -> bool:
         return self._held is not None or (self.built and super().in_transaction())
 
