@@ -19,6 +19,7 @@ from functools import partial
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from api import contract
 from api.articles.router import router as articles_router
@@ -37,6 +38,7 @@ from api.settings import Settings, get_settings
 from api.shared import errors, fastapi_speedups
 from api.shared.auth import key_is_valid, read_access
 from api.shared.change_watch import ChangeWatch
+from api.shared.fast_reads import FastReads
 from api.shared.rows import ReadSession
 from api.sources.router import router as sources_router
 from api.statements.router import router as statements_router
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     fastapi_speedups.install()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; `newsgraph serve` starts a database for you")
-    app = FastAPI(
+    app = _Api(
         title=contract.TITLE,
         version=contract.VERSION,
         summary=contract.SUMMARY,
@@ -97,6 +99,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_routers(app)
     app.openapi = partial(contract.document, app)  # type: ignore[method-assign]
     return app
+
+
+class _Api(FastAPI):
+    """FastAPI with the plain reads matched below its router (api/shared/fast_reads.py)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Built at the first request, when every route is in: FastAPI's stack, with its
+        # innermost layer (the exit-stack middleware) calling FastReads in place of the router.
+        stack = super().build_middleware_stack()
+        layer = stack
+        while layer.app is not self.router:  # type: ignore[attr-defined]
+            layer = layer.app  # type: ignore[attr-defined]
+        self.state.fast_reads = layer.app = FastReads(self, self.router)  # type: ignore[attr-defined]
+        return stack
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -1,12 +1,12 @@
 """Loading the evidence behind facts, in bulk: one query for all the facts of a response."""
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from functools import cache
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
@@ -65,8 +65,13 @@ def evidence_array(subject_column: str, subject_id: ColumnElement[Any]) -> Colum
     return cast(array, Text).label("evidence")
 
 
+# Parsed and validated in one pass by pydantic's JSON parser (json.loads, then a validation a
+# quote, cost an article's read 5% of its CPU).
+_EVIDENCE_ARRAY = TypeAdapter(list[EvidenceRead])
+
+
 def parse_array(array: str) -> list[EvidenceRead]:
-    return [EvidenceRead.model_validate(item) for item in json.loads(array)]
+    return _EVIDENCE_ARRAY.validate_json(array)
 
 
 @cache

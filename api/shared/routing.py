@@ -131,28 +131,7 @@ class ApiRoute(APIRoute):
         replica_reads = self.replica_reads
 
         async def run(request: Request) -> Response:
-            await request.app.state.check_request(request)
-            replicas: ReplicaSet | None = request.app.state.replicas
-            if replicas is not None:
-                if request.method in READ_METHODS:
-                    return await _read_with_replicas(request, handler, replicas, replica_reads)
-                try:
-                    response = await _write(request, handler)
-                    if response.status_code < 300:
-                        token = await _committed_position(request, replicas)
-                        if token is not None:
-                            response.headers[consistency.HEADER] = token
-                    return response
-                finally:
-                    await close_connections(request)
-            if request.method in READ_METHODS:
-                # Reads run in autocommit, one statement at a time: there is no transaction to
-                # lose, so nothing to run again.
-                try:
-                    return await handler(request)
-                finally:
-                    await end_sessions(request, commit=False)
-            return await _write(request, handler)
+            return await serve(request, handler, replica_reads=replica_reads)
 
         return run
 
@@ -165,6 +144,34 @@ class PrimaryRoute(ApiRoute):
 
 
 _Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+async def serve(request: Request, handler: _Handler, *, replica_reads: bool) -> Response:
+    """A /v1 request, checked, then handled: a read in autocommit (on a replica when it may
+    use one), a write in its transaction, run again after a conflict. What every ApiRoute
+    does, and the plain reads answered below the router (api/shared/fast_reads.py)."""
+    await request.app.state.check_request(request)
+    replicas: ReplicaSet | None = request.app.state.replicas
+    if replicas is not None:
+        if request.method in READ_METHODS:
+            return await _read_with_replicas(request, handler, replicas, replica_reads)
+        try:
+            response = await _write(request, handler)
+            if response.status_code < 300:
+                token = await _committed_position(request, replicas)
+                if token is not None:
+                    response.headers[consistency.HEADER] = token
+            return response
+        finally:
+            await close_connections(request)
+    if request.method in READ_METHODS:
+        # Reads run in autocommit, one statement at a time: there is no transaction to
+        # lose, so nothing to run again.
+        try:
+            return await handler(request)
+        finally:
+            await end_sessions(request, commit=False)
+    return await _write(request, handler)
 
 
 async def _committed_position(request: Request, replicas: ReplicaSet) -> str | None:
