@@ -35,7 +35,6 @@ from re import Pattern
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.routing import iter_route_contexts
 from starlette.convertors import Convertor
@@ -63,21 +62,19 @@ class _Route:
 @dataclass(frozen=True, slots=True)
 class _Read:
     route: ApiRoute
-    endpoint: _Endpoint
-    dependant: Dependant
-    request_name: str | None
-    session_names: tuple[str, ...]
+    session_names: tuple[str, ...]  # the handler's parameters that take the session
 
     async def handler(self, request: Request, values: dict[str, Any]) -> Response:
         arguments = dict(values)
-        if self.request_name is not None:
-            arguments[self.request_name] = request
+        if self.route.dependant.request_param_name is not None:
+            arguments[self.route.dependant.request_param_name] = request
         if self.session_names:
             # One session however many parameters ask for it, as FastAPI caches a dependency.
             session = await get_session(request)
             for name in self.session_names:
                 arguments[name] = session
-        return await self.endpoint(**arguments)
+        endpoint: _Endpoint = self.route.endpoint
+        return await endpoint(**arguments)
 
 
 def _plain_read(route: Any) -> _Read | None:
@@ -101,13 +98,7 @@ def _plain_read(route: Any) -> _Read | None:
     returns = inspect.signature(route.endpoint, eval_str=True).return_annotation
     if not (isinstance(returns, type) and issubclass(returns, Response)):
         return None  # FastAPI would serialise what it returns through the response model
-    return _Read(
-        route=route,
-        endpoint=route.endpoint,
-        dependant=dependant,
-        request_name=dependant.request_param_name,
-        session_names=tuple(str(sub.name) for sub in dependant.dependencies),
-    )
+    return _Read(route, tuple(str(sub.name) for sub in dependant.dependencies))
 
 
 def _segments_key(path: str) -> str:
@@ -199,9 +190,10 @@ class FastReads:
             name: route.convertors[name].convert(value) for name, value in matched.items()
         }
         request = Request(scope, receive, send)
-        path_values, path_errors = request_params_to_args(read.dependant.path_params, path_params)
+        dependant = read.route.dependant
+        path_values, path_errors = request_params_to_args(dependant.path_params, path_params)
         query_values, query_errors = request_params_to_args(
-            read.dependant.query_params, request.query_params
+            dependant.query_params, request.query_params
         )
         if path_errors or query_errors:
             # FastAPI words the problem (and checks the request before it).
@@ -209,7 +201,7 @@ class FastReads:
             return
         scope["path_params"] = path_params
         scope["route"] = read.route
-        scope["endpoint"] = read.endpoint
+        scope["endpoint"] = read.route.endpoint
         scope.setdefault("router", self.app.router)
         values = {**path_values, **query_values}
 
