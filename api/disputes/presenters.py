@@ -15,7 +15,6 @@ from api.disputes.schemas import (
     TimelineEntry,
     TimelinePage,
 )
-from api.events import service as event_service
 from api.shared import pov as point_of_view
 from api.shared.evidence import evidence_of
 from api.shared.schemas import EntityRef
@@ -90,28 +89,13 @@ async def timeline_page(
     party: Entity | None,
     total: int | None = None,
 ) -> TimelinePage:
-    """A page of `get_timeline` entries with their participants and evidence (one query
-    each), in `party`'s names if given; the page says whose names it uses (and, when
-    counted, how many entries the timeline holds)."""
-    event_ids = [entry["id"] for entry in entries]
-    participants = await event_service.participant_refs(session, event_ids=event_ids)
-    found = await evidence_of(
-        session, event_id=event_ids, dispute_event_id=[entry["link_id"] for entry in entries]
-    )
-    evidence, link_evidence = found["event_id"], found["dispute_event_id"]
-    items = [
-        TimelineEntry.model_validate(
-            {
-                **entry,
-                "participants": participants[entry["id"]],
-                "evidence": evidence[entry["id"]],
-                "link_evidence": link_evidence[entry["link_id"]],
-            }
-        )
-        for entry in entries
-    ]
+    """A page of `get_timeline` entries, in `party`'s names if given; the page says whose
+    names it uses (and, when counted, how many entries the timeline holds)."""
     page = TimelinePage(
-        items=items, next_cursor=next_cursor, pov=point_of_view.party_ref(party), total=total
+        items=[TimelineEntry.model_validate(entry) for entry in entries],
+        next_cursor=next_cursor,
+        pov=point_of_view.party_ref(party),
+        total=total,
     )
     await point_of_view.apply(session, party, page)
     return page

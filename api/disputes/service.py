@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
+from api.events.service import parse_participants, participant_array
 from api.shared import seed_writes
 from api.shared.batch import models_by_keys
+from api.shared.evidence import evidence_array, parse_array
 from api.shared.lookup import by_keys
 from api.shared.pagination import (
     Keyset,
@@ -217,8 +219,17 @@ _TIMELINE = (
 
 _DISPUTE_TIMELINE = _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == bindparam("dispute_id"))
 # Built once, without and with a cursor; and its count.
+# Each entry's participants and evidence come in the same statement, as JSON arrays.
 _TIMELINE_PAGE = {
-    cursor: page_statement(_DISPUTE_TIMELINE, TIME_ORDER_UNDATED_FIRST, cursor=cursor)
+    cursor: page_statement(
+        _DISPUTE_TIMELINE.add_columns(
+            participant_array(_EVENT.c.id),
+            evidence_array("event_id", _EVENT.c.id),
+            evidence_array("dispute_event_id", _TIMELINE_LINK.c.id, name="link_evidence"),
+        ),
+        TIME_ORDER_UNDATED_FIRST,
+        cursor=cursor,
+    )
     for cursor in (False, True)
 }
 _TIMELINE_COUNT = count_statement(_DISPUTE_TIMELINE)
@@ -232,15 +243,18 @@ async def get_timeline(
     limit: int,
     count: bool = False,
 ) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
-    """One page of the dispute's events in time order, each with its role in the dispute and
-    its location, as timeline entry fields (all but participants and evidence), and with
-    `count` how many events the timeline holds."""
+    """One page of the dispute's events in time order, each with its role in the dispute, its
+    location, participants and evidence, as timeline entry fields, and with `count` how many
+    events the timeline holds."""
     parameters = {"dispute_id": dispute_id}
     rows, next_key = await fetch_prepared_page(
         session, _TIMELINE_PAGE[after is not None], parameters, after=after, limit=limit
     )
     for entry in rows:
         entry["time"] = TimeRead.of_fields(entry)
+        entry["participants"] = parse_participants(entry["participants"])
+        entry["evidence"] = parse_array(entry["evidence"])
+        entry["link_evidence"] = parse_array(entry["link_evidence"])
     total = await fetch_count(session, _TIMELINE_COUNT, parameters) if count else None
     return rows, next_key, total
 

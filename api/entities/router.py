@@ -169,7 +169,7 @@ async def list_entity_events(
         participant_ids=[row.id],
         count=count,
     )
-    items = await event_summaries(session, events)
+    items = event_summaries(events)
     return page_response(request, EventPage, items, keyset, next_key, total=total)
 
 

@@ -36,16 +36,14 @@ def shape_event(columns: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-async def event_summaries(
-    session: AsyncSession, events: Sequence[dict[str, Any]]
-) -> list[EventSummary]:
-    """List items for the rows of `list_events`, with their participants in one query."""
-    participants = await event_service.participant_refs(
-        session, event_ids=[event["id"] for event in events]
-    )
+def event_summaries(events: Sequence[dict[str, Any]]) -> list[EventSummary]:
+    """List items for the rows of `list_events` (participants came in the same statement)."""
     return [
         EventSummary.model_validate(
-            {**shape_event(event), "participants": participants[event["id"]]}
+            {
+                **shape_event(event),
+                "participants": event_service.parse_participants(event["participants"]),
+            }
         )
         for event in events
     ]

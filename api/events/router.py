@@ -190,7 +190,7 @@ async def list_events(
     if ids is not None:
         refuse_other_parameters(request)
         found, missing = await event_service.events_by_keys(session, ids)
-        items = await event_summaries(session, found)
+        items = event_summaries(found)
         return lookup_response(request, EventPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     after = keyset.start(cursor)
@@ -221,7 +221,7 @@ async def list_events(
         time_from=filters.time_from,
         time_to=filters.time_to,
     )
-    items = await event_summaries(session, events)
+    items = event_summaries(events)
     return page_response(request, EventPage, items, keyset, next_key, total=total, csv=True)
 
 

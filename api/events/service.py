@@ -6,10 +6,20 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Select, any_, bindparam, case, func, literal_column, select, update
+from pydantic import TypeAdapter
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Label,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy import delete as sa_delete
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -24,8 +34,8 @@ from api.shared.pagination import (
     fetch_prepared_page,
     page_statement,
 )
-from api.shared.rows import fetch, nested
-from api.shared.schemas import EntityRef
+from api.shared.rows import json_array, json_object, nested
+from api.shared.schemas import EntityRef, ParticipantRef
 from api.shared.writes import refuse_if_referenced
 from db.enums import EventType, Modality, ParticipantRole
 from db.models import (
@@ -101,6 +111,37 @@ _EVENT_LIST: Select[Any] = select(
 ).outerjoin(_PLACE, _PLACE.c.id == _EVENT.c.location_id)
 
 
+_PARTICIPANT = EventParticipant.__table__
+_ENTITY = Entity.__table__
+
+
+def participant_array(event_id: ColumnElement[Any]) -> Label[str]:
+    """Who took part in the event `event_id` names, as a JSON array of `ParticipantRef`s that
+    PostgreSQL builds inside the statement that reads the event (`rows.json_array`; actors
+    first, then by name): a page of events gets its participants in the same round trip.
+    `parse_participants` reads it."""
+    entity = json_object({name: _ENTITY.c[name] for name in EntityRef.model_fields})
+    item = json_object({"entity": entity, "role": _PARTICIPANT.c.role})
+    return json_array(
+        item,
+        order_by=(_ROLE_ORDER, _ENTITY.c.name, _ENTITY.c.id),
+        from_=_PARTICIPANT.join(_ENTITY, _ENTITY.c.id == _PARTICIPANT.c.entity_id),
+        where=_PARTICIPANT.c.event_id == event_id,
+    ).label("participants")
+
+
+# Parsed and validated in one pass, as api.shared.evidence.parse_array.
+_PARTICIPANT_ARRAY = TypeAdapter(list[ParticipantRef])
+
+
+def parse_participants(array: str) -> list[ParticipantRef]:
+    return _PARTICIPANT_ARRAY.validate_json(array)
+
+
+# An event's participants, as a column of a statement that reads events.
+_PARTICIPANTS = participant_array(_EVENT.c.id)
+
+
 def overlapping(time_from: Any, time_to: Any) -> Any:
     """Events whose time may fall within [time_from, time_to]; an event without a time has
     nothing to overlap, so it never matches a range."""
@@ -123,9 +164,6 @@ class _Shape:
     cursor: bool
 
 
-_PARTICIPATION = EventParticipant.__table__
-
-
 def _events_of(time: bool) -> Any:
     """The events `participant_0` takes part in, each once, as the keys of
     TIME_ORDER_UNDATED_LAST its participant rows carry (see EventParticipant.event_start): an
@@ -133,16 +171,15 @@ def _events_of(time: bool) -> Any:
     instead of reading and sorting every event of a popular entity. With a time range, only
     events that could overlap it; the exact test stays on the event (`overlapping`)."""
     query = (
-        select(_PARTICIPATION.c.event_start, _PARTICIPATION.c.event_end, _PARTICIPATION.c.event_id)
-        .where(_PARTICIPATION.c.entity_id == bindparam("participant_0"))
+        select(_PARTICIPANT.c.event_start, _PARTICIPANT.c.event_end, _PARTICIPANT.c.event_id)
+        .where(_PARTICIPANT.c.entity_id == bindparam("participant_0"))
         # One row per event even where the entity takes part in two roles.
         .distinct()
     )
     if time:
         query = query.where(
-            _PARTICIPATION.c.event_start
-            <= func.coalesce(bindparam("time_to", type_=Date), _UNDATED),
-            _PARTICIPATION.c.event_end
+            _PARTICIPANT.c.event_start <= func.coalesce(bindparam("time_to", type_=Date), _UNDATED),
+            _PARTICIPANT.c.event_end
             >= func.coalesce(bindparam("time_from", type_=Date), _OPEN_START),
         )
     return query.subquery("participation")
@@ -206,7 +243,8 @@ def _filtered(shape: _Shape) -> tuple[Select[Any], tuple[SortKey, ...]]:
 def _list_statement(shape: _Shape) -> Select[Any]:
     """The page statement for one shape of request, every value a parameter (built once:
     see api.articles.service._list_statement)."""
-    return page_statement(*_filtered(shape), cursor=shape.cursor)
+    query, order = _filtered(shape)
+    return page_statement(query.add_columns(_PARTICIPANTS), order, cursor=shape.cursor)
 
 
 @lru_cache(maxsize=512)
@@ -344,7 +382,7 @@ async def count_events(session: AsyncSession, filters: EventFilters) -> int:
 
 
 # Events as lists show them, by ids and slugs (a batch lookup).
-_BY_KEYS = _EVENT_LIST.where(by_keys(_EVENT))
+_BY_KEYS = _EVENT_LIST.add_columns(_PARTICIPANTS).where(by_keys(_EVENT))
 
 
 async def events_by_keys(
@@ -363,32 +401,6 @@ async def get_entities(
         return {}
     rows = await session.scalars(select(Entity).where(Entity.id.in_(wanted)))
     return {entity.id: entity for entity in rows}
-
-
-_PARTICIPANT = EventParticipant.__table__
-_ENTITY = Entity.__table__
-# Built once; one array parameter, so one prepared statement whatever the page size.
-_PARTICIPANT_REFS = (
-    select(
-        _PARTICIPANT.c.event_id,
-        _PARTICIPANT.c.role,
-        *nested("entity", _ENTITY, EntityRef),
-    )
-    .join(_ENTITY, _ENTITY.c.id == _PARTICIPANT.c.entity_id)
-    .where(_PARTICIPANT.c.event_id == any_(bindparam("event_ids", type_=ARRAY(PG_UUID()))))
-    .order_by(_PARTICIPANT.c.event_id, _ROLE_ORDER, _ENTITY.c.name, _ENTITY.c.id)
-)
-
-
-async def participant_refs(
-    session: AsyncSession, *, event_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """Who took part in each event, as `ParticipantRef` fields: actors first, then by name."""
-    grouped: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    if event_ids:
-        for row in await fetch(session, _PARTICIPANT_REFS, {"event_ids": list(event_ids)}):
-            grouped[row["event_id"]].append(row)
-    return grouped
 
 
 async def get_participants(

@@ -10,20 +10,18 @@ from pydantic import TypeAdapter
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Label,
     Select,
-    Text,
     any_,
     bindparam,
-    cast,
-    func,
     literal_column,
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.shared.rows import fetch
+from api.shared.rows import fetch, json_array, json_object
 from api.shared.schemas import EvidenceRead
 from db.models import Evidence
 from db.models.evidence import SUBJECT_COLUMNS
@@ -43,26 +41,15 @@ def _order(
     return (subject, column("article_id"), column("start_offset").nulls_last(), column("id"))
 
 
-def evidence_array(subject_column: str, subject_id: ColumnElement[Any]) -> ColumnElement[str]:
+def evidence_array(
+    subject_column: str, subject_id: ColumnElement[Any], *, name: str = "evidence"
+) -> Label[str]:
     """The evidence of the row `subject_id` names, as a JSON array PostgreSQL builds inside the
-    statement that reads the row: a detail read gets its evidence in the same round trip.
-    `parse_array` turns it into `EvidenceRead`s."""
+    statement that reads the row (`rows.json_array`), labelled `name`: a read gets its
+    evidence in the same round trip. `parse_array` turns it into `EvidenceRead`s."""
     subject = _EVIDENCE.c[subject_column]
-    item = func.json_build_object(
-        *(part for name in _FIELDS for part in (literal_column(f"'{name}'"), _EVIDENCE.c[name]))
-    )
-    array = (
-        select(
-            func.coalesce(
-                func.json_agg(aggregate_order_by(item, *_order(subject))),
-                literal_column("'[]'::json"),
-            )
-        )
-        .where(subject == subject_id)
-        .scalar_subquery()
-    )
-    # As text: the same str whichever way the statement is sent (SQLAlchemy decodes json).
-    return cast(array, Text).label("evidence")
+    item = json_object({field: _EVIDENCE.c[field] for field in _FIELDS})
+    return json_array(item, order_by=_order(subject), where=subject == subject_id).label(name)
 
 
 # Parsed and validated in one pass by pydantic's JSON parser (json.loads, then a validation a

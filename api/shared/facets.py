@@ -33,15 +33,12 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
-    func,
-    literal_column,
     select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared import pov as point_of_view
-from api.shared.rows import fetch_rows
+from api.shared.rows import fetch_rows, json_array, json_object
 from api.shared.schemas import EntityRef
 from db.models import Entity
 
@@ -182,20 +179,8 @@ def ranked_array(statement: Select[Any]) -> ColumnElement[str]:
     """The rows of a facet statement (`ranked`, `ranked_keys`) as a JSON array in their
     order, as text: several facets in one statement, one column each (`facet_of_array`)."""
     found = statement.subquery()
-    item = func.json_build_object(
-        *(
-            part
-            for name in ("id", "slug", "name", "count")
-            for part in (literal_column(f"'{name}'"), found.c[name])
-        )
-    )
-    array = select(
-        func.coalesce(
-            func.json_agg(aggregate_order_by(item, found.c["count"].desc(), found.c.id)),
-            literal_column("'[]'::json"),
-        )
-    ).scalar_subquery()
-    return cast(array, Text)
+    item = json_object({name: found.c[name] for name in ("id", "slug", "name", "count")})
+    return json_array(item, order_by=(found.c["count"].desc(), found.c.id))
 
 
 def facet_of_array(array: str, *, field: str, limit: int) -> Facet:

@@ -104,7 +104,9 @@ async def ids_for_filter(
     location: str = "query",
 ) -> list[uuid.UUID]:
     """The ids of the rows a filter names, in order; a key that names nothing is a 400 (a 422
-    when it came in a request body, `location="body"`)."""
+    when it came in a request body, `location="body"`); no keys, no statement."""
+    if not keys:
+        return []
     as_uuids = {key: as_uuid(key) for key in keys}
     rows = await fetch(session, _ids_for_keys(model.__table__), key_parameters(list(as_uuids)))
     found: dict[str, uuid.UUID] = {}

@@ -36,8 +36,14 @@ from sqlalchemy import (
     FromClause,
     Label,
     Select,
+    Text,
     bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -280,6 +286,37 @@ def nested(prefix: str, table: FromClause, model: type[BaseModel]) -> list[Label
     """The columns of `table` that `model` (a reference such as EntityRef) has fields for,
     labelled `prefix.name`, which `fetch` gathers into one dict under `prefix`."""
     return [table.c[name].label(f"{prefix}{_SEPARATOR}{name}") for name in model.model_fields]
+
+
+def json_object(fields: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+    """A JSON object PostgreSQL builds, one key per field."""
+    return func.json_build_object(
+        *(part for name, column in fields.items() for part in (literal_column(f"'{name}'"), column))
+    )
+
+
+def json_array(
+    item: ColumnElement[Any],
+    *,
+    order_by: Sequence[ColumnElement[Any]],
+    from_: FromClause | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> ColumnElement[str]:
+    """`item` for every row of `from_` where `where` holds, in `order_by`, as one JSON array
+    (`[]` when there are none) that PostgreSQL builds inside the statement it is a column of:
+    a row and its parts in one round trip. As text: the same str whichever way the statement
+    is sent (SQLAlchemy decodes json), which a TypeAdapter's `validate_json` parses and
+    validates in one pass."""
+    array = select(
+        func.coalesce(
+            func.json_agg(aggregate_order_by(item, *order_by)), literal_column("'[]'::json")
+        )
+    )
+    if from_ is not None:
+        array = array.select_from(from_)
+    if where is not None:
+        array = array.where(where)
+    return cast(array.scalar_subquery(), Text)
 
 
 def as_uuid(key: str) -> uuid.UUID | None:
