@@ -32,7 +32,7 @@ from api.shared.facets import (
 )
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, id_by_key, id_for_filter, ids_for_filter
+from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import (
     DEFAULT_LIMIT,
@@ -204,11 +204,10 @@ async def get_dispute_timeline(
     count = counted(request)
     keyset = keyset_for(request, dispute_service.TIME_ORDER_UNDATED_FIRST)
     after = keyset.start(cursor)
-    dispute_id = await id_by_key(session, Dispute.__table__, dispute, "dispute")
-    party = await point_of_view.find_party(session, pov)
     entries, next_key, total = await dispute_service.get_timeline(
-        session, dispute_id=dispute_id, after=after, limit=limit, count=count
+        session, dispute=dispute, after=after, limit=limit, count=count
     )
+    party = await point_of_view.find_party(session, pov)
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     # Not page_response: the page also says whose names it uses.
     page = await timeline_page(session, entries, next_cursor=next_cursor, party=party, total=total)

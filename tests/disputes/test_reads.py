@@ -1,10 +1,12 @@
+import uuid
 from typing import Any
 
 import pytest
-from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.enums import DisputeEventRole, DisputeKind, DisputePartyRole, DisputeStatus, EventType
+from tests.support.database import counting_statements
 from tests.support.dispute_factories import Kurils, add_kuril_timeline, make_kurils
 from tests.support.factories import (
     add_party,
@@ -425,3 +427,47 @@ async def test_timeline_default_limit_is_20_and_cursors_are_bound_to_the_dispute
     assert elsewhere.status_code == 400
     assert elsewhere.json()["code"] == "invalid_cursor"
     assert empty.json() == {"items": [], "next_cursor": None, "pov": None}
+
+
+async def test_timeline_by_id_and_by_slug_answer_alike_in_one_statement(
+    session: AsyncSession, client: AsyncClient, kurils: Kurils, engine: AsyncEngine
+) -> None:
+    await add_kuril_timeline(session, kurils)
+    quiet = await make_dispute(session, "quiet-dispute", "A dispute with no events yet")
+    dispute_id = str(kurils.dispute.id)
+
+    answers: dict[str, Response] = {}
+    sent: dict[str, int] = {}
+    for key in ("kuril-islands-dispute", dispute_id):
+        with counting_statements(engine) as statements:
+            answers[key] = await client.get(f"/v1/disputes/{key}/timeline", params={"limit": 2})
+        sent[key] = sum(1 for statement in statements if "SAVEPOINT" not in statement)
+    by_slug, by_id = answers.values()
+    counted = [
+        (await client.get(f"/v1/disputes/{key}/timeline", params={"count": "exact"})).json()
+        for key in ("kuril-islands-dispute", dispute_id)
+    ]
+    last_page = await client.get(
+        f"/v1/disputes/{dispute_id}/timeline",
+        params={"cursor": by_id.json()["next_cursor"], "limit": 100},
+    )
+    empty = [
+        await client.get(f"/v1/disputes/{key}/timeline") for key in ("quiet-dispute", str(quiet.id))
+    ]
+    unknown = await client.get(f"/v1/disputes/{uuid.uuid4()}/timeline")
+
+    assert by_slug.status_code == by_id.status_code == 200
+    assert by_slug.json()["items"] == by_id.json()["items"]
+    assert len(by_id.json()["items"]) == 2
+    assert by_id.json()["next_cursor"] is not None
+    # The page, its events' participants and evidence, the key resolved inside it.
+    assert sent == {"kuril-islands-dispute": 1, dispute_id: 1}
+    assert counted[0] == counted[1]
+    assert counted[0]["total"] == len(counted[0]["items"]) > 2
+    assert last_page.status_code == 200
+    assert [item["slug"] for item in last_page.json()["items"]] == [
+        item["slug"] for item in counted[0]["items"][2:]
+    ]
+    assert [(r.status_code, r.json()["items"]) for r in empty] == [(200, []), (200, [])]
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "not_found"
