@@ -200,12 +200,13 @@ async def list_events(
         mode=mode,
         context=context,
         modality=modality,
-        participant=participant,
+        participant=None,  # found by the list's own statement, below
         dispute=dispute,
         location=location,
         time_from=time_from,
         time_to=time_to,
     )
+    participant_keys = tuple(dict.fromkeys(participant or ()))
     events, next_key, total = await event_service.list_events(
         session,
         after=after,
@@ -215,12 +216,15 @@ async def list_events(
         mode=filters.mode,
         contexts=filters.contexts,
         modality=filters.modality,
-        participant_ids=filters.participant_ids,
+        participant_keys=participant_keys,
         dispute_id=filters.dispute_id,
         location_id=filters.location_id,
         time_from=filters.time_from,
         time_to=filters.time_to,
     )
+    if not events and participant_keys:
+        # No events, or a key that names nothing: the latter is a 400.
+        await ids_for_filter(session, Entity, participant_keys, "participant")
     items = event_summaries(events)
     return page_response(request, EventPage, items, keyset, next_key, total=total, csv=True)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
 from api.shared import seed_writes
 from api.shared.batch import rows_by_keys
-from api.shared.lookup import by_keys
+from api.shared.lookup import by_keys, id_of_key, key_values
 from api.shared.pagination import (
     SortKey,
     count_statement,
@@ -162,9 +162,19 @@ class _Shape:
     location: bool
     time: bool
     cursor: bool
+    # The participants as keys (ids or slugs) found inside the statement (`id_of_key`), not
+    # as ids looked up before it.
+    participant_keys: bool = False
 
 
-def _events_of(time: bool) -> Any:
+def _participant(position: int, by_key: bool) -> Any:
+    """The id of the `position`-th participant a list filters by: a parameter, or with
+    `by_key` the entity its key names, found by the statement itself."""
+    name = f"participant_{position}"
+    return id_of_key(_ENTITY, name) if by_key else bindparam(name)
+
+
+def _events_of(time: bool, by_key: bool = False) -> Any:
     """The events `participant_0` takes part in, each once, as the keys of
     TIME_ORDER_UNDATED_LAST its participant rows carry (see EventParticipant.event_start): an
     ordered range of ix_event_participant_entity_time, so a page stops after its own rows
@@ -172,7 +182,7 @@ def _events_of(time: bool) -> Any:
     events that could overlap it; the exact test stays on the event (`overlapping`)."""
     query = (
         select(_PARTICIPANT.c.event_start, _PARTICIPANT.c.event_end, _PARTICIPANT.c.event_id)
-        .where(_PARTICIPANT.c.entity_id == bindparam("participant_0"))
+        .where(_PARTICIPANT.c.entity_id == _participant(0, by_key))
         # One row per event even where the entity takes part in two roles.
         .distinct()
     )
@@ -191,7 +201,7 @@ def _filtered(shape: _Shape) -> tuple[Select[Any], tuple[SortKey, ...]]:
     order = TIME_ORDER_UNDATED_LAST
     if shape.participants:
         # Driven by the first participant's rows, in their order (the same keys, stored).
-        events_of = _events_of(shape.time)
+        events_of = _events_of(shape.time, shape.participant_keys)
         query = select(*_EVENT_LIST.selected_columns).select_from(
             events_of.join(_EVENT, _EVENT.c.id == events_of.c.event_id).outerjoin(
                 _PLACE, _PLACE.c.id == _EVENT.c.location_id
@@ -217,7 +227,7 @@ def _filtered(shape: _Shape) -> tuple[Select[Any], tuple[SortKey, ...]]:
             select(EventParticipant.id)
             .where(
                 EventParticipant.event_id == Event.id,
-                EventParticipant.entity_id == bindparam(f"participant_{position}"),
+                EventParticipant.entity_id == _participant(position, shape.participant_keys),
             )
             .exists()
         )
@@ -262,6 +272,9 @@ class EventFilters:
     contexts: tuple[str, ...] = ()
     modality: Modality | None = None
     participant_ids: tuple[uuid.UUID, ...] = ()
+    # Or the participants' keys, found by the list's statement itself (its `shape` says so):
+    # an empty page then looks them up, to answer 400 for one that names nothing.
+    participant_keys: tuple[str, ...] = ()
     dispute_id: uuid.UUID | None = None
     location_id: uuid.UUID | None = None
     time_from: date | None = None
@@ -277,11 +290,12 @@ class EventFilters:
             mode=self.mode is not None,
             contexts=bool(self.contexts),
             modality=self.modality is not None,
-            participants=len(self.participant_ids),
+            participants=len(self.participant_ids) or len(self.participant_keys),
             dispute=self.dispute_id is not None,
             location=self.location_id is not None,
             time=self.has_time,
             cursor=cursor,
+            participant_keys=bool(self.participant_keys),
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -296,6 +310,8 @@ class EventFilters:
             **{f"participant_{n}": entity_id for n, entity_id in enumerate(self.participant_ids)},
         }
         parameters = {name: value for name, value in values.items() if value not in (None, [])}
+        for n, key in enumerate(self.participant_keys):
+            parameters |= key_values(f"participant_{n}", key)  # one of the two is NULL
         if self.has_time:
             # An open side stays NULL: daterange() leaves it unbounded.
             parameters |= {"time_from": self.time_from, "time_to": self.time_to}
@@ -345,6 +361,7 @@ async def list_events(
     contexts: Sequence[str] = (),
     modality: Modality | None = None,
     participant_ids: Sequence[uuid.UUID] = (),
+    participant_keys: Sequence[str] = (),
     dispute_id: uuid.UUID | None = None,
     location_id: uuid.UUID | None = None,
     time_from: date | None = None,
@@ -360,6 +377,7 @@ async def list_events(
         contexts=tuple(contexts),
         modality=modality,
         participant_ids=tuple(participant_ids),
+        participant_keys=tuple(participant_keys),
         dispute_id=dispute_id,
         location_id=location_id,
         time_from=time_from,

@@ -77,6 +77,29 @@ def by_keys(table: FromClause) -> ColumnElement[bool]:
     )
 
 
+def id_of_key(table: FromClause, name: str) -> ColumnElement[Any]:
+    """The id of the row of `table` that the key parameter `name` names, found inside the
+    statement that filters by it (no round trip of its own): `key_values` gives its values.
+    NULL when the key names nothing, so the filter matches nothing; a caller whose answer is
+    empty looks the keys up (`ids_for_filter`) to tell that from a 400."""
+    return (
+        select(table.c.id)
+        .where(
+            or_(
+                table.c.id == bindparam(f"{name}_id", type_=PG_UUID()),
+                table.c.slug == bindparam(f"{name}_slug", type_=Text()),
+            )
+        )
+        .scalar_subquery()
+    )
+
+
+def key_values(name: str, key: str) -> dict[str, Any]:
+    """The values of `id_of_key`'s parameters for `key`: an id, or a slug."""
+    as_id = as_uuid(key)
+    return {f"{name}_id": as_id, f"{name}_slug": key if as_id is None else None}
+
+
 def key_parameters(keys: Sequence[str]) -> dict[str, list[Any]]:
     """The values of `by_keys`' parameters: the keys that are UUIDs, and the others."""
     ids: list[uuid.UUID] = []

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -245,6 +246,35 @@ async def test_filters_accept_ids(client: AsyncClient, diplomacy: dict[str, Enti
 
     assert await _slugs(client, participant=[str(japan.id), "united-states"]) == ["planned-visit"]
     assert await _slugs(client, location=str(tokyo.id)) == ["planned-visit"]
+
+
+async def test_participants_are_found_by_the_page_statement_and_unknown_keys_still_400(
+    client: AsyncClient, diplomacy: dict[str, Entity], engine: AsyncEngine
+) -> None:
+    russia = diplomacy["russia"]
+
+    by_id = await _count(engine, client, f"/v1/events?participant={russia.id}&from=2020")
+    by_slug = await _count(engine, client, "/v1/events?participant=russia&participant=russia")
+    none_then = await client.get(
+        "/v1/events", params={"participant": "russia", "from": "1900", "to": "1901"}
+    )
+    unknown = [
+        await client.get("/v1/events", params={"participant": keys})
+        for keys in (["atlantis"], [str(uuid.uuid4())], ["russia", "atlantis", "lemuria"])
+    ]
+
+    # The page, its participants and the participants' keys: one statement.
+    assert (by_id, by_slug) == (1, 1)
+    assert await _slugs(client, participant=[str(russia.id), "russia"]) == await _slugs(
+        client, participant="russia"
+    )
+    assert (none_then.status_code, none_then.json()["items"]) == (200, [])
+    assert [response.status_code for response in unknown] == [400, 400, 400]
+    assert {response.json()["code"] for response in unknown} == {"unknown_reference"}
+    assert [error["message"] for error in unknown[2].json()["errors"]] == [
+        "unknown: atlantis",
+        "unknown: lemuria",
+    ]
 
 
 async def test_list_items_carry_participants_and_location(
