@@ -3,7 +3,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Select, bindparam, func, literal_column, select, union
+from sqlalchemy import Date, Select, func, literal_column, select, union
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -13,7 +13,7 @@ from api.events.service import parse_participants, participant_array
 from api.shared import seed_writes
 from api.shared.batch import models_by_keys
 from api.shared.evidence import evidence_array, parse_array
-from api.shared.lookup import by_keys, id_by_key
+from api.shared.lookup import by_keys, id_by_key, id_of_key, key_values
 from api.shared.pagination import (
     Keyset,
     SortKey,
@@ -24,7 +24,7 @@ from api.shared.pagination import (
     fetch_prepared_page,
     page_statement,
 )
-from api.shared.rows import as_uuid, nested
+from api.shared.rows import nested
 from api.shared.schemas import EntityRef, TimeRead
 from db.enums import DisputeKind, DisputeStatus, RelationKind
 from db.models import (
@@ -219,25 +219,13 @@ _TIMELINE = (
 
 _DISPUTE = Dispute.__table__
 
-
-def _dispute_timeline(by_slug: bool) -> Select[Any]:
-    """The timeline of the dispute named by the parameter `dispute_id`, or with `by_slug` by
-    `dispute_slug`: the key is resolved inside the statement, with no round trip of its own."""
-    dispute_id: Any = bindparam("dispute_id")
-    if by_slug:
-        dispute_id = (
-            select(_DISPUTE.c.id)
-            .where(_DISPUTE.c.slug == bindparam("dispute_slug"))
-            .scalar_subquery()
-        )
-    return _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == dispute_id)
-
-
-# Built once, by id and by slug, without and with a cursor; and their counts. Each entry's
-# participants and evidence come in the same statement, as JSON arrays.
+# The timeline of the dispute the key parameter `dispute` names (an id or a slug, resolved
+# inside the statement: `id_of_key`), built once without and with a cursor, and its count.
+# Each entry's participants and evidence come in the same statement, as JSON arrays.
+_DISPUTE_TIMELINE = _TIMELINE.where(_TIMELINE_LINK.c.dispute_id == id_of_key(_DISPUTE, "dispute"))
 _TIMELINE_PAGE = {
-    (by_slug, cursor): page_statement(
-        _dispute_timeline(by_slug).add_columns(
+    cursor: page_statement(
+        _DISPUTE_TIMELINE.add_columns(
             participant_array(_EVENT.c.id),
             evidence_array("event_id", _EVENT.c.id),
             evidence_array("dispute_event_id", _TIMELINE_LINK.c.id, name="link_evidence"),
@@ -245,10 +233,9 @@ _TIMELINE_PAGE = {
         TIME_ORDER_UNDATED_FIRST,
         cursor=cursor,
     )
-    for by_slug in (False, True)
     for cursor in (False, True)
 }
-_TIMELINE_COUNT = {key: count_statement(_dispute_timeline(key)) for key in (False, True)}
+_TIMELINE_COUNT = count_statement(_DISPUTE_TIMELINE)
 
 
 async def get_timeline(
@@ -264,11 +251,9 @@ async def get_timeline(
     entry fields, and with `count` how many events the timeline holds. One statement when
     the page has entries (they prove the dispute exists); an empty page looks the key up, and
     is a 404 when it names no dispute."""
-    as_id = as_uuid(dispute)
-    by_slug = as_id is None
-    parameters = {"dispute_slug": dispute} if by_slug else {"dispute_id": as_id}
+    parameters = key_values("dispute", dispute)
     rows, next_key = await fetch_prepared_page(
-        session, _TIMELINE_PAGE[by_slug, after is not None], parameters, after=after, limit=limit
+        session, _TIMELINE_PAGE[after is not None], parameters, after=after, limit=limit
     )
     if not rows:
         await id_by_key(session, _DISPUTE, dispute, "dispute")
@@ -277,7 +262,7 @@ async def get_timeline(
         entry["participants"] = parse_participants(entry["participants"])
         entry["evidence"] = parse_array(entry["evidence"])
         entry["link_evidence"] = parse_array(entry["link_evidence"])
-    total = await fetch_count(session, _TIMELINE_COUNT[by_slug], parameters) if count else None
+    total = await fetch_count(session, _TIMELINE_COUNT, parameters) if count else None
     return rows, next_key, total
 
 
