@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, Select, Text, any_, bindparam, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, Text, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,18 +80,16 @@ def by_keys(table: FromClause) -> ColumnElement[bool]:
 def id_of_key(table: FromClause, name: str) -> ColumnElement[Any]:
     """The id of the row of `table` that the key parameter `name` names, found inside the
     statement that filters by it (no round trip of its own): `key_values` gives its values.
-    NULL when the key names nothing, so the filter matches nothing; a caller whose answer is
-    empty looks the keys up (`ids_for_filter`) to tell that from a 400."""
-    return (
+    An id is taken as it is, and only a slug is looked up (`id = $n OR slug = $m` made every
+    read by id probe two indexes: the timeline's floor fell 7-10%). A key that names nothing
+    matches nothing; a caller whose answer is empty looks the keys up (`ids_for_filter`,
+    `id_by_key`) to tell that from a 400 or a 404."""
+    by_slug = (
         select(table.c.id)
-        .where(
-            or_(
-                table.c.id == bindparam(f"{name}_id", type_=PG_UUID()),
-                table.c.slug == bindparam(f"{name}_slug", type_=Text()),
-            )
-        )
+        .where(table.c.slug == bindparam(f"{name}_slug", type_=Text()))
         .scalar_subquery()
     )
+    return func.coalesce(bindparam(f"{name}_id", type_=PG_UUID()), by_slug)
 
 
 def key_values(name: str, key: str) -> dict[str, Any]:
