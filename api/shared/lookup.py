@@ -81,7 +81,7 @@ def id_of_key(table: FromClause, name: str) -> ColumnElement[Any]:
     """The id of the row of `table` that the key parameter `name` names, found inside the
     statement that filters by it (no round trip of its own): `key_values` gives its values.
     An id is taken as it is, and only a slug is looked up (`id = $n OR slug = $m` made every
-    read by id probe two indexes: the timeline's floor fell 7-10%). A key that names nothing
+    read by id probe two indexes: bench/README.md, sixth round). A key that names nothing
     matches nothing; a caller whose answer is empty looks the keys up (`ids_for_filter`,
     `id_by_key`) to tell that from a 400 or a 404."""
     by_slug = (
