@@ -1,8 +1,11 @@
 import calendar
+import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.events import aggregates
 from api.events import service as event_service
@@ -136,22 +139,41 @@ async def _filters(
 ) -> event_service.EventFilters:
     """The list's query parameters as filters: periods as days, keys as ids (400 for a key
     naming nothing)."""
-    earliest = period_bound(time_from, "from", last=False) if time_from else None
-    latest = period_bound(time_to, "to", last=True) if time_to else None
-    if earliest is not None and latest is not None and earliest > latest:
-        raise _bad_query_value("from", "must not be after `to`")
+    earliest, latest = _period(time_from, time_to)
+    participant_ids, dispute_id, location_id = await _key_ids(
+        session, participant or (), dispute, location
+    )
     return event_service.EventFilters(
         event_types=tuple(event_type or ()),
         mode=mode,
         contexts=tuple(context or ()),
         modality=modality,
-        participant_ids=tuple(
-            await ids_for_filter(session, Entity, participant or [], "participant")
-        ),
-        dispute_id=await id_for_filter(session, Dispute, dispute, "dispute"),
-        location_id=await id_for_filter(session, Entity, location, "location"),
+        participant_ids=participant_ids,
+        dispute_id=dispute_id,
+        location_id=location_id,
         time_from=earliest,
         time_to=latest,
+    )
+
+
+def _period(time_from: str | None, time_to: str | None) -> tuple[date | None, date | None]:
+    """`from` and `to` as the first and last days they name (400 when `from` is after `to`)."""
+    earliest = period_bound(time_from, "from", last=False) if time_from else None
+    latest = period_bound(time_to, "to", last=True) if time_to else None
+    if earliest is not None and latest is not None and earliest > latest:
+        raise _bad_query_value("from", "must not be after `to`")
+    return earliest, latest
+
+
+async def _key_ids(
+    session: AsyncSession, participant: Sequence[str], dispute: str | None, location: str | None
+) -> tuple[tuple[uuid.UUID, ...], uuid.UUID | None, uuid.UUID | None]:
+    """The ids the filters' keys name, looked up in this order: the first key that names
+    nothing is the 400."""
+    return (
+        tuple(await ids_for_filter(session, Entity, participant, "participant")),
+        await id_for_filter(session, Dispute, dispute, "dispute"),
+        await id_for_filter(session, Entity, location, "location"),
     )
 
 
@@ -194,37 +216,27 @@ async def list_events(
         return lookup_response(request, EventPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     after = keyset.start(cursor)
-    filters = await _filters(
-        session,
-        event_type=event_type,
-        mode=mode,
-        context=context,
-        modality=modality,
-        participant=None,  # found by the list's own statement, below
-        dispute=dispute,
-        location=location,
-        time_from=time_from,
-        time_to=time_to,
-    )
+    time_from_day, time_to_day = _period(time_from, time_to)
     participant_keys = tuple(dict.fromkeys(participant or ()))
+    # The keys are found by the page's own statement: one round trip a page.
     events, next_key, total = await event_service.list_events(
         session,
         after=after,
         limit=limit,
         count=count,
-        event_types=filters.event_types,
-        mode=filters.mode,
-        contexts=filters.contexts,
-        modality=filters.modality,
+        event_types=tuple(event_type or ()),
+        mode=mode,
+        contexts=tuple(context or ()),
+        modality=modality,
         participant_keys=participant_keys,
-        dispute_id=filters.dispute_id,
-        location_id=filters.location_id,
-        time_from=filters.time_from,
-        time_to=filters.time_to,
+        dispute_key=dispute,
+        location_key=location,
+        time_from=time_from_day,
+        time_to=time_to_day,
     )
-    if not events and participant_keys:
+    if not events:
         # No events, or a key that names nothing: the latter is a 400.
-        await ids_for_filter(session, Entity, participant_keys, "participant")
+        await _key_ids(session, participant_keys, dispute, location)
     items = event_summaries(events)
     return page_response(request, EventPage, items, keyset, next_key, total=total, csv=True)
 

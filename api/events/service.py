@@ -113,6 +113,7 @@ _EVENT_LIST: Select[Any] = select(
 
 _PARTICIPANT = EventParticipant.__table__
 _ENTITY = Entity.__table__
+_DISPUTE = Dispute.__table__
 
 
 def participant_array(event_id: ColumnElement[Any]) -> Label[str]:
@@ -162,16 +163,20 @@ class _Shape:
     location: bool
     time: bool
     cursor: bool
-    # The participants as keys (ids or slugs) found inside the statement (`id_of_key`), not
-    # as ids looked up before it.
-    participant_keys: bool = False
+    # The key filters (participants, dispute, location) as keys (ids or slugs) found inside
+    # the statement (`id_of_key`), not as ids looked up before it.
+    by_keys: bool = False
+
+
+def _key_filter(table: Any, name: str, by_key: bool) -> Any:
+    """The id a list filters by: the parameter `name`_id, or with `by_key` the row of `table`
+    that the key parameter `name` names, found by the statement itself."""
+    return id_of_key(table, name) if by_key else bindparam(f"{name}_id")
 
 
 def _participant(position: int, by_key: bool) -> Any:
-    """The id of the `position`-th participant a list filters by: a parameter, or with
-    `by_key` the entity its key names, found by the statement itself."""
-    name = f"participant_{position}"
-    return id_of_key(_ENTITY, name) if by_key else bindparam(name)
+    """The id of the `position`-th participant a list filters by (`_key_filter`)."""
+    return _key_filter(_ENTITY, f"participant_{position}", by_key)
 
 
 def _events_of(time: bool, by_key: bool = False) -> Any:
@@ -201,7 +206,7 @@ def _filtered(shape: _Shape) -> tuple[Select[Any], tuple[SortKey, ...]]:
     order = TIME_ORDER_UNDATED_LAST
     if shape.participants:
         # Driven by the first participant's rows, in their order (the same keys, stored).
-        events_of = _events_of(shape.time, shape.participant_keys)
+        events_of = _events_of(shape.time, shape.by_keys)
         query = select(*_EVENT_LIST.selected_columns).select_from(
             events_of.join(_EVENT, _EVENT.c.id == events_of.c.event_id).outerjoin(
                 _PLACE, _PLACE.c.id == _EVENT.c.location_id
@@ -227,7 +232,7 @@ def _filtered(shape: _Shape) -> tuple[Select[Any], tuple[SortKey, ...]]:
             select(EventParticipant.id)
             .where(
                 EventParticipant.event_id == Event.id,
-                EventParticipant.entity_id == _participant(position, shape.participant_keys),
+                EventParticipant.entity_id == _participant(position, shape.by_keys),
             )
             .exists()
         )
@@ -236,12 +241,12 @@ def _filtered(shape: _Shape) -> tuple[Select[Any], tuple[SortKey, ...]]:
             select(DisputeEvent.id)
             .where(
                 DisputeEvent.event_id == Event.id,
-                DisputeEvent.dispute_id == bindparam("dispute_id"),
+                DisputeEvent.dispute_id == _key_filter(_DISPUTE, "dispute", shape.by_keys),
             )
             .exists()
         )
     if shape.location:
-        query = query.where(Event.location_id == bindparam("location_id"))
+        query = query.where(Event.location_id == _key_filter(_ENTITY, "location", shape.by_keys))
     if shape.time:
         query = query.where(
             overlapping(bindparam("time_from", type_=Date), bindparam("time_to", type_=Date))
@@ -265,20 +270,32 @@ def _count_statement(shape: _Shape) -> Select[Any]:
 
 @dataclass(frozen=True, slots=True)
 class EventFilters:
-    """The filters of the events list, ids resolved: what its histogram and facets take too."""
+    """The filters of the events list, ids resolved: what its histogram and facets take too.
+    Or the keys (ids or slugs) of its participants, dispute and location, found by the list's
+    statement itself (its `shape` says so): an empty page then looks them up, to answer 400
+    for one that names nothing. One filter takes ids or keys, never both."""
 
     event_types: tuple[EventType, ...] = ()
     mode: str | None = None
     contexts: tuple[str, ...] = ()
     modality: Modality | None = None
     participant_ids: tuple[uuid.UUID, ...] = ()
-    # Or the participants' keys, found by the list's statement itself (its `shape` says so):
-    # an empty page then looks them up, to answer 400 for one that names nothing.
-    participant_keys: tuple[str, ...] = ()
     dispute_id: uuid.UUID | None = None
     location_id: uuid.UUID | None = None
+    participant_keys: tuple[str, ...] = ()
+    dispute_key: str | None = None
+    location_key: str | None = None
     time_from: date | None = None
     time_to: date | None = None
+
+    def __post_init__(self) -> None:
+        ids = self.participant_ids or self.dispute_id is not None or self.location_id is not None
+        if ids and self.by_keys:
+            raise ValueError("filters take ids or keys, not both")
+
+    @property
+    def by_keys(self) -> bool:
+        return bool(self.participant_keys) or bool(self.dispute_key) or bool(self.location_key)
 
     @property
     def has_time(self) -> bool:
@@ -291,11 +308,11 @@ class EventFilters:
             contexts=bool(self.contexts),
             modality=self.modality is not None,
             participants=len(self.participant_ids) or len(self.participant_keys),
-            dispute=self.dispute_id is not None,
-            location=self.location_id is not None,
+            dispute=self.dispute_id is not None or bool(self.dispute_key),
+            location=self.location_id is not None or bool(self.location_key),
             time=self.has_time,
             cursor=cursor,
-            participant_keys=bool(self.participant_keys),
+            by_keys=self.by_keys,
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -307,11 +324,18 @@ class EventFilters:
             "modality": self.modality,
             "dispute_id": self.dispute_id,
             "location_id": self.location_id,
-            **{f"participant_{n}": entity_id for n, entity_id in enumerate(self.participant_ids)},
+            **{
+                f"participant_{n}_id": entity_id for n, entity_id in enumerate(self.participant_ids)
+            },
         }
         parameters = {name: value for name, value in values.items() if value not in (None, [])}
+        # Each key's two parameters, one of them NULL (`key_values`).
         for n, key in enumerate(self.participant_keys):
-            parameters |= key_values(f"participant_{n}", key)  # one of the two is NULL
+            parameters |= key_values(f"participant_{n}", key)
+        if self.dispute_key:
+            parameters |= key_values("dispute", self.dispute_key)
+        if self.location_key:
+            parameters |= key_values("location", self.location_key)
         if self.has_time:
             # An open side stays NULL: daterange() leaves it unbounded.
             parameters |= {"time_from": self.time_from, "time_to": self.time_to}
@@ -362,15 +386,18 @@ async def list_events(
     modality: Modality | None = None,
     participant_ids: Sequence[uuid.UUID] = (),
     participant_keys: Sequence[str] = (),
-    dispute_id: uuid.UUID | None = None,
-    location_id: uuid.UUID | None = None,
+    dispute_key: str | None = None,
+    location_key: str | None = None,
     time_from: date | None = None,
     time_to: date | None = None,
     count: bool = False,
 ) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
     """One page of events in `TIME_ORDER_UNDATED_LAST`, as `EVENT_COLUMNS` and their `location`
     (EntityRef fields or None), the sort key of its last row when more follow, and with
-    `count` how many events the list holds."""
+    `count` how many events the list holds. The participants are ids, or like the dispute
+    and the location keys (ids or slugs) the page's statement finds itself: a key naming
+    nothing matches nothing, and the caller of an empty page looks the keys up to tell that
+    from no events."""
     filters = EventFilters(
         event_types=tuple(event_types),
         mode=mode,
@@ -378,8 +405,8 @@ async def list_events(
         modality=modality,
         participant_ids=tuple(participant_ids),
         participant_keys=tuple(participant_keys),
-        dispute_id=dispute_id,
-        location_id=location_id,
+        dispute_key=dispute_key,
+        location_key=location_key,
         time_from=time_from,
         time_to=time_to,
     )

@@ -277,6 +277,51 @@ async def test_participants_are_found_by_the_page_statement_and_unknown_keys_sti
     ]
 
 
+async def test_dispute_and_location_are_found_by_the_page_statement_and_unknown_keys_still_400(
+    client: AsyncClient, diplomacy: dict[str, Entity], engine: AsyncEngine
+) -> None:
+    moscow = diplomacy["moscow"]
+    kurils = (await client.get("/v1/disputes/kuril-islands-dispute")).json()["id"]
+
+    statements = [
+        await _count(engine, client, url)
+        for url in (
+            f"/v1/events?dispute={kurils}",
+            "/v1/events?dispute=kuril-islands-dispute&location=moscow",
+            f"/v1/events?location={moscow.id}&participant=russia&count=exact",
+        )
+    ]
+    by_slug = await _slugs(client, dispute="kuril-islands-dispute", location="moscow")
+    by_id = await _slugs(client, dispute=kurils, location=str(moscow.id))
+    none_there = await client.get(
+        "/v1/events", params={"dispute": "kuril-islands-dispute", "location": "tokyo"}
+    )
+    unknown = [
+        await client.get("/v1/events", params=params)
+        for params in (
+            {"dispute": str(uuid.uuid4())},
+            {"dispute": "kuril-islands-dispute", "location": "atlantis"},
+            {"dispute": "falklands", "location": "atlantis"},
+            # The first unknown key is the one answered: participants, dispute, location.
+            {"location": "atlantis", "dispute": "falklands", "participant": "lemuria"},
+        )
+    ]
+
+    # The page and its keys: one statement (and the count, a second, with count=exact).
+    assert statements == [1, 1, 2]
+    assert by_slug == by_id == ["moscow-summit"]
+    assert (none_there.status_code, none_there.json()["items"]) == (200, [])
+    assert [
+        (response.status_code, response.json()["code"], response.json()["errors"][0]["field"])
+        for response in unknown
+    ] == [
+        (400, "unknown_reference", "dispute"),
+        (400, "unknown_reference", "location"),
+        (400, "unknown_reference", "dispute"),
+        (400, "unknown_reference", "participant"),
+    ]
+
+
 async def test_list_items_carry_participants_and_location(
     client: AsyncClient, diplomacy: dict[str, Entity]
 ) -> None:
