@@ -164,9 +164,9 @@ async def list_entity_events(
     keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     events, next_key, total = await event_service.list_events(
         session,
+        event_service.EventFilters(participant_ids=(row.id,)),
         after=keyset.start(cursor),
         limit=limit,
-        participant_ids=[row.id],
         count=count,
     )
     items = event_summaries(events)

@@ -1,11 +1,8 @@
 import calendar
-import uuid
-from collections.abc import Sequence
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.events import aggregates
 from api.events import service as event_service
@@ -36,7 +33,7 @@ from api.shared.facets import (
 from api.shared.histogram import INTERVAL_DESCRIPTION, Histogram, Interval
 from api.shared.http_cache import json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
-from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
+from api.shared.lookup import get_by_key
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
 from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
@@ -44,7 +41,7 @@ from api.shared.pov import Pov
 from api.shared.problems import ProblemCode
 from api.shared.routing import ApiRoute
 from db.enums import EventType, Modality
-from db.models import Dispute, Entity, Event
+from db.models import Event
 
 router = APIRouter(prefix="/events", tags=["events"], route_class=ApiRoute)
 
@@ -136,44 +133,40 @@ async def _filters(
     location: str | None,
     time_from: str | None,
     time_to: str | None,
+    by_keys: bool = False,
 ) -> event_service.EventFilters:
     """The list's query parameters as filters: periods as days, keys as ids (400 for a key
-    naming nothing)."""
-    earliest, latest = _period(time_from, time_to)
-    participant_ids, dispute_id, location_id = await _key_ids(
-        session, participant or (), dispute, location
-    )
+    naming nothing); or with `by_keys` the keys themselves, which the list's own statement
+    finds (event_service.list_events)."""
+    earliest = period_bound(time_from, "from", last=False) if time_from else None
+    latest = period_bound(time_to, "to", last=True) if time_to else None
+    if earliest is not None and latest is not None and earliest > latest:
+        raise _bad_query_value("from", "must not be after `to`")
+    keys: dict[str, Any]
+    if by_keys:
+        participant_keys = tuple(dict.fromkeys(participant or ()))
+        keys = {
+            "participant_keys": participant_keys,
+            "dispute_key": dispute,
+            "location_key": location,
+        }
+    else:
+        participant_ids, dispute_id, location_id = await event_service.key_ids(
+            session, participant or (), dispute, location
+        )
+        keys = {
+            "participant_ids": participant_ids,
+            "dispute_id": dispute_id,
+            "location_id": location_id,
+        }
     return event_service.EventFilters(
         event_types=tuple(event_type or ()),
         mode=mode,
         contexts=tuple(context or ()),
         modality=modality,
-        participant_ids=participant_ids,
-        dispute_id=dispute_id,
-        location_id=location_id,
         time_from=earliest,
         time_to=latest,
-    )
-
-
-def _period(time_from: str | None, time_to: str | None) -> tuple[date | None, date | None]:
-    """`from` and `to` as the first and last days they name (400 when `from` is after `to`)."""
-    earliest = period_bound(time_from, "from", last=False) if time_from else None
-    latest = period_bound(time_to, "to", last=True) if time_to else None
-    if earliest is not None and latest is not None and earliest > latest:
-        raise _bad_query_value("from", "must not be after `to`")
-    return earliest, latest
-
-
-async def _key_ids(
-    session: AsyncSession, participant: Sequence[str], dispute: str | None, location: str | None
-) -> tuple[tuple[uuid.UUID, ...], uuid.UUID | None, uuid.UUID | None]:
-    """The ids the filters' keys name, looked up in this order: the first key that names
-    nothing is the 400."""
-    return (
-        tuple(await ids_for_filter(session, Entity, participant, "participant")),
-        await id_for_filter(session, Dispute, dispute, "dispute"),
-        await id_for_filter(session, Entity, location, "location"),
+        **keys,
     )
 
 
@@ -216,27 +209,22 @@ async def list_events(
         return lookup_response(request, EventPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     after = keyset.start(cursor)
-    time_from_day, time_to_day = _period(time_from, time_to)
-    participant_keys = tuple(dict.fromkeys(participant or ()))
-    # The keys are found by the page's own statement: one round trip a page.
-    events, next_key, total = await event_service.list_events(
+    filters = await _filters(
         session,
-        after=after,
-        limit=limit,
-        count=count,
-        event_types=tuple(event_type or ()),
+        event_type=event_type,
         mode=mode,
-        contexts=tuple(context or ()),
+        context=context,
         modality=modality,
-        participant_keys=participant_keys,
-        dispute_key=dispute,
-        location_key=location,
-        time_from=time_from_day,
-        time_to=time_to_day,
+        participant=participant,
+        dispute=dispute,
+        location=location,
+        time_from=time_from,
+        time_to=time_to,
+        by_keys=True,  # found by the page's own statement: one round trip a page
     )
-    if not events:
-        # No events, or a key that names nothing: the latter is a 400.
-        await _key_ids(session, participant_keys, dispute, location)
+    events, next_key, total = await event_service.list_events(
+        session, filters, after=after, limit=limit, count=count
+    )
     items = event_summaries(events)
     return page_response(request, EventPage, items, keyset, next_key, total=total, csv=True)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 from api.events.schemas import EventCreate, EventUpdate, iso_duration
 from api.shared import seed_writes
 from api.shared.batch import rows_by_keys
-from api.shared.lookup import by_keys, id_of_key, key_values
+from api.shared.lookup import by_keys, id_for_filter, id_of_key, ids_for_filter, key_values
 from api.shared.pagination import (
     SortKey,
     count_statement,
@@ -375,46 +375,38 @@ def participations() -> Any:
     return _events_of(time=False)
 
 
+async def key_ids(
+    session: AsyncSession, participants: Sequence[str], dispute: str | None, location: str | None
+) -> tuple[tuple[uuid.UUID, ...], uuid.UUID | None, uuid.UUID | None]:
+    """The ids the list's filter keys name, looked up in this order: the first key that names
+    nothing is the 400. No keys, no statement."""
+    return (
+        tuple(await ids_for_filter(session, Entity, participants, "participant")),
+        await id_for_filter(session, Dispute, dispute, "dispute"),
+        await id_for_filter(session, Entity, location, "location"),
+    )
+
+
 async def list_events(
     session: AsyncSession,
+    filters: EventFilters,
     *,
     after: Sequence[Any] | None,
     limit: int,
-    event_types: Sequence[EventType] = (),
-    mode: str | None = None,
-    contexts: Sequence[str] = (),
-    modality: Modality | None = None,
-    participant_ids: Sequence[uuid.UUID] = (),
-    participant_keys: Sequence[str] = (),
-    dispute_key: str | None = None,
-    location_key: str | None = None,
-    time_from: date | None = None,
-    time_to: date | None = None,
     count: bool = False,
 ) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
     """One page of events in `TIME_ORDER_UNDATED_LAST`, as `EVENT_COLUMNS` and their `location`
     (EntityRef fields or None), the sort key of its last row when more follow, and with
-    `count` how many events the list holds. The participants are ids, or like the dispute
-    and the location keys (ids or slugs) the page's statement finds itself: a key naming
-    nothing matches nothing, and the caller of an empty page looks the keys up to tell that
-    from no events."""
-    filters = EventFilters(
-        event_types=tuple(event_types),
-        mode=mode,
-        contexts=tuple(contexts),
-        modality=modality,
-        participant_ids=tuple(participant_ids),
-        participant_keys=tuple(participant_keys),
-        dispute_key=dispute_key,
-        location_key=location_key,
-        time_from=time_from,
-        time_to=time_to,
-    )
+    `count` how many events the list holds. Filter keys are found by the page's own
+    statement; only an empty page looks them up (`key_ids`), to answer 400 for a key that
+    names nothing rather than an empty list."""
     shape = filters.shape(cursor=after is not None)
     parameters = filters.parameters()
     page, next_key = await fetch_prepared_page(
         session, _list_statement(shape), parameters, after=after, limit=limit
     )
+    if not page and filters.by_keys:
+        await key_ids(session, filters.participant_keys, filters.dispute_key, filters.location_key)
     if not count:
         return page, next_key, None
     total = await fetch_count(session, _count_statement(replace(shape, cursor=False)), parameters)
