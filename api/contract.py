@@ -7,6 +7,7 @@ when `admin` is needed: api.shared.concurrency; problem details: api.shared.erro
 api.transport.ratelimit), and here, in one place:
 
 - the document's own parts: version (the package's), licence, contact, servers, tags;
+- an item's key in a path is not one of its collection's aggregate names (`facets`);
 - security: the bearer scheme on writes with the scope each needs, `security: []` on the
   public reads, or the scheme on them too when the deployment requires a key for reads;
 - 503 on every operation that reaches the database;
@@ -24,11 +25,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute
 
 from api.settings import Settings
 from api.shared import concurrency, consistency, errors, params
 from api.shared.auth import bearer
 from api.shared.errors import PROBLEM_MEDIA_TYPE, REQUEST_ID_HEADER
+from api.shared.routing import ItemKeyConvertor
 from api.transport.ratelimit import EXEMPT_PATHS, document_rate_limits
 
 TITLE = "Newsgraph"
@@ -209,6 +213,7 @@ def document(app: FastAPI) -> dict[str, Any]:
             contact=CONTACT,
             license_info=LICENSE,
         )
+        document = document_item_keys(document, app.routes)
         document = params.document_optional_parameters(document)
         document = document_security(document, reads_need_key=settings.require_key_for_reads)
         document = concurrency.document_if_match(document)
@@ -226,6 +231,28 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
         for method, operation in item.items()
         if method in _METHODS
     ]
+
+
+def document_item_keys(document: dict[str, Any], routes: list[BaseRoute]) -> dict[str, Any]:
+    """An item's key in a path (`{event:key}`, api.shared.routing.ItemKeyConvertor) is any
+    segment but the collection's aggregate names: `/v1/events/facets` is the facets, never
+    the event slugged `facets`. The parameter's schema says so with the convertor's pattern."""
+    paths = document.get("paths", {})
+    # The app's routes include its routers as a whole; iter_route_contexts walks into them.
+    for route in iter_route_contexts(routes):
+        if route.path_format not in paths or not route.methods:
+            continue
+        keys = {
+            name
+            for name, convertor in route.param_convertors.items()
+            if isinstance(convertor, ItemKeyConvertor)
+        }
+        for method in route.methods:
+            operation = paths[route.path_format].get(method.lower(), {})
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] in keys:
+                    parameter["schema"]["pattern"] = ItemKeyConvertor.pattern
+    return document
 
 
 def document_security(document: dict[str, Any], *, reads_need_key: bool) -> dict[str, Any]:

@@ -58,6 +58,9 @@ class ItemKeyConvertor(Convertor[str]):
     not an update of an event slugged `histogram` (which its id still reaches)."""
 
     regex = "(?!(?:" + "|".join(AGGREGATE_PATHS) + ")(?:/|$))[^/]+"
+    # The same rule for the OpenAPI document (api.contract.document_item_keys): a client, an
+    # SDK or a fuzzer reads from it that the aggregate names are not a key of this path.
+    pattern = "^(?!(?:" + "|".join(AGGREGATE_PATHS) + ")$)[^/]+$"
 
     def convert(self, value: str) -> str:
         return value

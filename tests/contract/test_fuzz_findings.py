@@ -10,6 +10,8 @@ from httpx import AsyncClient
 from api.main import create_app
 from api.settings import Settings
 
+AGGREGATES = ("histogram", "facets")
+
 
 @pytest.fixture
 def document(settings: Settings) -> dict[str, Any]:
@@ -141,3 +143,46 @@ def test_create_operations_link_to_what_reads_and_changes_their_resource(
         "/v1/statements": ["delete_statement", "get_statement", "update_statement"],
         "/v1/webhooks": ["delete_webhook", "get_webhook", "list_webhook_deliveries"],
     }
+
+
+async def test_an_item_key_in_a_path_is_never_an_aggregate_name(
+    client: AsyncClient, writer: dict[str, str], document: dict[str, Any]
+) -> None:
+    """The fuzz sent `PATCH /v1/articles/facets`, a key the document allowed: the app routes
+    it to the facets, which answer 405. The document now says that key is not an article's."""
+    paths = document["paths"]
+    aggregates = {tuple(path.rsplit("/", 1)) for path in paths if path.endswith(AGGREGATES)}
+    collections = {collection for collection, _ in aggregates}
+    # The item key of every collection with aggregate paths: `/v1/events/{event}...`.
+    keys = {
+        (path, method): parameter["schema"]
+        for path, item in paths.items()
+        for method, operation in item.items()
+        for parameter in operation.get("parameters", [])
+        if "/".join(path.split("/")[:3]) in collections
+        and path.split("/")[3:4] == ["{" + parameter["name"] + "}"]
+    }
+
+    refused = await client.patch("/v1/articles/facets", json={}, headers=writer)
+    unknown = await client.patch(
+        "/v1/articles/facets-2", json={}, headers={**writer, "If-Match": '"x"'}
+    )
+
+    assert {name for _, name in aggregates} == set(AGGREGATES)
+    assert {path for path, _ in keys} == {
+        "/v1/articles/{article}",
+        "/v1/articles/{article}/mentions",
+        "/v1/articles/{article}/mentions/detect",
+        "/v1/articles/{article}/mentions/{mention}",
+        "/v1/disputes/{dispute}",
+        "/v1/disputes/{dispute}/timeline",
+        "/v1/events/{event}",
+        "/v1/statements/{statement}",
+    }
+    for schema in keys.values():
+        assert not jsonschema_rs.is_valid(schema, "facets")
+        assert not jsonschema_rs.is_valid(schema, "histogram")
+        for key in ("facets-2", "my-histogram", "0b5f5d0e-6f3c-4a57-9d2e-7f3f8a1c2b3d"):
+            assert jsonschema_rs.is_valid(schema, key)
+    assert refused.status_code == 405
+    assert unknown.status_code == 404
