@@ -17,7 +17,7 @@ from api.entities.schemas import (
     RelatedEntityPage,
 )
 from api.events import service as event_service
-from api.events.presenters import event_summaries
+from api.events.presenters import event_summary_items
 from api.events.schemas import EventPage
 from api.shared import idempotency
 from api.shared import pov as point_of_view
@@ -169,7 +169,7 @@ async def list_entity_events(
         limit=limit,
         count=count,
     )
-    items = event_summaries(events)
+    items = event_summary_items(events)
     return page_response(request, EventPage, items, keyset, next_key, total=total)
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.events import aggregates
 from api.events import service as event_service
-from api.events.presenters import event_read, event_summaries
+from api.events.presenters import event_read, event_summary_items
 from api.events.schemas import (
     CREATE_EXAMPLES,
     UPDATE_EXAMPLES,
@@ -205,7 +205,7 @@ async def list_events(
     if ids is not None:
         refuse_other_parameters(request)
         found, missing = await event_service.events_by_keys(session, ids)
-        items = event_summaries(found)
+        items = event_summary_items(found)
         return lookup_response(request, EventPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, event_service.TIME_ORDER_UNDATED_LAST)
     after = keyset.start(cursor)
@@ -225,7 +225,7 @@ async def list_events(
     events, next_key, total = await event_service.list_events(
         session, filters, after=after, limit=limit, count=count
     )
-    items = event_summaries(events)
+    items = event_summary_items(events)
     return page_response(request, EventPage, items, keyset, next_key, total=total, csv=True)
 
 

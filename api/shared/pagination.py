@@ -15,7 +15,7 @@ import hmac
 import json
 import typing
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -69,6 +69,35 @@ class LookupPage(Page[ItemT], Generic[ItemT]):
         description="With `id`: the ids and slugs asked for that name nothing, in the order "
         "asked. Absent otherwise.",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PlainItems:
+    """A page's items as plain JSON values in their schema's shape (`values`, written with
+    api.shared.plain_json, the same bytes as the models), and the models themselves for what
+    needs them (`models`, called only for CSV). The lists whose pages carry many items give
+    these to `page_response` and `lookup_response` instead of models."""
+
+    values: list[dict[str, Any]]
+    models: Callable[[], Sequence[BaseModel]]
+
+
+def plain_page(
+    items: PlainItems,
+    next_cursor: str | None,
+    *,
+    total: int | None,
+    missing: Sequence[str] | None = None,
+) -> bytes:
+    """The page's JSON as `Page.model_dump_json` writes it, leaving out what was not asked."""
+    from api.shared import plain_json
+
+    page: dict[str, Any] = {"items": items.values, "next_cursor": next_cursor}
+    if total is not None:
+        page["total"] = total
+    if missing is not None:
+        page["missing"] = list(missing)
+    return plain_json.dumps(page)
 
 
 # What a page's JSON leaves out unless it was asked for: `total` (`count`), `missing` (`id`).
@@ -327,7 +356,7 @@ def unasked(total: int | None) -> set[str]:
 def page_response(
     request: Request,
     page_type: type[PageT],
-    items: Sequence[Any],
+    items: Sequence[Any] | PlainItems,
     keyset: Keyset,
     next_key: Sequence[Any] | None,
     *,
@@ -337,11 +366,13 @@ def page_response(
     """The list response: body with `next_cursor` (and `total` when counted), ETag, and the
     `Link` header. With `csv` (a list that offers CSV), in CSV when the request asks for it
     (api/shared/csv_format.py)."""
-    from api.shared.http_cache import json_with_etag
+    from api.shared.http_cache import body_with_etag, json_with_etag
 
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     if csv and _csv_asked(request):
-        response = _csv_response(request, page_type, items)
+        response = _csv_response(request, page_type, _models(items))
+    elif isinstance(items, PlainItems):
+        response = body_with_etag(request, plain_page(items, next_cursor, total=total))
     else:
         page = page_type(items=list(items), next_cursor=next_cursor, total=total)
         response = json_with_etag(request, page, exclude=unasked(total))
@@ -355,7 +386,7 @@ def page_response(
 def lookup_response(
     request: Request,
     page_type: type[LookupPageT],
-    items: Sequence[Any],
+    items: Sequence[Any] | PlainItems,
     missing: Sequence[str],
     *,
     count: bool,
@@ -364,10 +395,14 @@ def lookup_response(
     """The answer to a batch lookup (`id`): every item found on one page, no cursor, the keys
     that named nothing in `missing`, and `total` (the items found) when counted. With `csv`,
     in CSV when asked (the items only)."""
-    from api.shared.http_cache import json_with_etag
+    from api.shared.http_cache import body_with_etag, json_with_etag
 
     if csv and _csv_asked(request):
-        response = _csv_response(request, page_type, items)
+        response = _csv_response(request, page_type, _models(items))
+    elif isinstance(items, PlainItems):
+        total = len(items.values) if count else None
+        body = plain_page(items, None, total=total, missing=missing)
+        response = body_with_etag(request, body)
     else:
         total = len(items) if count else None
         page = page_type(items=list(items), next_cursor=None, total=total, missing=list(missing))
@@ -375,6 +410,10 @@ def lookup_response(
     if csv:
         response.headers.add_vary_header("Accept")
     return response
+
+
+def _models(items: Sequence[Any] | PlainItems) -> Sequence[Any]:
+    return items.models() if isinstance(items, PlainItems) else items
 
 
 def _csv_asked(request: Request) -> bool:
