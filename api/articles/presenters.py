@@ -2,6 +2,8 @@
 events, statements), from the row a write left or the fields a read fetched."""
 
 from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,41 @@ from api.articles import service as article_service
 from api.articles.schemas import ArticleInclude, ArticleRead, ArticleSummary, MentionRead
 from api.shared.candidates import candidates_of_article
 from api.shared.evidence import evidence_for
+from api.shared.pagination import PlainItems
 from db.models import Article
+
+
+def article_summaries(articles: Sequence[dict[str, Any]]) -> list[ArticleSummary]:
+    """List items for the rows of `list_articles` (the source came in the same statement)."""
+    return [ArticleSummary.model_validate(article) for article in articles]
+
+
+def article_summary_items(articles: Sequence[dict[str, Any]]) -> PlainItems:
+    """The same list items as plain JSON values, for a page (`page_response`): the bytes of
+    `article_summaries`' models without building them (tests/shared/test_plain_json.py)."""
+    return PlainItems(
+        [_summary_value(article) for article in articles], partial(article_summaries, articles)
+    )
+
+
+def _summary_value(article: dict[str, Any]) -> dict[str, Any]:
+    """One row of `list_articles` as `ArticleSummary` writes it, field for field."""
+    source = article["source"]
+    return {
+        "id": article["id"],
+        "slug": article["slug"],
+        "source": {"id": source["id"], "slug": source["slug"], "name": source["name"]},
+        "headline": article["headline"],
+        "byline": article["byline"],
+        "url": article["url"],
+        "language": article["language"],
+        "published_at": article["published_at"],
+        "published_precision": article["published_precision"],
+        "summary": article["summary"],
+        "version": article["version"],
+        "created_at": article["created_at"],
+        "updated_at": article["updated_at"],
+    }
 
 
 async def article_read(

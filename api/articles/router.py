@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from api.articles import aggregates
 from api.articles import service as article_service
 from api.articles import writes as article_writes
-from api.articles.presenters import article_read, with_includes
+from api.articles.presenters import article_read, article_summary_items, with_includes
 from api.articles.schemas import (
     CREATE_EXAMPLES,
     MENTION_UPDATE_EXAMPLES,
@@ -16,7 +16,6 @@ from api.articles.schemas import (
     ArticleInclude,
     ArticlePage,
     ArticleRead,
-    ArticleSummary,
     ArticleUpdate,
     MentionPage,
     MentionRead,
@@ -134,7 +133,7 @@ async def list_articles(
     if ids is not None:
         refuse_other_parameters(request)
         found, missing = await article_service.articles_by_keys(session, ids)
-        items = [ArticleSummary.model_validate(a) for a in found]
+        items = article_summary_items(found)
         return lookup_response(request, ArticlePage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, article_service.ordering(q))
     after = keyset.start(cursor)
@@ -163,7 +162,7 @@ async def list_articles(
         published_after=filters.published_after,
         published_before=filters.published_before,
     )
-    items = [ArticleSummary.model_validate(a) for a in articles]
+    items = article_summary_items(articles)
     return page_response(request, ArticlePage, items, keyset, next_key, total=total, csv=True)
 
 

@@ -3,7 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.articles import service as article_service
-from api.articles.schemas import ArticlePage, ArticleSummary
+from api.articles.presenters import article_summary_items
+from api.articles.schemas import ArticlePage
 from api.entities import service as entity_service
 from api.entities.presenters import entity_read, related_entities
 from api.entities.schemas import (
@@ -140,7 +141,7 @@ async def list_entity_articles(
         entity_ids=[row.id],
         count=count,
     )
-    items = [ArticleSummary.model_validate(a) for a in articles]
+    items = article_summary_items(articles)
     return page_response(request, ArticlePage, items, keyset, next_key, total=total)
 
 

@@ -1,22 +1,33 @@
 """Pages written from plain values (api/shared/plain_json.py) are the bytes their models write:
-on generated rows of every kind of value a column can hold, and on the rows the events list's
-own statement returns."""
+on generated rows of every kind of value a column can hold, and on the rows the lists' own
+statements return (events, articles)."""
 
 import json
 import uuid
-from datetime import UTC, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.articles import service as article_service
+from api.articles.presenters import article_summaries, article_summary_items
+from api.articles.schemas import ArticlePage
 from api.events import service as event_service
 from api.events.presenters import event_summaries, event_summary_items
 from api.events.schemas import EventPage
-from api.shared.pagination import plain_page, unasked
+from api.shared.pagination import LookupPage, PlainItems, plain_page, unasked
 from db.enums import EntityKind, EventType, Modality, ParticipantRole, TimePrecision
-from tests.support.factories import add_participant, make_entity, make_event
+from tests.support.factories import (
+    add_participant,
+    make_article,
+    make_entity,
+    make_event,
+    make_source,
+)
 
 # Any text PostgreSQL stores: no NUL, no lone surrogate.
 _TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
@@ -70,43 +81,108 @@ _EVENT_ROWS = st.lists(
 )
 
 
+_ARTICLE_ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.uuids(),
+            "slug": _TEXT,
+            "source": st.fixed_dictionaries({"id": st.uuids(), "slug": _TEXT, "name": _TEXT}),
+            "headline": st.none() | _TEXT,
+            "byline": st.none() | _TEXT,
+            "url": st.none() | _TEXT,
+            "language": _TEXT,
+            "published_at": st.none() | _UTC,
+            "published_precision": st.none() | st.sampled_from(TimePrecision),
+            "summary": st.none() | _TEXT,
+            "version": st.integers(min_value=1, max_value=2**31 - 1),
+            "created_at": _UTC,
+            "updated_at": _UTC,
+        }
+    ),
+    max_size=5,
+)
+
+# Each list: its rows, its page model, its models from rows and its plain values from rows.
+_Presenters = tuple[
+    type[LookupPage[Any]],
+    Callable[[Sequence[dict[str, Any]]], Sequence[BaseModel]],
+    Callable[[Sequence[dict[str, Any]]], PlainItems],
+]
+_EVENTS: _Presenters = (EventPage, event_summaries, event_summary_items)
+_ARTICLES: _Presenters = (ArticlePage, article_summaries, article_summary_items)
+
+
 def _model_bytes(
+    presenters: _Presenters,
     rows: list[dict[str, Any]],
     next_cursor: str | None,
     total: int | None,
     missing: list[str] | None = None,
 ) -> bytes:
-    page = EventPage(
-        items=event_summaries(rows), next_cursor=next_cursor, total=total, missing=missing
+    page_type, models, _ = presenters
+    page = page_type(
+        items=list(models(rows)), next_cursor=next_cursor, total=total, missing=missing
     )
     exclude = unasked(total) if missing is None else ({"total"} if total is None else None)
     return page.model_dump_json(exclude=exclude).encode()
 
 
+def _plain_bytes(
+    presenters: _Presenters,
+    rows: list[dict[str, Any]],
+    next_cursor: str | None,
+    total: int | None,
+    missing: list[str] | None = None,
+) -> bytes:
+    _, _, plain = presenters
+    return plain_page(plain(rows), next_cursor, total=total, missing=missing)
+
+
+_PAGES = {
+    "next_cursor": st.none() | _TEXT,
+    "total": st.none() | st.integers(min_value=0, max_value=2**40),
+}
+
+
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    rows=_EVENT_ROWS,
-    next_cursor=st.none() | _TEXT,
-    total=st.none() | st.integers(min_value=0, max_value=2**40),
-)
+@given(rows=_EVENT_ROWS, **_PAGES)
 def test_an_events_page_is_the_bytes_of_its_model(
     rows: list[dict[str, Any]], next_cursor: str | None, total: int | None
 ) -> None:
-    plain = plain_page(event_summary_items(rows), next_cursor, total=total)
+    plain = _plain_bytes(_EVENTS, rows, next_cursor, total)
 
-    assert plain == _model_bytes(rows, next_cursor, total)
+    assert plain == _model_bytes(_EVENTS, rows, next_cursor, total)
 
 
-@settings(max_examples=50)
-@given(rows=_EVENT_ROWS, missing=st.lists(_TEXT, max_size=3), counted=st.booleans())
-def test_a_lookup_page_is_the_bytes_of_its_model(
-    rows: list[dict[str, Any]], missing: list[str], counted: bool
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=_ARTICLE_ROWS, **_PAGES)
+def test_an_articles_page_is_the_bytes_of_its_model(
+    rows: list[dict[str, Any]], next_cursor: str | None, total: int | None
 ) -> None:
-    total = len(rows) if counted else None
+    plain = _plain_bytes(_ARTICLES, rows, next_cursor, total)
 
-    plain = plain_page(event_summary_items(rows), None, total=total, missing=missing)
+    assert plain == _model_bytes(_ARTICLES, rows, next_cursor, total)
 
-    assert plain == _model_bytes(rows, None, total, missing)
+
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    events=_EVENT_ROWS,
+    articles=_ARTICLE_ROWS,
+    missing=st.lists(_TEXT, max_size=3),
+    counted=st.booleans(),
+)
+def test_a_lookup_page_is_the_bytes_of_its_model(
+    events: list[dict[str, Any]],
+    articles: list[dict[str, Any]],
+    missing: list[str],
+    counted: bool,
+) -> None:
+    for presenters, rows in ((_EVENTS, events), (_ARTICLES, articles)):
+        total = len(rows) if counted else None
+
+        plain = _plain_bytes(presenters, rows, None, total, missing)
+
+        assert plain == _model_bytes(presenters, rows, None, total, missing)
 
 
 async def test_the_list_statement_rows_are_written_as_their_models(session: AsyncSession) -> None:
@@ -136,6 +212,30 @@ async def test_the_list_statement_rows_are_written_as_their_models(session: Asyn
     assert [row["slug"] for row in rows] == ["talks", "undated"]
     assert items.values[0]["location"]["name"] == 'Сахалин "南樺太"'
     assert [p["entity"]["slug"] for p in items.values[0]["participants"]] == ["japan", "russia"]
-    assert plain_page(items, "next", total=2) == _model_bytes(rows, "next", 2)
-    assert plain_page(items, None, total=None) == _model_bytes(rows, None, None)
+    assert _plain_bytes(_EVENTS, rows, "next", 2) == _model_bytes(_EVENTS, rows, "next", 2)
+    assert _plain_bytes(_EVENTS, rows, None, None) == _model_bytes(_EVENTS, rows, None, None)
     assert isinstance(items.values[0]["id"], uuid.UUID)
+
+
+async def test_the_articles_statement_rows_are_written_as_their_models(
+    session: AsyncSession,
+) -> None:
+    source = await make_source(session, "nhk", "NHK 日本放送協会")
+    await make_article(
+        session,
+        source,
+        "dated",
+        "Body.",
+        headline='Talks \u2028 "quoted" \\ on the islands',
+        published_at=datetime(2021, 10, 7, 9, 30, tzinfo=UTC),
+    )
+    await make_article(session, source, "undated", "本文。", language="ja")
+    await session.flush()
+
+    rows, _, _ = await article_service.list_articles(session, after=None, limit=10)
+
+    assert {row["slug"] for row in rows} == {"dated", "undated"}
+    assert article_summary_items(rows).values[0]["source"]["name"] == "NHK 日本放送協会"
+    for total in (None, 2):
+        plain = _plain_bytes(_ARTICLES, rows, "next", total)
+        assert plain == _model_bytes(_ARTICLES, rows, "next", total)
