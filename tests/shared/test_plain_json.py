@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -112,56 +113,42 @@ _EVENTS: _Presenters = (EventPage, event_summaries, event_summary_items)
 _ARTICLES: _Presenters = (ArticlePage, article_summaries, article_summary_items)
 
 
-def _model_bytes(
+def _written(
     presenters: _Presenters,
     rows: list[dict[str, Any]],
     next_cursor: str | None,
     total: int | None,
     missing: list[str] | None = None,
-) -> bytes:
-    page_type, models, _ = presenters
+) -> tuple[bytes, bytes]:
+    """The page written from plain values, and written by its model."""
+    page_type, models, plain = presenters
     page = page_type(
         items=list(models(rows)), next_cursor=next_cursor, total=total, missing=missing
     )
     exclude = unasked(total) if missing is None else ({"total"} if total is None else None)
-    return page.model_dump_json(exclude=exclude).encode()
+    return (
+        plain_page(plain(rows), next_cursor, total=total, missing=missing),
+        page.model_dump_json(exclude=exclude).encode(),
+    )
 
 
-def _plain_bytes(
-    presenters: _Presenters,
-    rows: list[dict[str, Any]],
-    next_cursor: str | None,
-    total: int | None,
-    missing: list[str] | None = None,
-) -> bytes:
-    _, _, plain = presenters
-    return plain_page(plain(rows), next_cursor, total=total, missing=missing)
-
-
-_PAGES = {
-    "next_cursor": st.none() | _TEXT,
-    "total": st.none() | st.integers(min_value=0, max_value=2**40),
-}
-
-
+@pytest.mark.parametrize(
+    ("presenters", "rows"),
+    [(_EVENTS, _EVENT_ROWS), (_ARTICLES, _ARTICLE_ROWS)],
+    ids=["events", "articles"],
+)
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=_EVENT_ROWS, **_PAGES)
-def test_an_events_page_is_the_bytes_of_its_model(
-    rows: list[dict[str, Any]], next_cursor: str | None, total: int | None
+@given(data=st.data())
+def test_a_page_is_the_bytes_of_its_model(
+    presenters: _Presenters, rows: st.SearchStrategy[list[dict[str, Any]]], data: st.DataObject
 ) -> None:
-    plain = _plain_bytes(_EVENTS, rows, next_cursor, total)
+    drawn = data.draw(rows)
+    next_cursor = data.draw(st.none() | _TEXT)
+    total = data.draw(st.none() | st.integers(min_value=0, max_value=2**40))
 
-    assert plain == _model_bytes(_EVENTS, rows, next_cursor, total)
+    plain, model = _written(presenters, drawn, next_cursor, total)
 
-
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=_ARTICLE_ROWS, **_PAGES)
-def test_an_articles_page_is_the_bytes_of_its_model(
-    rows: list[dict[str, Any]], next_cursor: str | None, total: int | None
-) -> None:
-    plain = _plain_bytes(_ARTICLES, rows, next_cursor, total)
-
-    assert plain == _model_bytes(_ARTICLES, rows, next_cursor, total)
+    assert plain == model
 
 
 @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
@@ -180,9 +167,9 @@ def test_a_lookup_page_is_the_bytes_of_its_model(
     for presenters, rows in ((_EVENTS, events), (_ARTICLES, articles)):
         total = len(rows) if counted else None
 
-        plain = _plain_bytes(presenters, rows, None, total, missing)
+        plain, model = _written(presenters, rows, None, total, missing)
 
-        assert plain == _model_bytes(presenters, rows, None, total, missing)
+        assert plain == model
 
 
 async def test_the_list_statement_rows_are_written_as_their_models(session: AsyncSession) -> None:
@@ -212,8 +199,9 @@ async def test_the_list_statement_rows_are_written_as_their_models(session: Asyn
     assert [row["slug"] for row in rows] == ["talks", "undated"]
     assert items.values[0]["location"]["name"] == 'Сахалин "南樺太"'
     assert [p["entity"]["slug"] for p in items.values[0]["participants"]] == ["japan", "russia"]
-    assert _plain_bytes(_EVENTS, rows, "next", 2) == _model_bytes(_EVENTS, rows, "next", 2)
-    assert _plain_bytes(_EVENTS, rows, None, None) == _model_bytes(_EVENTS, rows, None, None)
+    for next_cursor, total in (("next", 2), (None, None)):
+        plain, model = _written(_EVENTS, rows, next_cursor, total)
+        assert plain == model
     assert isinstance(items.values[0]["id"], uuid.UUID)
 
 
@@ -237,5 +225,5 @@ async def test_the_articles_statement_rows_are_written_as_their_models(
     assert {row["slug"] for row in rows} == {"dated", "undated"}
     assert article_summary_items(rows).values[0]["source"]["name"] == "NHK 日本放送協会"
     for total in (None, 2):
-        plain = _plain_bytes(_ARTICLES, rows, "next", total)
-        assert plain == _model_bytes(_ARTICLES, rows, "next", total)
+        plain, model = _written(_ARTICLES, rows, "next", total)
+        assert plain == model
