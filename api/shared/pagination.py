@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.shared import rows
+from api.shared import plain_json, rows
 from api.shared.errors import ProblemError
 from api.shared.problems import ProblemCode
 
@@ -90,8 +90,6 @@ def plain_page(
     missing: Sequence[str] | None = None,
 ) -> bytes:
     """The page's JSON as `Page.model_dump_json` writes it, leaving out what was not asked."""
-    from api.shared import plain_json
-
     page: dict[str, Any] = {"items": items.values, "next_cursor": next_cursor}
     if total is not None:
         page["total"] = total
