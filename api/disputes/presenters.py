@@ -1,6 +1,8 @@
 """Disputes as the API shows them: rows and service results shaped into the dispute schemas,
 in a party's names when a `pov` asks for them."""
 
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +17,12 @@ from api.disputes.schemas import (
     TimelineEntry,
     TimelinePage,
 )
+from api.events.presenters import entity_value, participant_values, time_value
+from api.events.service import parse_participants
 from api.shared import pov as point_of_view
-from api.shared.evidence import evidence_of
-from api.shared.schemas import EntityRef
+from api.shared.evidence import evidence_of, evidence_values, parse_array
+from api.shared.pagination import PlainItems, plain_page, unasked
+from api.shared.schemas import EntityRef, TimeRead
 from db.models import Dispute, Entity
 
 
@@ -81,21 +86,68 @@ async def dispute_read(session: AsyncSession, row: Dispute, party: Entity | None
     return read
 
 
-async def timeline_page(
+def timeline_entries(rows: Sequence[dict[str, Any]]) -> list[TimelineEntry]:
+    """Timeline entries for the rows of `get_timeline` (participants and evidence came in the
+    same statement, as JSON arrays)."""
+    return [
+        TimelineEntry.model_validate(
+            {
+                **row,
+                "time": TimeRead.of_fields(row),
+                "participants": parse_participants(row["participants"]),
+                "evidence": parse_array(row["evidence"]),
+                "link_evidence": parse_array(row["link_evidence"]),
+            }
+        )
+        for row in rows
+    ]
+
+
+def timeline_items(rows: Sequence[dict[str, Any]]) -> PlainItems:
+    """The same entries as plain JSON values: the bytes of `timeline_entries`' models without
+    building them (tests/shared/test_plain_json.py)."""
+    return PlainItems([_entry_value(row) for row in rows], partial(timeline_entries, rows))
+
+
+def _entry_value(row: dict[str, Any]) -> dict[str, Any]:
+    """One row of `get_timeline` as `TimelineEntry` writes it, field for field."""
+    location = row["location"]
+    return {
+        "id": row["id"],
+        "slug": row["slug"],
+        "title": row["title"],
+        "event_type": row["event_type"],
+        "modality": row["modality"],
+        "time": time_value(row),
+        "location": None if location is None else entity_value(location),
+        "participants": participant_values(row["participants"]),
+        "role": row["role"],
+        "significance": row["significance"],
+        "evidence": evidence_values(row["evidence"]),
+        "link_evidence": evidence_values(row["link_evidence"]),
+    }
+
+
+async def timeline_body(
     session: AsyncSession,
-    entries: list[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
     *,
     next_cursor: str | None,
     party: Entity | None,
     total: int | None = None,
-) -> TimelinePage:
-    """A page of `get_timeline` entries, in `party`'s names if given; the page says whose
-    names it uses (and, when counted, how many entries the timeline holds)."""
+) -> bytes:
+    """The JSON of a page of `get_timeline` rows, in `party`'s names if given; the page says
+    whose names it uses (and, when counted, how many entries the timeline holds). In the
+    entities' own names (no `pov`) it is written from the rows (api/shared/plain_json.py):
+    the validation and dump of its models were a third of the timeline's CPU."""
+    if party is None:
+        items = timeline_items(rows)
+        return plain_page(items, next_cursor, total=total, extra={"pov": None})
     page = TimelinePage(
-        items=[TimelineEntry.model_validate(entry) for entry in entries],
+        items=timeline_entries(rows),
         next_cursor=next_cursor,
         pov=point_of_view.party_ref(party),
         total=total,
     )
     await point_of_view.apply(session, party, page)
-    return page
+    return page.model_dump_json(exclude=unasked(total)).encode()

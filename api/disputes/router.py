@@ -4,7 +4,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.disputes import aggregates
 from api.disputes import service as dispute_service
-from api.disputes.presenters import dispute_read, timeline_page
+from api.disputes.presenters import dispute_read, timeline_body
 from api.disputes.schemas import (
     CREATE_EXAMPLES,
     UPDATE_EXAMPLES,
@@ -30,7 +30,7 @@ from api.shared.facets import (
     apply_pov,
     fields_asked,
 )
-from api.shared.http_cache import json_with_etag
+from api.shared.http_cache import body_with_etag, json_with_etag
 from api.shared.idempotency import IDEMPOTENCY_KEY
 from api.shared.lookup import get_by_key, id_for_filter, ids_for_filter
 from api.shared.openapi_links import created_links, updated_links
@@ -40,7 +40,6 @@ from api.shared.pagination import (
     lookup_response,
     page_response,
     set_next_link,
-    unasked,
 )
 from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
 from api.shared.pov import Pov
@@ -210,8 +209,8 @@ async def get_dispute_timeline(
     party = await point_of_view.find_party(session, pov)
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     # Not page_response: the page also says whose names it uses.
-    page = await timeline_page(session, entries, next_cursor=next_cursor, party=party, total=total)
-    response = json_with_etag(request, page, exclude=unasked(total))
+    body = await timeline_body(session, entries, next_cursor=next_cursor, party=party, total=total)
+    response = body_with_etag(request, body)
     set_next_link(request, response, next_cursor)
     return response
 

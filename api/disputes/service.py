@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from api.disputes.schemas import DisputeCreate, DisputeUpdate
-from api.events.service import parse_participants, participant_array
+from api.events.service import participant_array
 from api.shared import seed_writes
 from api.shared.batch import models_by_keys
-from api.shared.evidence import evidence_array, parse_array
+from api.shared.evidence import evidence_array
 from api.shared.lookup import by_keys, id_by_key, id_of_key, key_values
 from api.shared.pagination import (
     Keyset,
@@ -25,7 +25,7 @@ from api.shared.pagination import (
     page_statement,
 )
 from api.shared.rows import nested
-from api.shared.schemas import EntityRef, TimeRead
+from api.shared.schemas import EntityRef
 from db.enums import DisputeKind, DisputeStatus, RelationKind
 from db.models import (
     Dispute,
@@ -247,8 +247,9 @@ async def get_timeline(
     count: bool = False,
 ) -> tuple[list[dict[str, Any]], list[Any] | None, int | None]:
     """One page of the events of the dispute `dispute` (id or slug) names, in time order,
-    each with its role in the dispute, its location, participants and evidence, as timeline
-    entry fields, and with `count` how many events the timeline holds. One statement when
+    each with its role in the dispute, its location, its time columns, and its participants
+    and evidence as JSON arrays (api.disputes.presenters makes timeline entries of them), and
+    with `count` how many events the timeline holds. One statement when
     the page has entries (they prove the dispute exists); an empty page looks the key up, and
     is a 404 when it names no dispute."""
     parameters = key_values("dispute", dispute)
@@ -257,11 +258,6 @@ async def get_timeline(
     )
     if not rows:
         await id_by_key(session, _DISPUTE, dispute, "dispute")
-    for entry in rows:
-        entry["time"] = TimeRead.of_fields(entry)
-        entry["participants"] = parse_participants(entry["participants"])
-        entry["evidence"] = parse_array(entry["evidence"])
-        entry["link_evidence"] = parse_array(entry["link_evidence"])
     total = await fetch_count(session, _TIMELINE_COUNT, parameters) if count else None
     return rows, next_key, total
 

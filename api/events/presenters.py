@@ -70,27 +70,37 @@ def _summary_value(event: dict[str, Any]) -> dict[str, Any]:
         "mode": event["mode"],
         "contexts": event["contexts"],
         "modality": event["modality"],
-        "time": None
-        if event["time_edtf"] is None
-        else {
-            "edtf": event["time_edtf"],
-            "earliest": event["time_earliest"],
-            "latest": event["time_latest"],
-            "precision": event["time_precision"],
-        },
+        "time": time_value(event),
         "duration": iso_duration(event["duration"]),
-        "location": None if location is None else _entity_value(location),
+        "location": None if location is None else entity_value(location),
         "version": event["version"],
         "created_at": event["created_at"],
         "updated_at": event["updated_at"],
-        "participants": [
-            {"entity": _entity_value(participant["entity"]), "role": participant["role"]}
-            for participant in plain_json.loads(event["participants"])
-        ],
+        "participants": participant_values(event["participants"]),
     }
 
 
-def _entity_value(entity: dict[str, Any]) -> dict[str, Any]:
+def time_value(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The time columns of a row as `TimeRead` writes them (`TimeRead.of_fields`)."""
+    if row["time_edtf"] is None:
+        return None
+    return {
+        "edtf": row["time_edtf"],
+        "earliest": row["time_earliest"],
+        "latest": row["time_latest"],
+        "precision": row["time_precision"],
+    }
+
+
+def participant_values(array: str) -> list[dict[str, Any]]:
+    """A statement's `participant_array` as plain values, as `ParticipantRef`s write it."""
+    return [
+        {"entity": entity_value(participant["entity"]), "role": participant["role"]}
+        for participant in plain_json.loads(array)
+    ]
+
+
+def entity_value(entity: dict[str, Any]) -> dict[str, Any]:
     """An `EntityRef`, in its fields' order whatever the order of `entity`'s keys."""
     return {
         "id": entity["id"],

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.shared import plain_json
 from api.shared.rows import fetch, json_array, json_object
 from api.shared.schemas import EvidenceRead
 from db.models import Evidence
@@ -59,6 +60,23 @@ _EVIDENCE_ARRAY = TypeAdapter(list[EvidenceRead])
 
 def parse_array(array: str) -> list[EvidenceRead]:
     return _EVIDENCE_ARRAY.validate_json(array)
+
+
+def evidence_values(array: str) -> list[dict[str, Any]]:
+    """The same array as plain JSON values (api/shared/plain_json.py), in `EvidenceRead`'s
+    fields and their order, whatever the order of the array's keys."""
+    return [
+        {
+            "article_id": item["article_id"],
+            "start": item["start_offset"],
+            "end": item["end_offset"],
+            "quote": item["quote"],
+            "editorial": item["editorial"],
+            "note": item["note"],
+            "field": item["field"],
+        }
+        for item in plain_json.loads(array)
+    ]
 
 
 @cache

@@ -88,13 +88,17 @@ def plain_page(
     *,
     total: int | None,
     missing: Sequence[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> bytes:
-    """The page's JSON as `Page.model_dump_json` writes it, leaving out what was not asked."""
+    """The page's JSON as `Page.model_dump_json` writes it, leaving out what was not asked;
+    `extra`, the fields a page type adds after `Page`'s own (`TimelinePage`'s `pov`)."""
     page: dict[str, Any] = {"items": items.values, "next_cursor": next_cursor}
     if total is not None:
         page["total"] = total
     if missing is not None:
         page["missing"] = list(missing)
+    if extra:
+        page |= extra
     return plain_json.dumps(page)
 
 

@@ -1,6 +1,6 @@
 """Pages written from plain values (api/shared/plain_json.py) are the bytes their models write:
 on generated rows of every kind of value a column can hold, and on the rows the lists' own
-statements return (events, articles)."""
+statements return (events, articles, a dispute's timeline)."""
 
 import json
 import uuid
@@ -17,17 +17,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.articles import service as article_service
 from api.articles.presenters import article_summaries, article_summary_items
 from api.articles.schemas import ArticlePage
+from api.disputes import service as dispute_service
+from api.disputes.presenters import timeline_entries, timeline_items
+from api.disputes.schemas import TimelinePage
 from api.events import service as event_service
 from api.events.presenters import event_summaries, event_summary_items
 from api.events.schemas import EventPage
-from api.shared.pagination import LookupPage, PlainItems, plain_page, unasked
-from db.enums import EntityKind, EventType, Modality, ParticipantRole, TimePrecision
+from api.shared.pagination import PlainItems, plain_page, unasked
+from db.enums import (
+    DisputeEventRole,
+    EntityKind,
+    EventType,
+    Modality,
+    ParticipantRole,
+    TimePrecision,
+)
 from tests.support.factories import (
     add_participant,
+    add_to_timeline,
+    cite,
     make_article,
+    make_dispute,
     make_entity,
     make_event,
     make_source,
+    note,
 )
 
 # Any text PostgreSQL stores: no NUL, no lone surrogate.
@@ -54,6 +68,37 @@ def _participants(draw: st.DrawFn) -> str:
     return json.dumps(participants, ensure_ascii=draw(st.booleans()))
 
 
+@st.composite
+def _evidence(draw: st.DrawFn) -> str:
+    """The statement's evidence JSON text, its keys in any order, escaped one way or the other."""
+    offsets = st.none() | st.integers(min_value=0, max_value=2**31 - 1)
+    items = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "article_id": st.uuids().map(str),
+                    "start_offset": offsets,
+                    "end_offset": offsets,
+                    "quote": st.none() | _TEXT,
+                    "editorial": st.booleans(),
+                    "note": st.none() | _TEXT,
+                    "field": st.none() | _TEXT,
+                }
+            ),
+            max_size=3,
+        )
+    )
+    shuffled = [dict(draw(st.permutations(list(item.items())))) for item in items]
+    return json.dumps(shuffled, ensure_ascii=draw(st.booleans()))
+
+
+_TIME = {
+    "time_edtf": st.none() | _TEXT,
+    "time_earliest": st.none() | st.dates(),
+    "time_latest": st.none() | st.dates(),
+    "time_precision": st.none() | st.sampled_from(TimePrecision),
+}
+
 _EVENT_ROWS = st.lists(
     st.fixed_dictionaries(
         {
@@ -65,10 +110,7 @@ _EVENT_ROWS = st.lists(
             "mode": st.none() | _TEXT,
             "contexts": st.lists(_TEXT),
             "modality": st.sampled_from(Modality),
-            "time_edtf": st.none() | _TEXT,
-            "time_earliest": st.none() | st.dates(),
-            "time_latest": st.none() | st.dates(),
-            "time_precision": st.none() | st.sampled_from(TimePrecision),
+            **_TIME,
             "duration": st.none()
             | st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10_000)),
             "location": st.none() | _entity(),
@@ -103,14 +145,38 @@ _ARTICLE_ROWS = st.lists(
     max_size=5,
 )
 
-# Each list: its rows, its page model, its models from rows and its plain values from rows.
+_TIMELINE_ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.uuids(),
+            "slug": _TEXT,
+            "title": _TEXT,
+            "event_type": st.sampled_from(EventType),
+            "modality": st.sampled_from(Modality),
+            **_TIME,
+            "role": st.sampled_from(DisputeEventRole),
+            "significance": st.none() | _TEXT,
+            "link_id": st.uuids(),
+            "location": st.none() | _entity(),
+            "participants": _participants(),
+            "evidence": _evidence(),
+            "link_evidence": _evidence(),
+        }
+    ),
+    max_size=5,
+)
+
+# Each list: its page model, its models from rows and its plain values from rows.
 _Presenters = tuple[
-    type[LookupPage[Any]],
+    type[BaseModel],
     Callable[[Sequence[dict[str, Any]]], Sequence[BaseModel]],
     Callable[[Sequence[dict[str, Any]]], PlainItems],
 ]
 _EVENTS: _Presenters = (EventPage, event_summaries, event_summary_items)
 _ARTICLES: _Presenters = (ArticlePage, article_summaries, article_summary_items)
+_TIMELINE: _Presenters = (TimelinePage, timeline_entries, timeline_items)
+# The fields a page type adds after Page's own, as a page in the entities' own names has them.
+_EXTRA: dict[type[BaseModel], dict[str, Any]] = {TimelinePage: {"pov": None}}
 
 
 def _written(
@@ -122,20 +188,22 @@ def _written(
 ) -> tuple[bytes, bytes]:
     """The page written from plain values, and written by its model."""
     page_type, models, plain = presenters
+    extra = _EXTRA.get(page_type, {})
+    looked_up = {} if missing is None else {"missing": missing}
     page = page_type(
-        items=list(models(rows)), next_cursor=next_cursor, total=total, missing=missing
+        items=list(models(rows)), next_cursor=next_cursor, total=total, **looked_up, **extra
     )
     exclude = unasked(total) if missing is None else ({"total"} if total is None else None)
     return (
-        plain_page(plain(rows), next_cursor, total=total, missing=missing),
+        plain_page(plain(rows), next_cursor, total=total, missing=missing, extra=extra),
         page.model_dump_json(exclude=exclude).encode(),
     )
 
 
 @pytest.mark.parametrize(
     ("presenters", "rows"),
-    [(_EVENTS, _EVENT_ROWS), (_ARTICLES, _ARTICLE_ROWS)],
-    ids=["events", "articles"],
+    [(_EVENTS, _EVENT_ROWS), (_ARTICLES, _ARTICLE_ROWS), (_TIMELINE, _TIMELINE_ROWS)],
+    ids=["events", "articles", "timeline"],
 )
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -226,4 +294,40 @@ async def test_the_articles_statement_rows_are_written_as_their_models(
     assert article_summary_items(rows).values[0]["source"]["name"] == "NHK 日本放送協会"
     for total in (None, 2):
         plain, model = _written(_ARTICLES, rows, "next", total)
+        assert plain == model
+
+
+async def test_the_timeline_statement_rows_are_written_as_their_models(
+    session: AsyncSession,
+) -> None:
+    """The statement's own evidence and participants JSON: quotes no ASCII spells, an
+    editorial note, an entry with none, a location."""
+    source = await make_source(session)
+    body = 'Ran "talks" on 南千島 \\ Курилы.\tAgain \u2028 here.'
+    article = await make_article(session, source, "talks", body)
+    islands = await make_entity(session, "islands", "南千島 / Курилы", EntityKind.TERRITORY)
+    japan = await make_entity(session, "japan", "日本")
+    dispute = await make_dispute(session, "kurils", "Kuril Islands dispute")
+    talks = await make_event(session, "talks", "2021-10-07", title="Talks", location=islands)
+    undated = await make_event(session, "undated", None, title="Undated")
+    await add_participant(session, talks, japan)
+    link = await add_to_timeline(session, dispute, talks, significance="Первые \u2028 переговоры")
+    await add_to_timeline(session, dispute, undated, DisputeEventRole.BACKGROUND)
+    await cite(session, article, '"talks" on 南千島 \\ Курилы', event_id=talks.id)
+    await cite(session, article, "Again \u2028 here", event_id=talks.id)
+    await note(session, article, "Implied.", field="significance", dispute_event_id=link.id)
+    await session.flush()
+
+    rows, _, _ = await dispute_service.get_timeline(session, dispute="kurils", after=None, limit=10)
+    items = timeline_items(rows)
+
+    assert [row["slug"] for row in rows] == ["undated", "talks"]
+    assert [e["quote"] for e in items.values[1]["evidence"]] == [
+        '"talks" on 南千島 \\ Курилы',
+        "Again \u2028 here",
+    ]
+    assert items.values[1]["location"]["slug"] == "islands"
+    assert items.values[1]["link_evidence"][0]["note"] == "Implied."
+    for next_cursor, total in (("next", 2), (None, None)):
+        plain, model = _written(_TIMELINE, rows, next_cursor, total)
         assert plain == model
