@@ -249,9 +249,9 @@ async def get_timeline(
     """One page of the events of the dispute `dispute` (id or slug) names, in time order,
     each with its role in the dispute, its location, its time columns, and its participants
     and evidence as JSON arrays (api.disputes.presenters makes timeline entries of them), and
-    with `count` how many events the timeline holds. One statement when
-    the page has entries (they prove the dispute exists); an empty page looks the key up, and
-    is a 404 when it names no dispute."""
+    with `count` how many events the timeline holds. One statement when the page has entries
+    (they prove the dispute exists); an empty page looks the key up, and is a 404 when it
+    names no dispute."""
     parameters = key_values("dispute", dispute)
     rows, next_key = await fetch_prepared_page(
         session, _TIMELINE_PAGE[after is not None], parameters, after=after, limit=limit
