@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from db.enums import TimePrecision
-from db.fields import SLUG_MAX_LENGTH, SLUG_PATTERN
+from db.fields import RESERVED_SLUGS, SLUG_MAX_LENGTH, SLUG_PATTERN
 
 # Stable constraint names, so migrations can refer to them and autogenerate stays quiet.
 NAMING_CONVENTION = {
@@ -94,6 +94,13 @@ class Slugged:
 
 def slug_format() -> CheckConstraint:
     return CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format")
+
+
+def slug_not_reserved() -> CheckConstraint:
+    """For a collection with aggregate paths: no slug that is one of their names
+    (`db.fields.ItemSlug`)."""
+    names = ", ".join(f"'{name}'" for name in RESERVED_SLUGS)
+    return CheckConstraint(f"slug NOT IN ({names})", name="slug_not_reserved")
 
 
 class TimeBounds:

@@ -12,7 +12,7 @@ word for word, wherever a model is validated (pydantic would prefix a ValueError
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from db.checks import parse_time
@@ -63,6 +63,39 @@ def _edtf(value: str) -> str:
 
 Slug = Annotated[
     str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=SLUG_MAX_LENGTH)
+]
+
+# The names of a collection's aggregate paths (`/v1/events/histogram`, `/v1/events/facets`).
+# An article, event, statement or dispute cannot take one as its slug: the path with that slug
+# names the aggregate, not the item (`db.base.slug_not_reserved` in the tables).
+RESERVED_SLUGS = ("histogram", "facets")
+
+
+def _not_reserved(value: str) -> str:
+    if value in RESERVED_SLUGS:
+        raise PydanticCustomError(
+            "slug_reserved",
+            "'{slug}' is the name of the collection's {slug} path, so no item can have it as "
+            "its slug: choose another",
+            {"slug": value},
+        )
+    return value
+
+
+# The slug of an item of a collection with aggregate paths: a `Slug` that is not one of their
+# names. The document says so with `not` (what a client's or a fuzzer's generator reads).
+ItemSlug = Annotated[
+    Slug,
+    AfterValidator(_not_reserved),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": SLUG_PATTERN,
+            "minLength": 1,
+            "maxLength": SLUG_MAX_LENGTH,
+            "not": {"enum": list(RESERVED_SLUGS)},
+        }
+    ),
 ]
 
 

@@ -36,7 +36,7 @@ from db.enums import (
     SourceKind,
     StatementKind,
 )
-from db.fields import VISIBLE, EdtfText, Name, Slug, SourceName, no_nul
+from db.fields import VISIBLE, EdtfText, ItemSlug, Name, Slug, SourceName, no_nul
 
 # These raise PydanticCustomError rather than ValueError so that the message is the check's own,
 # word for word, wherever the model is validated: in a seed file or in a write API request body
@@ -157,7 +157,7 @@ class MentionSeed(SeedModel):
 
 
 class ArticleSeed(SeedModel):
-    slug: Slug
+    slug: ItemSlug
     source: Slug
     headline: Text | None = None
     byline: (
@@ -226,7 +226,7 @@ class ParticipantSeed(SeedModel):
 
 
 class EventSeed(SeedModel):
-    slug: Slug
+    slug: ItemSlug
     title: Name
     summary: Text | None = None
     type: PloverType
@@ -242,7 +242,7 @@ class EventSeed(SeedModel):
 
 
 class StatementSeed(SeedModel):
-    slug: Slug
+    slug: ItemSlug
     speaker: Slug
     kind: StatementKind
     text: Text
@@ -274,7 +274,7 @@ class DisputeEventSeed(SeedModel):
 
 
 class DisputeSeed(SeedModel):
-    slug: Slug
+    slug: ItemSlug
     title: Name
     kind: DisputeKind
     status: DisputeStatus

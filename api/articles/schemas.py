@@ -29,7 +29,7 @@ from api.shared.schemas import (
     WriteModel,
 )
 from db.enums import MentionMethod, TimePrecision
-from db.fields import Name, Slug
+from db.fields import ItemSlug, Name
 
 
 class SourceRef(BaseModel):
@@ -154,7 +154,7 @@ Language = Annotated[
 
 class ArticleCreate(WriteModel):
     source: Key = Field(description="Source id or slug.")
-    slug: Slug | None = Field(
+    slug: ItemSlug | None = Field(
         default=None,
         description="Made from the source, date and headline when not given.",
     )
@@ -196,7 +196,7 @@ class ArticleUpdate(WriteModel):
     `published_precision` needs a `published_at`; clearing `published_at` clears it too, and
     setting one where there was none makes it `day` unless sent."""
 
-    slug: Slug | None = None
+    slug: ItemSlug | None = None
     headline: Name | None = None
     byline: Name | None = None
     url: Url | None = None

@@ -22,7 +22,7 @@ from db.enums import (
     DisputePartyRole,
     DisputeStatus,
 )
-from db.fields import EdtfText, Name, Slug
+from db.fields import EdtfText, ItemSlug, Name
 from db.models import Dispute
 from seeds import schema as seed
 
@@ -122,7 +122,7 @@ class DisputeUpdate(WriteModel):
     """Only the fields sent change (`null` clears an optional one); `parties`, `territories`,
     `events` or `evidence`, when sent, replace the dispute's whole set."""
 
-    slug: Slug | None = None
+    slug: ItemSlug | None = None
     title: Name | None = None
     kind: DisputeKind | None = None
     status: DisputeStatus | None = None

@@ -16,7 +16,7 @@ from api.shared.schemas import (
 )
 from db.checks import format_duration
 from db.enums import DisputeEventRole, EventType, Modality
-from db.fields import EdtfText, Name, Slug
+from db.fields import EdtfText, ItemSlug, Name, Slug
 from seeds import schema as seed
 
 
@@ -99,7 +99,7 @@ class EventUpdate(WriteModel):
     """Only the fields sent change (`null` clears an optional one); `participants` or
     `evidence`, when sent, replace the event's whole set."""
 
-    slug: Slug | None = None
+    slug: ItemSlug | None = None
     title: Name | None = None
     summary: seed.Text | None = None
     type: seed.PloverType | None = None

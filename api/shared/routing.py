@@ -44,12 +44,14 @@ from starlette.convertors import Convertor, register_url_convertor
 from api.shared import consistency
 from api.shared.deps import CONNECTIONS_KEY, READ_METHODS, REPLICA_KEY, SESSIONS_KEY
 from api.shared.rows import ReadSession
+from db.fields import RESERVED_SLUGS
 from db.replicas import ReplicaSet, position_on
 
 logger = logging.getLogger(__name__)
 
-# The names of a collection's aggregate paths (`/v1/events/histogram`, `/v1/events/facets`).
-AGGREGATE_PATHS = ("histogram", "facets")
+# The names of a collection's aggregate paths (`/v1/events/histogram`, `/v1/events/facets`),
+# which no item of such a collection takes as its slug (db.fields.ItemSlug).
+AGGREGATE_PATHS = RESERVED_SLUGS
 
 
 class ItemKeyConvertor(Convertor[str]):

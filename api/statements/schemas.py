@@ -6,7 +6,7 @@ from pydantic import Field
 from api.shared.pagination import LookupPage
 from api.shared.schemas import EntityRef, EventRef, EvidenceRead, StatementRef, WriteModel
 from db.enums import StatementKind
-from db.fields import Name, Slug
+from db.fields import ItemSlug, Name, Slug
 from seeds import schema as seed
 
 
@@ -41,7 +41,7 @@ class StatementUpdate(WriteModel):
     """Only the fields sent change (`null` clears an optional one); `evidence`, when sent,
     replaces the statement's whole set."""
 
-    slug: Slug | None = None
+    slug: ItemSlug | None = None
     speaker: Slug | None = None
     kind: StatementKind | None = None
     text: seed.Text | None = None

@@ -34,7 +34,7 @@ from db.enums import (
     StatementKind,
     TimePrecision,
 )
-from db.fields import Name, Slug, SourceName
+from db.fields import ItemSlug, Name, Slug, SourceName
 
 
 def _not_blank(value: str) -> str:
@@ -140,7 +140,7 @@ class MentionPart(_Part):
 
 class ArticleRecord(_Part):
     type: Literal["article"]
-    slug: Slug
+    slug: ItemSlug
     source: Slug
     headline: str | None = None
     byline: Annotated[str, Text(max_length=300)] | None = None
@@ -220,7 +220,7 @@ class ParticipantPart(_Part):
 
 class EventRecord(_Part):
     type: Literal["event"]
-    slug: Slug
+    slug: ItemSlug
     title: Name
     summary: str | None = None
     event_type: EventType
@@ -239,7 +239,7 @@ class EventRecord(_Part):
 
 class StatementRecord(_Part):
     type: Literal["statement"]
-    slug: Slug
+    slug: ItemSlug
     speaker: Slug
     kind: StatementKind
     text: Annotated[str, AfterValidator(_not_blank)]
@@ -272,7 +272,7 @@ class TimelinePart(_Part):
 
 class DisputeRecord(_Part):
     type: Literal["dispute"]
-    slug: Slug
+    slug: ItemSlug
     title: Name
     kind: DisputeKind
     status: DisputeStatus

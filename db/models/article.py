@@ -15,6 +15,7 @@ from db.base import (
     nonblank,
     search_index,
     slug_format,
+    slug_not_reserved,
 )
 from db.enums import TimePrecision
 from db.models.source import Source
@@ -34,6 +35,7 @@ class Article(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
     __tablename__ = "article"
     __table_args__ = (
         slug_format(),
+        slug_not_reserved(),
         nonblank("body"),
         CheckConstraint("language ~ '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$'", name="language_bcp47"),
         CheckConstraint(

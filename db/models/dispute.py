@@ -15,6 +15,7 @@ from db.base import (
     nonblank,
     search_index,
     slug_format,
+    slug_not_reserved,
     time_bounds_constraints,
 )
 from db.enums import DisputeEventRole, DisputeKind, DisputePartyRole, DisputeStatus
@@ -27,6 +28,7 @@ class Dispute(UUIDPrimaryKey, Slugged, TimeBounds, TitleSummarySearch, Versioned
     __tablename__ = "dispute"
     __table_args__ = (
         slug_format(),
+        slug_not_reserved(),
         nonblank("title"),
         *time_bounds_constraints(),
         Index("ix_dispute_kind_status", "kind", "status"),

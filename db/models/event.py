@@ -27,6 +27,7 @@ from db.base import (
     nonblank,
     search_index,
     slug_format,
+    slug_not_reserved,
     time_bounds_constraints,
 )
 from db.enums import EventType, Modality, ParticipantRole, StatementKind
@@ -39,6 +40,7 @@ class Event(UUIDPrimaryKey, Slugged, TimeBounds, TitleSummarySearch, Versioned, 
     __tablename__ = "event"
     __table_args__ = (
         slug_format(),
+        slug_not_reserved(),
         nonblank("title"),
         *time_bounds_constraints(),
         CheckConstraint("duration IS NULL OR duration > interval '0'", name="duration_positive"),
@@ -109,6 +111,7 @@ class Statement(UUIDPrimaryKey, Slugged, Versioned, Timestamps, Base):
     __tablename__ = "statement"
     __table_args__ = (
         slug_format(),
+        slug_not_reserved(),
         nonblank("text"),
         Index("ix_statement_speaker_id", "speaker_id"),
         Index("ix_statement_event_id", "event_id"),

@@ -186,3 +186,33 @@ async def test_an_item_key_in_a_path_is_never_an_aggregate_name(
             assert jsonschema_rs.is_valid(schema, key)
     assert refused.status_code == 405
     assert unknown.status_code == 404
+
+
+def test_a_write_never_gives_an_item_an_aggregate_name_as_its_slug(
+    document: dict[str, Any],
+) -> None:
+    """The other way to the same trap: an event created or renamed `facets` would be reached
+    by its id only. The document says those slugs are refused, as the app refuses them."""
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    collections = {path.rsplit("/", 1)[0] for path in paths if path.endswith(AGGREGATES)}
+    slugs = {}
+    for path, item in paths.items():
+        if "/".join(path.split("/")[:3]) not in collections or path.count("/") > 3:
+            continue
+        for method in ("post", "patch"):
+            body = item.get(method, {}).get("requestBody")
+            if body is not None:
+                reference = body["content"]["application/json"]["schema"]["$ref"]
+                name = reference.rsplit("/", 1)[1]
+                slugs[name] = schemas[name]["properties"]["slug"]
+
+    assert set(slugs) == {
+        f"{kind}{change}"
+        for kind in ("Article", "Dispute", "Event", "Statement")
+        for change in ("Create", "Update")
+    }
+    for schema in slugs.values():
+        assert not jsonschema_rs.is_valid(schema, "facets")
+        assert not jsonschema_rs.is_valid(schema, "histogram")
+        assert jsonschema_rs.is_valid(schema, "facets-2")
+        assert jsonschema_rs.is_valid(schema, "my-histogram")

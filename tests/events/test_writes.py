@@ -155,6 +155,16 @@ def _participant(**changes: Any) -> dict[str, Any]:
             [("time", "not a valid EDTF date or interval: '2021-10-07/yesterday'")],
         ),
         (
+            phone_call(slug="facets"),
+            [
+                (
+                    "slug",
+                    "'facets' is the name of the collection's facets path, so no item can have "
+                    "it as its slug: choose another",
+                )
+            ],
+        ),
+        (
             phone_call(type="PHONE"),
             [
                 (
