@@ -67,6 +67,7 @@ async def test_an_item_cannot_be_renamed_to_an_aggregate_name(
     )
 
     assert writing.problems(response) == [("slug", _message(reserved))]
+    assert response.json()["errors"][0]["type"] == "slug_reserved"
     after = await client.get(f"/v1/{collection}/{slug}")
     assert after.status_code == 200
     assert after.json() == before.json()
