@@ -12,8 +12,9 @@ word for word, wherever a model is validated (pydantic would prefix a ValueError
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, StringConstraints
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from db.checks import parse_time
 
@@ -82,21 +83,20 @@ def _not_reserved(value: str) -> str:
     return value
 
 
+class _NotReservedInSchema:
+    """Says in a type's JSON Schema (what a client's or a fuzzer's generator reads) that the
+    reserved slugs are refused: `not: {enum: [...]}` beside the slug's own rules."""
+
+    @staticmethod
+    def __get_pydantic_json_schema__(
+        core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(core_schema) | {"not": {"enum": list(RESERVED_SLUGS)}}
+
+
 # The slug of an item of a collection with aggregate paths: a `Slug` that is not one of their
-# names. The document says so with `not` (what a client's or a fuzzer's generator reads).
-ItemSlug = Annotated[
-    Slug,
-    AfterValidator(_not_reserved),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": SLUG_PATTERN,
-            "minLength": 1,
-            "maxLength": SLUG_MAX_LENGTH,
-            "not": {"enum": list(RESERVED_SLUGS)},
-        }
-    ),
-]
+# names.
+ItemSlug = Annotated[Slug, AfterValidator(_not_reserved), _NotReservedInSchema()]
 
 
 # Names and titles: visible text, without NUL, as long as their columns hold.
