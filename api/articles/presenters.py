@@ -13,7 +13,7 @@ from api.articles import links
 from api.articles import service as article_service
 from api.articles.schemas import ArticleInclude, ArticleRead, ArticleSummary, MentionRead
 from api.shared.candidates import candidates_of_article
-from api.shared.evidence import evidence_for
+from api.shared.evidence import evidence_for, evidence_values, parse_array
 from api.shared.pagination import PlainItems
 from db.models import Article
 
@@ -49,6 +49,22 @@ def _summary_value(article: dict[str, Any]) -> dict[str, Any]:
         "created_at": article["created_at"],
         "updated_at": article["updated_at"],
     }
+
+
+def article_read_value(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields `get_article` read as `ArticleRead` writes them when nothing is included,
+    field for field: the bytes of `article_read_model`'s `model_dump_json(exclude_unset=True)`
+    without building it (tests/shared/test_plain_json.py)."""
+    value = _summary_value(fields)
+    value["body"] = fields["body"]
+    value["content_hash"] = fields["content_hash"]
+    value["evidence"] = evidence_values(fields["evidence"])
+    return value
+
+
+def article_read_model(fields: dict[str, Any]) -> ArticleRead:
+    """The same fields as the model, for a read that embeds (`with_includes`)."""
+    return ArticleRead.model_validate({**fields, "evidence": parse_array(fields["evidence"])})
 
 
 async def article_read(

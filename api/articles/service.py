@@ -12,7 +12,7 @@ from api.articles import links
 from api.articles.schemas import SourceRef
 from api.shared.batch import rows_by_keys
 from api.shared.errors import NotFound
-from api.shared.evidence import evidence_array, parse_array
+from api.shared.evidence import evidence_array
 from api.shared.lookup import by_keys
 from api.shared.pagination import (
     Keyset,
@@ -86,14 +86,13 @@ SUMMARY_COLUMNS = (
 
 
 async def get_article(session: AsyncSession, key: str) -> dict[str, Any]:
-    """The article `key` (id or slug) names, with its source, as the API's fields."""
+    """The article `key` (id or slug) names, with its source, as the API's fields; its
+    `evidence` still the statement's JSON text (`parse_array` or `evidence_values` reads it)."""
     statement, parameters = key_statement(_BY_KEY, key)
     rows = await fetch(session, statement, parameters)
     if not rows:
         raise NotFound("article", key)
-    fields = rows[0]
-    fields["evidence"] = parse_array(fields["evidence"])
-    return fields
+    return rows[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Pages written from plain values (api/shared/plain_json.py) are the bytes their models write:
 on generated rows of every kind of value a column can hold, and on the rows the lists' own
-statements return (events, articles, a dispute's timeline)."""
+statements return (events, articles, a dispute's timeline); and an article read by id, written
+from its row as its model writes it."""
 
 import json
 import uuid
@@ -15,7 +16,12 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.articles import service as article_service
-from api.articles.presenters import article_summaries, article_summary_items
+from api.articles.presenters import (
+    article_read_model,
+    article_read_value,
+    article_summaries,
+    article_summary_items,
+)
 from api.articles.schemas import ArticlePage
 from api.disputes import service as dispute_service
 from api.disputes.presenters import timeline_entries, timeline_items
@@ -23,6 +29,7 @@ from api.disputes.schemas import TimelinePage
 from api.events import service as event_service
 from api.events.presenters import event_summaries, event_summary_items
 from api.events.schemas import EventPage
+from api.shared import plain_json
 from api.shared.pagination import PlainItems, plain_page, unasked
 from db.enums import (
     DisputeEventRole,
@@ -124,25 +131,29 @@ _EVENT_ROWS = st.lists(
 )
 
 
-_ARTICLE_ROWS = st.lists(
-    st.fixed_dictionaries(
-        {
-            "id": st.uuids(),
-            "slug": _TEXT,
-            "source": st.fixed_dictionaries({"id": st.uuids(), "slug": _TEXT, "name": _TEXT}),
-            "headline": st.none() | _TEXT,
-            "byline": st.none() | _TEXT,
-            "url": st.none() | _TEXT,
-            "language": _TEXT,
-            "published_at": st.none() | _UTC,
-            "published_precision": st.none() | st.sampled_from(TimePrecision),
-            "summary": st.none() | _TEXT,
-            "version": st.integers(min_value=1, max_value=2**31 - 1),
-            "created_at": _UTC,
-            "updated_at": _UTC,
-        }
-    ),
-    max_size=5,
+_ARTICLE_ROW = st.fixed_dictionaries(
+    {
+        "id": st.uuids(),
+        "slug": _TEXT,
+        "source": st.fixed_dictionaries({"id": st.uuids(), "slug": _TEXT, "name": _TEXT}),
+        "headline": st.none() | _TEXT,
+        "byline": st.none() | _TEXT,
+        "url": st.none() | _TEXT,
+        "language": _TEXT,
+        "published_at": st.none() | _UTC,
+        "published_precision": st.none() | st.sampled_from(TimePrecision),
+        "summary": st.none() | _TEXT,
+        "version": st.integers(min_value=1, max_value=2**31 - 1),
+        "created_at": _UTC,
+        "updated_at": _UTC,
+    }
+)
+_ARTICLE_ROWS = st.lists(_ARTICLE_ROW, max_size=5)
+# A by-id read's row: a list's, with the body and the evidence JSON text.
+_ARTICLE_READ_ROW = st.builds(
+    dict.__or__,
+    _ARTICLE_ROW,
+    st.fixed_dictionaries({"body": _TEXT, "content_hash": _TEXT, "evidence": _evidence()}),
 )
 
 _TIMELINE_ROWS = st.lists(
@@ -240,6 +251,20 @@ def test_a_lookup_page_is_the_bytes_of_its_model(
         assert plain == model
 
 
+def _article_read_written(row: dict[str, Any]) -> tuple[bytes, bytes]:
+    """A by-id read written from plain values, and written by its model (nothing included)."""
+    model = article_read_model(row).model_dump_json(exclude_unset=True).encode()
+    return plain_json.dumps(article_read_value(row)), model
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(row=_ARTICLE_READ_ROW)
+def test_an_article_read_is_the_bytes_of_its_model(row: dict[str, Any]) -> None:
+    plain, model = _article_read_written(row)
+
+    assert plain == model
+
+
 async def test_the_list_statement_rows_are_written_as_their_models(session: AsyncSession) -> None:
     """The statement's own participants JSON, location and time, with names no ASCII spells."""
     place = await make_entity(session, "sakhalin", 'Сахалин "南樺太"', EntityKind.TERRITORY)
@@ -331,3 +356,32 @@ async def test_the_timeline_statement_rows_are_written_as_their_models(
     for next_cursor, total in (("next", 2), (None, None)):
         plain, model = _written(_TIMELINE, rows, next_cursor, total)
         assert plain == model
+
+
+async def test_the_article_statement_row_is_written_as_its_model(session: AsyncSession) -> None:
+    """The by-id statement's own row: its source, a body no ASCII spells, quoted and editorial
+    evidence for the article's own fields."""
+    source = await make_source(session, "nhk", "NHK 日本放送協会")
+    body = 'Talks "on" 南千島 \\ Курилы.\tAgain \u2028 here.'
+    article = await make_article(
+        session, source, "talks", body, published_at=datetime(2021, 10, 7, 9, 30, tzinfo=UTC)
+    )
+    await cite(
+        session, article, 'Talks "on" 南千島', field="headline", subject_article_id=article.id
+    )
+    await note(
+        session,
+        article,
+        "Dated from «Thursday».",
+        field="published_at",
+        subject_article_id=article.id,
+    )
+    await session.flush()
+
+    row = await article_service.get_article(session, "talks")
+    value = article_read_value(row)
+
+    assert value["body"] == body
+    assert [e["quote"] for e in value["evidence"]] == ['Talks "on" 南千島', None]
+    plain, model = _article_read_written(row)
+    assert plain == model
