@@ -18,6 +18,7 @@ from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
@@ -75,6 +76,11 @@ _V1_ROUTERS = (
 )
 
 
+# FastAPI's native OpenTelemetry, off unless NEWSGRAPH_OPENTELEMETRY=true: the /metrics
+# endpoint and the access log are the API's own observability.
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     fastapi_speedups.install()
@@ -90,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # replaced by api.transport.docs, which serves its assets itself
         redoc_url=None,
         generate_unique_id_function=_operation_id,
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
     _add_state(app, settings)
     errors.install(app)

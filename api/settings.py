@@ -150,6 +150,10 @@ class Settings(BaseSettings):
     # When set, GET /metrics needs `Authorization: Bearer <token>`. Unset, it is served
     # without one only to a server listening on loopback; beyond it, there is no /metrics.
     metrics_token: str | None = None
+    # FastAPI's own OpenTelemetry spans, metrics and logs, through the providers the process
+    # configures (an OpenTelemetry SDK this project does not install). Off, no request looks
+    # for them: the look-up cost 2.6% of a by-id read's CPU (bench/README.md, ninth round).
+    opentelemetry: bool = False
 
     @property
     def on_loopback(self) -> bool:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from opentelemetry import trace
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.main import create_app
@@ -324,3 +325,41 @@ def test_newsgraph_serve_writes_json_access_lines_to_stderr(tmp_path: Path) -> N
     assert any(r["logger"].startswith("uvicorn") for r in records)
     assert '"GET /v1/sources HTTP/1.1"' not in text
     assert KEY not in text
+
+
+class _RecordingTracer(trace.NoOpTracer):
+    """A tracer as an OpenTelemetry SDK would give one: it records the spans started."""
+
+    def __init__(self, spans: list[str]) -> None:
+        self.spans = spans
+
+    def start_span(self, name: str, *args: Any, **kwargs: Any) -> trace.Span:
+        self.spans.append(name)
+        return super().start_span(name, *args, **kwargs)
+
+
+class _RecordingTracerProvider(trace.TracerProvider):
+    def __init__(self) -> None:
+        self.spans: list[str] = []
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return _RecordingTracer(self.spans)
+
+
+@pytest.mark.parametrize("opentelemetry", [False, True])
+async def test_opentelemetry_spans_only_when_turned_on(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, opentelemetry: bool
+) -> None:
+    """NEWSGRAPH_OPENTELEMETRY=true hands each request to the process's OpenTelemetry tracer
+    (FastAPI's own spans); by default no request looks for one, even when one is configured."""
+    provider = _RecordingTracerProvider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    settings = Settings.model_validate(
+        {"DATABASE_URL": database_url, "opentelemetry": opentelemetry}
+    )
+    async with client_for(create_app(settings)) as client:
+        response = await client.get("/v1/sources")
+
+    assert response.status_code == 200
+    # The request's server span (OpenTelemetry's HTTP conventions start it by its method).
+    assert provider.spans == (["GET"] if opentelemetry else [])
