@@ -7,15 +7,30 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
 from fastapi import FastAPI, Request
 from httpx import AsyncClient
-from sqlalchemy import Executable, event, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import (
+    BindParameter,
+    Enum,
+    Executable,
+    Select,
+    String,
+    bindparam,
+    event,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from api.main import create_app
 from api.settings import Settings
@@ -319,3 +334,45 @@ async def test_a_read_cancelled_while_it_holds_its_connection_returns_it_clean(u
             assert await observer.fetchval(IDLE_IN_TRANSACTION) == 0
     finally:
         await observer.close()
+
+
+def _old_style_arguments(statement: Select[Any], parameters: dict[str, Any]) -> tuple[Any, ...]:
+    """What SQLAlchemy itself sends: `construct_params`, then each type's bind processor."""
+    compiled = statement.compile(dialect=PGDialect_asyncpg())  # type: ignore[no-untyped-call]
+    assert isinstance(compiled, SQLCompiler)
+    values = compiled.construct_params(parameters)
+    processors = compiled._bind_processors
+    assert compiled.positiontup is not None
+    arguments = []
+    for name in compiled.positiontup:
+        process = processors.get(name)
+        assert process is None or callable(process)
+        arguments.append(values[name] if process is None else process(values[name]))
+    return tuple(arguments)
+
+
+def test_direct_arguments_are_what_sqlalchemy_would_send() -> None:
+    """Defaults written into the statement, a parameter used twice, a bind processor (an enum
+    sent as its name, a JSON value as text), a parameter left out that must be given."""
+    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+    kinds = Enum(EntityKind, name="entity_kind")
+    limit: BindParameter[int] = bindparam("limit", 20)
+    statement = (
+        select(func.count())
+        .where(
+            bindparam("kind", type_=kinds) == literal("person", kinds),
+            bindparam("doc", type_=JSONB) != bindparam("doc", type_=JSONB),
+            func.coalesce(bindparam("note", None, type_=String), "x") == "y",
+        )
+        .limit(limit)
+    )
+    direct = rows._compile(statement, dialect)
+    assert direct is not None
+    for parameters in (
+        {"kind": EntityKind.TERRITORY, "doc": {"a": [1, "é"]}},
+        {"kind": EntityKind.PERSON, "doc": None, "limit": 3, "note": "n"},
+    ):
+        assert direct.arguments(parameters) == _old_style_arguments(statement, parameters)
+
+    with pytest.raises(InvalidRequestError, match="'kind'"):
+        direct.arguments({"doc": None})
