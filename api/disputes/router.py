@@ -38,8 +38,8 @@ from api.shared.pagination import (
     DEFAULT_LIMIT,
     keyset_for,
     lookup_response,
+    next_link,
     page_response,
-    set_next_link,
 )
 from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
 from api.shared.pov import Pov
@@ -210,9 +210,7 @@ async def get_dispute_timeline(
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     # Not page_response: the page also says whose names it uses.
     body = await timeline_body(session, entries, next_cursor=next_cursor, party=party, total=total)
-    response = body_with_etag(request, body)
-    set_next_link(request, response, next_cursor)
-    return response
+    return body_with_etag(request, body, next_link(request, next_cursor))
 
 
 @router.post(

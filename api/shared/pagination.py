@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
+import orjson
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, bindparam, func, or_, select
@@ -195,10 +196,8 @@ class Keyset:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def encode(self, values: Sequence[Any]) -> str:
-        payload = json.dumps(
-            {"k": [_encode_value(v) for v in values], "q": self._query_digest},
-            separators=(",", ":"),
-        ).encode()
+        # Compact JSON, by orjson (a fifteenth of json.dumps' cost); `decode` reads either.
+        payload = orjson.dumps({"k": [_encode_value(v) for v in values], "q": self._query_digest})
         body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{body}.{self._signature(payload)}"
 
@@ -250,11 +249,12 @@ def keyset_for(request: Request, keys: Sequence[SortKey]) -> Keyset:
     return Keyset(keys, secret=secret, query_digest=query_digest(request))
 
 
-def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:
+def next_link(request: Request, next_cursor: str | None) -> dict[str, str]:
+    """The `Link` header to the page after this one, when there is one."""
     if next_cursor is None:
-        return
+        return {}
     url = request.url.include_query_params(cursor=next_cursor)
-    response.headers["Link"] = f'<{url}>; rel="next"'
+    return {"Link": f'<{url}>; rel="next"'}
 
 
 async def fetch_page(
@@ -373,15 +373,17 @@ def page_response(
     next_cursor = keyset.encode(next_key) if next_key is not None else None
     if csv and _csv_asked(request):
         response = _csv_response(request, page_type, _models(items))
+        response.headers.update(next_link(request, next_cursor))
     elif isinstance(items, PlainItems):
-        response = body_with_etag(request, plain_page(items, next_cursor, total=total))
+        body = plain_page(items, next_cursor, total=total)
+        response = body_with_etag(request, body, next_link(request, next_cursor))
     else:
         page = page_type(items=list(items), next_cursor=next_cursor, total=total)
-        response = json_with_etag(request, page, exclude=unasked(total))
+        headers = next_link(request, next_cursor)
+        response = json_with_etag(request, page, headers, exclude=unasked(total))
     if csv:
         # Either answer depends on Accept: a shared cache must keep them apart.
         response.headers.add_vary_header("Accept")
-    set_next_link(request, response, next_cursor)
     return response
 
 
