@@ -1,4 +1,5 @@
-"""JSON bytes straight from plain values (orjson), for the lists whose pages carry many items.
+"""JSON bytes straight from plain values (orjson), for the lists whose pages carry many items
+and for an article read by id.
 
 A list's JSON is the same bytes either way: pydantic's `model_dump_json` of its page model, or
 `dumps` of plain values already in the schema's shape (field order, an ISO `time`, nested
