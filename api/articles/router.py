@@ -286,8 +286,8 @@ async def get_article(
     (those it quotes or paraphrases)."""
     fields = await article_service.get_article(session, article)
     if not include:
-        # Written from the row (api/shared/plain_json.py): a third of the read's CPU went on
-        # validating the model and dumping it again (bench/README.md, ninth round).
+        # Written from the row (api/shared/plain_json.py): an eighth of the read's CPU went
+        # on validating the model and dumping it again (bench/README.md, ninth round).
         body = plain_json.dumps(article_read_value(fields))
         return body_with_etag(request, body, version=fields["version"])
     read = await with_includes(session, article_read_model(fields), include)

@@ -188,8 +188,8 @@ class _Compiled:
 
     def arguments(self, parameters: Mapping[str, Any]) -> tuple[Any, ...]:
         """The statement's arguments, as SQLAlchemy's `construct_params` and bind processors
-        would give them, from only the slots (a tenth of a by-id read's statement CPU went on
-        `construct_params` walking every bind parameter by name)."""
+        would give them, from only the slots (`construct_params`, walking every bind
+        parameter by name, was 3.8% of the events list's CPU: bench/README.md, ninth round)."""
         return tuple(slot.argument(parameters) for slot in self.slots)
 
 
