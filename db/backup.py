@@ -37,7 +37,7 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 from db.database import drop_database, ensure_database
-from db.planner import SET_TRIGRAM_COSTS
+from db.planner import SET_TRIGRAM_PLANNING
 from db.session import async_url
 
 
@@ -884,8 +884,9 @@ async def restore_backup(
         # pg_restore brings no planner statistics: without them the API's first queries plan
         # blind until autovacuum gets round to the tables.
         await connection.execute("ANALYZE")
-        # Nor the planner's costs of pg_trgm's operators, which an extension's dump never holds.
-        await connection.execute(SET_TRIGRAM_COSTS)
+        # Nor the planner's costs and estimates of pg_trgm's operators, which an extension's dump
+        # never holds.
+        await connection.execute(SET_TRIGRAM_PLANNING)
         differences = compare(manifest.tables, await table_states(connection))
     finally:
         await connection.close()

@@ -40,7 +40,7 @@ from db.bulk import import_ndjson
 from db.database import drop_database
 from db.enums import ApiKeyScope
 from db.migrate import head_revision
-from db.planner import WORD_SIMILARITY_COST
+from db.planner import WORD_SIMILARITY_COST, WORD_SIMILARITY_ESTIMATE
 from db.session import async_url, create_engine, create_sessionmaker
 from seeds.files import default_seed_paths
 from seeds.loader import load_seeds
@@ -244,10 +244,14 @@ async def test_a_restore_reproduces_the_source_table_by_table(
         assert await connection.fetchval(
             "SELECT count(*) FROM entity WHERE description = $1", AWKWARD
         )
-        # pg_dump never holds an extension function's cost: the restore sets it again.
+        # pg_dump never holds an extension's costs and estimates: the restore sets them again.
         assert await connection.fetchval(
             "SELECT procost FROM pg_proc WHERE proname = 'word_similarity_op'"
         ) == float(WORD_SIMILARITY_COST)
+        assert (
+            await connection.fetchval("SELECT oprrest::text FROM pg_operator WHERE oprname = '<%'")
+            == WORD_SIMILARITY_ESTIMATE
+        )
     finally:
         await connection.close()
     assert await schema_of(url) == await schema_of(source_url)

@@ -1,5 +1,7 @@
 """pg_trgm's word similarity is costed as what it is, so that name search asks the trigram
-index on a small table instead of computing similarity for every name (db/planner.py)."""
+index on a small table instead of computing similarity for every name, and estimated with a
+constant, so that planning a name search does not compute it against the column's statistics
+(db/planner.py)."""
 
 import json
 from typing import Any
@@ -8,7 +10,7 @@ import asyncpg
 
 from api.entities.service import _best_matches_statement, name_parameters
 from db import migrate
-from db.planner import WORD_SIMILARITY_COST
+from db.planner import WORD_SIMILARITY_COST, WORD_SIMILARITY_ESTIMATE
 from db.session import create_engine
 from tests.support.database import connect, fresh_database, migrated_database, run_migration
 
@@ -17,6 +19,11 @@ _COSTS = """
     WHERE proname IN ('word_similarity_op', 'word_similarity_commutator_op')
 """
 BEFORE = "8e4b2d6f0a13"  # the revision before the costs
+_ESTIMATES = """
+    SELECT oprname, oprrest::text AS estimate FROM pg_operator
+    WHERE oprname IN ('<%', '%>') AND oprleft = 'text'::regtype AND oprright = 'text'::regtype
+"""
+BEFORE_ESTIMATES = "2c6e8a4f1d93"  # the revision before the constant estimates
 
 
 async def _costs(url: str) -> dict[str, float]:
@@ -39,6 +46,27 @@ async def test_the_migration_costs_word_similarity_and_its_downgrade_restores_th
     assert upgraded == {"word_similarity_op": cost, "word_similarity_commutator_op": cost}
     assert downgraded == {"word_similarity_op": 1.0, "word_similarity_commutator_op": 1.0}
     assert await _costs(url) == upgraded
+
+
+async def _estimates(url: str) -> dict[str, str]:
+    connection = await connect(url)
+    try:
+        return {row["oprname"]: row["estimate"] for row in await connection.fetch(_ESTIMATES)}
+    finally:
+        await connection.close()
+
+
+async def test_the_migration_estimates_word_similarity_with_a_constant_and_reverts() -> None:
+    url = await fresh_database("estimates")
+    await run_migration(migrate.upgrade, url)
+    upgraded = await _estimates(url)
+    await run_migration(migrate.downgrade, url, BEFORE_ESTIMATES)
+    downgraded = await _estimates(url)
+    await run_migration(migrate.upgrade, url)
+
+    assert upgraded == {"<%": WORD_SIMILARITY_ESTIMATE, "%>": WORD_SIMILARITY_ESTIMATE}
+    assert downgraded == {"<%": "matchingsel", "%>": "matchingsel"}
+    assert await _estimates(url) == upgraded
 
 
 def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
