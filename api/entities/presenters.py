@@ -2,6 +2,8 @@
 in a party's names when a `pov` asks for them."""
 
 from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,10 +16,40 @@ from api.entities.schemas import (
     RelatedEntity,
     RelationRead,
 )
+from api.shared import plain_json
 from api.shared import pov as point_of_view
 from api.shared.evidence import evidence_of
+from api.shared.pagination import PlainItems
 from api.shared.schemas import EntityRef, TimeRead
 from db.models import Entity
+
+
+def entity_summaries(entities: Sequence[Any]) -> list[EntitySummary]:
+    """List items for the rows of `list_entities` and `entities_by_keys`."""
+    return [EntitySummary.model_validate(entity) for entity in entities]
+
+
+def entity_summary_items(entities: Sequence[dict[str, Any]]) -> PlainItems:
+    """The same list items as plain JSON values, for a page (`page_response`): the bytes of
+    `entity_summaries`' models without building them (tests/shared/test_plain_json.py)."""
+    return PlainItems(
+        [_summary_value(entity) for entity in entities], partial(entity_summaries, entities)
+    )
+
+
+def _summary_value(entity: dict[str, Any]) -> dict[str, Any]:
+    """One row of `list_entities` as `EntitySummary` writes it, field for field."""
+    return {
+        "id": entity["id"],
+        "slug": entity["slug"],
+        "kind": entity["kind"],
+        "name": entity["name"],
+        "description": entity["description"],
+        "external_ids": plain_json.json_value(entity["external_ids"]),
+        "version": entity["version"],
+        "created_at": entity["created_at"],
+        "updated_at": entity["updated_at"],
+    }
 
 
 async def entity_read(session: AsyncSession, row: Entity, party: Entity | None) -> EntityRead:

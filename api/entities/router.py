@@ -6,14 +6,13 @@ from api.articles import service as article_service
 from api.articles.presenters import article_summary_items
 from api.articles.schemas import ArticlePage
 from api.entities import service as entity_service
-from api.entities.presenters import entity_read, related_entities
+from api.entities.presenters import entity_read, entity_summary_items, related_entities
 from api.entities.schemas import (
     CREATE_EXAMPLES,
     UPDATE_EXAMPLES,
     EntityCreate,
     EntityPage,
     EntityRead,
-    EntitySummary,
     EntityUpdate,
     RelatedEntityPage,
 )
@@ -82,7 +81,7 @@ async def list_entities(
     if ids is not None:
         refuse_other_parameters(request)
         found, missing = await entity_service.entities_by_keys(session, ids)
-        items = [EntitySummary.model_validate(e) for e in found]
+        items = entity_summary_items(found)
         return lookup_response(request, EntityPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, entity_service.ordering(bool(q)))
     after = keyset.start(cursor)
@@ -95,7 +94,7 @@ async def list_entities(
         wikidata=wikidata,
         count=count,
     )
-    items = [EntitySummary.model_validate(e) for e in entities]
+    items = entity_summary_items(entities)
     return page_response(request, EntityPage, items, keyset, next_key, total=total, csv=True)
 
 

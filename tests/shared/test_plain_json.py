@@ -1,7 +1,7 @@
 """Pages written from plain values (api/shared/plain_json.py) are the bytes their models write:
 on generated rows of every kind of value a column can hold, and on the rows the lists' own
-statements return (events, articles, a dispute's timeline); and an article read by id, written
-from its row as its model writes it."""
+statements return (events, articles, entities, a dispute's timeline); and an article read by
+id, written from its row as its model writes it."""
 
 import json
 import uuid
@@ -26,6 +26,9 @@ from api.articles.schemas import ArticlePage
 from api.disputes import service as dispute_service
 from api.disputes.presenters import timeline_entries, timeline_items
 from api.disputes.schemas import TimelinePage
+from api.entities import service as entity_service
+from api.entities.presenters import entity_summaries, entity_summary_items
+from api.entities.schemas import EntityPage
 from api.events import service as event_service
 from api.events.presenters import event_summaries, event_summary_items
 from api.events.schemas import EventPage
@@ -156,6 +159,35 @@ _ARTICLE_READ_ROW = st.builds(
     st.fixed_dictionaries({"body": _TEXT, "content_hash": _TEXT, "evidence": _evidence()}),
 )
 
+# What a JSON column holds: numbers orjson alone would not write (beyond 64 bits) included.
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_TEXT, children, max_size=3),
+    max_leaves=8,
+)
+_ENTITY_ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.uuids(),
+            "slug": _TEXT,
+            "kind": st.sampled_from(EntityKind),
+            "name": _TEXT,
+            "description": st.none() | _TEXT,
+            # Mostly identifiers, as entities carry them; any JSON object too.
+            "external_ids": st.dictionaries(_TEXT, _TEXT, max_size=3)
+            | st.dictionaries(_TEXT, _JSON, max_size=3),
+            "version": st.integers(min_value=1, max_value=2**31 - 1),
+            "created_at": _UTC,
+            "updated_at": _UTC,
+        }
+    ),
+    max_size=5,
+)
+
 _TIMELINE_ROWS = st.lists(
     st.fixed_dictionaries(
         {
@@ -186,6 +218,7 @@ _Presenters = tuple[
 _EVENTS: _Presenters = (EventPage, event_summaries, event_summary_items)
 _ARTICLES: _Presenters = (ArticlePage, article_summaries, article_summary_items)
 _TIMELINE: _Presenters = (TimelinePage, timeline_entries, timeline_items)
+_ENTITIES: _Presenters = (EntityPage, entity_summaries, entity_summary_items)
 # The fields a page type adds after Page's own, as a page in the entities' own names has them.
 _EXTRA: dict[type[BaseModel], dict[str, Any]] = {TimelinePage: {"pov": None}}
 
@@ -213,8 +246,13 @@ def _written(
 
 @pytest.mark.parametrize(
     ("presenters", "rows"),
-    [(_EVENTS, _EVENT_ROWS), (_ARTICLES, _ARTICLE_ROWS), (_TIMELINE, _TIMELINE_ROWS)],
-    ids=["events", "articles", "timeline"],
+    [
+        (_EVENTS, _EVENT_ROWS),
+        (_ARTICLES, _ARTICLE_ROWS),
+        (_ENTITIES, _ENTITY_ROWS),
+        (_TIMELINE, _TIMELINE_ROWS),
+    ],
+    ids=["events", "articles", "entities", "timeline"],
 )
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -234,16 +272,18 @@ def test_a_page_is_the_bytes_of_its_model(
 @given(
     events=_EVENT_ROWS,
     articles=_ARTICLE_ROWS,
+    entities=_ENTITY_ROWS,
     missing=st.lists(_TEXT, max_size=3),
     counted=st.booleans(),
 )
 def test_a_lookup_page_is_the_bytes_of_its_model(
     events: list[dict[str, Any]],
     articles: list[dict[str, Any]],
+    entities: list[dict[str, Any]],
     missing: list[str],
     counted: bool,
 ) -> None:
-    for presenters, rows in ((_EVENTS, events), (_ARTICLES, articles)):
+    for presenters, rows in ((_EVENTS, events), (_ARTICLES, articles), (_ENTITIES, entities)):
         total = len(rows) if counted else None
 
         plain, model = _written(presenters, rows, None, total, missing)
@@ -320,6 +360,29 @@ async def test_the_articles_statement_rows_are_written_as_their_models(
     for total in (None, 2):
         plain, model = _written(_ARTICLES, rows, "next", total)
         assert plain == model
+
+
+async def test_the_entities_statement_rows_are_written_as_their_models(
+    session: AsyncSession,
+) -> None:
+    """The name search's own rows: names no ASCII spells, external ids of every JSON kind (an
+    integer beyond 64 bits among them), no description."""
+    island = await make_entity(
+        session, "sakhalin", 'Sakhalin Сахалин "南樺太" \\ \u2028', EntityKind.TERRITORY
+    )
+    island.description = "Остров."
+    island.external_ids = {"wikidata": "Q7792", "osm": {"relation": 394235, "ids": [1.5, None]}}
+    oblast = await make_entity(session, "sakhalin-oblast", "Sakhalin Oblast")
+    oblast.external_ids = {"census": 2**70}
+    await session.flush()
+
+    rows, _, _ = await entity_service.list_entities(session, q="sakhalin", after=None, limit=10)
+
+    assert {row["slug"] for row in rows} == {"sakhalin", "sakhalin-oblast"}
+    for next_cursor, total in (("next", 2), (None, None)):
+        plain, model = _written(_ENTITIES, rows, next_cursor, total)
+        assert plain == model
+    assert b'"census":1180591620717411303424' in plain
 
 
 async def test_the_timeline_statement_rows_are_written_as_their_models(
