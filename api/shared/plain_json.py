@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 import orjson
-import pydantic_core
+from pydantic import TypeAdapter
 
 # Timestamps as pydantic writes them ("…T10:54:16.938161Z"), not "+00:00".
 _OPTIONS = orjson.OPT_UTC_Z
@@ -31,6 +31,10 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=_default, option=_OPTIONS)
 
 
+# A value typed `Any`, as a model's field of that type writes it.
+_ANY: TypeAdapter[Any] = TypeAdapter(Any)
+
+
 def json_value(value: Any) -> Any:
     """A value of a field typed `Any` (a JSON column's, such as an entity's `external_ids`) as
     pydantic writes it: as is when it is a JSON object of strings, which both write alike (and
@@ -38,7 +42,7 @@ def json_value(value: Any) -> Any:
     orjson does not write every JSON number pydantic does: an integer beyond 64 bits."""
     if type(value) is dict and all(type(item) is str for item in value.values()):
         return value
-    return orjson.Fragment(pydantic_core.to_json(value))
+    return orjson.Fragment(_ANY.dump_json(value))
 
 
 def loads(text: str | bytes) -> Any:
