@@ -2,7 +2,6 @@
 events, statements), from the row a write left or the fields a read fetched."""
 
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from sqlalchemy import inspect
@@ -26,9 +25,7 @@ def article_summaries(articles: Sequence[dict[str, Any]]) -> list[ArticleSummary
 def article_summary_items(articles: Sequence[dict[str, Any]]) -> PlainItems:
     """The same list items as plain JSON values, for a page (`page_response`): the bytes of
     `article_summaries`' models without building them (tests/shared/test_plain_json.py)."""
-    return PlainItems(
-        [_summary_value(article) for article in articles], partial(article_summaries, articles)
-    )
+    return PlainItems.of(articles, _summary_value, article_summaries)
 
 
 def _summary_value(article: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 in a party's names when a `pov` asks for them."""
 
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,7 +105,7 @@ def timeline_entries(rows: Sequence[dict[str, Any]]) -> list[TimelineEntry]:
 def timeline_items(rows: Sequence[dict[str, Any]]) -> PlainItems:
     """The same entries as plain JSON values: the bytes of `timeline_entries`' models without
     building them (tests/shared/test_plain_json.py)."""
-    return PlainItems([_entry_value(row) for row in rows], partial(timeline_entries, rows))
+    return PlainItems.of(rows, _entry_value, timeline_entries)
 
 
 def _entry_value(row: dict[str, Any]) -> dict[str, Any]:

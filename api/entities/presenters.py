@@ -2,7 +2,6 @@
 in a party's names when a `pov` asks for them."""
 
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,9 +31,7 @@ def entity_summaries(entities: Sequence[Any]) -> list[EntitySummary]:
 def entity_summary_items(entities: Sequence[dict[str, Any]]) -> PlainItems:
     """The same list items as plain JSON values, for a page (`page_response`): the bytes of
     `entity_summaries`' models without building them (tests/shared/test_plain_json.py)."""
-    return PlainItems(
-        [_summary_value(entity) for entity in entities], partial(entity_summaries, entities)
-    )
+    return PlainItems.of(entities, _summary_value, entity_summaries)
 
 
 def _summary_value(entity: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 what each form embeds loaded in as few queries as it takes."""
 
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,7 +54,7 @@ def event_summaries(events: Sequence[dict[str, Any]]) -> list[EventSummary]:
 def event_summary_items(events: Sequence[dict[str, Any]]) -> PlainItems:
     """The same list items as plain JSON values, for a page (`page_response`): the bytes of
     `event_summaries`' models without building them (tests/shared/test_plain_json.py)."""
-    return PlainItems([_summary_value(event) for event in events], partial(event_summaries, events))
+    return PlainItems.of(events, _summary_value, event_summaries)
 
 
 def _summary_value(event: dict[str, Any]) -> dict[str, Any]:

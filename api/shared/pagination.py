@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
@@ -81,6 +82,16 @@ class PlainItems:
 
     values: list[dict[str, Any]]
     models: Callable[[], Sequence[BaseModel]]
+
+    @classmethod
+    def of(
+        cls,
+        rows: Sequence[Any],
+        value: Callable[[Any], dict[str, Any]],
+        models: Callable[[Sequence[Any]], Sequence[BaseModel]],
+    ) -> "PlainItems":
+        """The items of `rows`: each row's `value`, and `models(rows)` when asked for."""
+        return cls([value(row) for row in rows], partial(models, rows))
 
 
 def plain_page(
