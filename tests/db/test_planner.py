@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import asyncpg
+import pytest
 
 from api.entities.service import _best_matches_statement, name_parameters
 from db import migrate
@@ -14,59 +15,59 @@ from db.planner import WORD_SIMILARITY_COST, WORD_SIMILARITY_ESTIMATE
 from db.session import create_engine
 from tests.support.database import connect, fresh_database, migrated_database, run_migration
 
+# What each migration sets, read from the catalog as {name: value}.
 _COSTS = """
     SELECT proname, procost FROM pg_proc
     WHERE proname IN ('word_similarity_op', 'word_similarity_commutator_op')
 """
-BEFORE = "8e4b2d6f0a13"  # the revision before the costs
 _ESTIMATES = """
-    SELECT oprname, oprrest::text AS estimate FROM pg_operator
+    SELECT oprname, oprrest::text FROM pg_operator
     WHERE oprname IN ('<%', '%>') AND oprleft = 'text'::regtype AND oprright = 'text'::regtype
 """
-BEFORE_ESTIMATES = "2c6e8a4f1d93"  # the revision before the constant estimates
+_COST = float(WORD_SIMILARITY_COST)
 
 
-async def _costs(url: str) -> dict[str, float]:
+async def _catalog(url: str, query: str) -> dict[str, Any]:
     connection = await connect(url)
     try:
-        return {row["proname"]: row["procost"] for row in await connection.fetch(_COSTS)}
+        return {row[0]: row[1] for row in await connection.fetch(query)}
     finally:
         await connection.close()
 
 
-async def test_the_migration_costs_word_similarity_and_its_downgrade_restores_the_default() -> None:
-    url = await fresh_database("costs")
+@pytest.mark.parametrize(
+    ("query", "before", "upgraded", "downgraded"),
+    [
+        pytest.param(
+            _COSTS,
+            "8e4b2d6f0a13",
+            {"word_similarity_op": _COST, "word_similarity_commutator_op": _COST},
+            {"word_similarity_op": 1.0, "word_similarity_commutator_op": 1.0},
+            id="costs",
+        ),
+        pytest.param(
+            _ESTIMATES,
+            "2c6e8a4f1d93",
+            {"<%": WORD_SIMILARITY_ESTIMATE, "%>": WORD_SIMILARITY_ESTIMATE},
+            {"<%": "matchingsel", "%>": "matchingsel"},
+            id="estimates",
+        ),
+    ],
+)
+async def test_the_migration_sets_it_and_its_downgrade_restores_pg_trgms_own(
+    query: str, before: str, upgraded: dict[str, Any], downgraded: dict[str, Any]
+) -> None:
+    """`before` is the revision before the migration."""
+    url = await fresh_database("trigram-planning")
     await run_migration(migrate.upgrade, url)
-    upgraded = await _costs(url)
-    await run_migration(migrate.downgrade, url, BEFORE)
-    downgraded = await _costs(url)
+    at_head = await _catalog(url, query)
+    await run_migration(migrate.downgrade, url, before)
+    at_before = await _catalog(url, query)
     await run_migration(migrate.upgrade, url)
 
-    cost = float(WORD_SIMILARITY_COST)
-    assert upgraded == {"word_similarity_op": cost, "word_similarity_commutator_op": cost}
-    assert downgraded == {"word_similarity_op": 1.0, "word_similarity_commutator_op": 1.0}
-    assert await _costs(url) == upgraded
-
-
-async def _estimates(url: str) -> dict[str, str]:
-    connection = await connect(url)
-    try:
-        return {row["oprname"]: row["estimate"] for row in await connection.fetch(_ESTIMATES)}
-    finally:
-        await connection.close()
-
-
-async def test_the_migration_estimates_word_similarity_with_a_constant_and_reverts() -> None:
-    url = await fresh_database("estimates")
-    await run_migration(migrate.upgrade, url)
-    upgraded = await _estimates(url)
-    await run_migration(migrate.downgrade, url, BEFORE_ESTIMATES)
-    downgraded = await _estimates(url)
-    await run_migration(migrate.upgrade, url)
-
-    assert upgraded == {"<%": WORD_SIMILARITY_ESTIMATE, "%>": WORD_SIMILARITY_ESTIMATE}
-    assert downgraded == {"<%": "matchingsel", "%>": "matchingsel"}
-    assert await _estimates(url) == upgraded
+    assert at_head == upgraded
+    assert at_before == downgraded
+    assert await _catalog(url, query) == upgraded
 
 
 def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
