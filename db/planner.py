@@ -12,10 +12,10 @@ similarity against every value of the column's statistics (its most common value
 101-value histogram), for every `<%` in a statement, each time a request's statement is
 planned, and the API plans each execution for its values (`plan_cache_mode`). That was
 0.4 ms of planning for each of the two tables a name search reads, a sixth of the statement's
-time at the 100k corpus, to refine an estimate no plan depended on: the trigram index answers
-`<%` on either table whatever the count. `contsel`, PostgreSQL's constant estimate for
-containment operators (0.1% of the rows), takes none. The migration `trigram operator
-estimates` sets this.
+time at the 100k corpus, to refine an estimate that no plan we looked at depended on: the
+trigram index answers `<%` on either table whatever the count. `contsel`, PostgreSQL's
+constant estimate for containment operators (0.1% of the rows), takes none. The migration
+`trigram operator estimates` sets this.
 
 A restore from `pg_dump` loses both (an extension's objects are re-created with their
 defaults), so `newsgraph restore` sets them again.
