@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from db.pool import FairAsyncQueuePool
+
 
 def async_url(url: str | URL) -> URL:
     """Accept the libpq spellings people paste (postgres://, postgresql://) and use asyncpg."""
@@ -83,6 +85,7 @@ def create_engine(
 ) -> AsyncEngine:
     engine = create_async_engine(
         async_url(url),
+        poolclass=FairAsyncQueuePool,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
