@@ -203,13 +203,14 @@ def start_server(
     *,
     app: str = "api.main:create_app",
     extra_env: dict[str, str] | None = None,
+    pool_size: int = POOL_SIZE,
 ) -> subprocess.Popen[bytes]:
     """`app` (the API, or the lean reference) under uvicorn as production runs it: WORKERS
-    workers, a pool of POOL_SIZE + MAX_OVERFLOW each; ready when /readyz answers 200."""
+    workers, a pool of `pool_size` + MAX_OVERFLOW each; ready when /readyz answers 200."""
     env = {
         **os.environ,
         "DATABASE_URL": dsn(database),
-        "NEWSGRAPH_DB_POOL_SIZE": str(POOL_SIZE),
+        "NEWSGRAPH_DB_POOL_SIZE": str(pool_size),
         "NEWSGRAPH_DB_MAX_OVERFLOW": str(MAX_OVERFLOW),
         "NEWSGRAPH_LOG_LEVEL": "warning",
         **(extra_env or {}),
@@ -239,13 +240,16 @@ def start_server(
     raise SystemExit("the server did not become ready in 60 s")
 
 
-def start_lean_server(database: URL, port: int, settings: Settings) -> subprocess.Popen[bytes]:
+def start_lean_server(
+    database: URL, port: int, settings: Settings, *, pool_size: int = POOL_SIZE
+) -> subprocess.Popen[bytes]:
     """The lean reference (bench/lean.py), with the API's session settings: computed here, so
     that its workers need not import SQLAlchemy to compute them."""
     return start_server(
         database,
         port,
         app="bench.lean:create_app",
+        pool_size=pool_size,
         extra_env={
             "NEWSGRAPH_LEAN_SERVER_SETTINGS": json.dumps(
                 server_settings(
@@ -395,8 +399,8 @@ def report(
         f"- Machine: {machine()}. Server, database and load generator share it.",
         f"- Database: {pg_version}.",
         f"- Corpus: `--articles {arguments.articles} --seed {arguments.seed}`.",
-        f"- Server: uvicorn, {WORKERS} workers, pool {POOL_SIZE} + {MAX_OVERFLOW} overflow per "
-        "worker, rate limiting off, access log off.",
+        f"- Server: uvicorn, {WORKERS} workers, pool {arguments.pool_size} + {MAX_OVERFLOW} "
+        "overflow per worker, rate limiting off, access log off.",
         f"- Load: wrk, {arguments.connections} connections, {arguments.seconds:g} s per run; the "
         f"database floor through asyncpg at the same concurrency, same duration; "
         f"{arguments.rounds} rounds, each endpoint then its floor, interleaved. Before the "
@@ -629,7 +633,7 @@ async def measure(arguments: argparse.Namespace) -> None:
         if scenario.floor
     }
     port = free_port()
-    process = start_server(database, port)
+    process = start_server(database, port, pool_size=arguments.pool_size)
     raced = [scenario for scenario in scenarios if scenario.name in LEAN_SCENARIOS]
     lean_port = free_port() if raced else 0
     lean_process = None
@@ -652,7 +656,9 @@ async def measure(arguments: argparse.Namespace) -> None:
 
     try:
         if raced:
-            lean_process = start_lean_server(database, lean_port, settings)
+            lean_process = start_lean_server(
+                database, lean_port, settings, pool_size=arguments.pool_size
+            )
         # The floor warms its connections before it is timed; the server gets the same: its
         # pool connected, its statements prepared and its caches filled, reads only. So does
         # the lean reference.
@@ -689,7 +695,9 @@ async def measure(arguments: argparse.Namespace) -> None:
                     # Room for the floor's connections: the lean pools let theirs go. The API's
                     # workers keep their pools and one change watcher's connection each
                     # (api/shared/change_watch.py).
-                    await wait_for_backends(database, most=WORKERS * (POOL_SIZE + MAX_OVERFLOW + 1))
+                    await wait_for_backends(
+                        database, most=WORKERS * (arguments.pool_size + MAX_OVERFLOW + 1)
+                    )
                 if scenario.floor:
                     floor_load = await floor.replay(
                         dsn(database),
@@ -761,6 +769,13 @@ def argument_parser(prog: str, description: str | None) -> argparse.ArgumentPars
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=POOL_SIZE,
+        help=f"each worker's connection pool (default {POOL_SIZE}: its share of the load's "
+        "connections); smaller, requests wait for a connection in the pool",
+    )
     parser.add_argument(
         "--database",
         default="newsgraph_bench",

@@ -142,7 +142,7 @@ async def soak(arguments: argparse.Namespace) -> None:
         pg_version = f"PostgreSQL {await connection.fetchval('SHOW server_version')}"
         token = await issue_key(database, name="soak", scopes=[ApiKeyScope.WRITE])
         port = free_port()
-        process = start_server(database, port)
+        process = start_server(database, port, pool_size=arguments.pool_size)
         intervals: list[Interval] = []
         started = time.monotonic()
         run_id = int(time.time()) * 100
