@@ -29,6 +29,19 @@ async def _use(engine: AsyncEngine, name: str, served: list[str]) -> None:
         await connection.exec_driver_sql("SELECT 1")
 
 
+async def _waiting(
+    engine: AsyncEngine, served: list[str], *names: str
+) -> tuple[AsyncConnection, list[asyncio.Task[None]]]:
+    """The pool's connection checked out, then a request for each of `names`, each waiting
+    in the pool before the next one asks."""
+    holder = await engine.connect()
+    waiting = []
+    for name in names:
+        waiting.append(asyncio.create_task(_use(engine, name, served)))
+        await asyncio.sleep(SETTLE)
+    return holder, waiting
+
+
 def _pool_counts(engine: AsyncEngine) -> tuple[int, int]:
     pool = engine.sync_engine.pool
     return pool.checkedin(), pool.checkedout()  # type: ignore[attr-defined]
@@ -40,15 +53,11 @@ async def test_a_returned_connection_goes_to_whoever_waited_longest(
     """A request that asks for a connection just as one comes back (here the very request
     that returned it) queues behind those already waiting, rather than take it from them."""
     served: list[str] = []
-    holder = await one_connection.connect()
-    first = asyncio.create_task(_use(one_connection, "first", served))
-    await asyncio.sleep(SETTLE)
-    second = asyncio.create_task(_use(one_connection, "second", served))
-    await asyncio.sleep(SETTLE)
+    holder, waiting = await _waiting(one_connection, served, "first", "second")
 
     await holder.close()
     await _use(one_connection, "holder again", served)
-    await asyncio.gather(first, second)
+    await asyncio.gather(*waiting)
 
     assert served == ["first", "second", "holder again"]
     assert _pool_counts(one_connection) == (1, 0)
@@ -81,11 +90,7 @@ async def test_a_cancelled_waiter_passes_on_a_connection_handed_to_it(
     """A request cancelled (its client hung up) just after a connection was handed to it,
     before it ran again: the connection goes on to the next waiter, not lost to the pool."""
     served: list[str] = []
-    holder = await one_connection.connect()
-    cancelled = asyncio.create_task(_use(one_connection, "cancelled", served))
-    await asyncio.sleep(SETTLE)
-    next_one = asyncio.create_task(_use(one_connection, "next", served))
-    await asyncio.sleep(SETTLE)
+    holder, (cancelled, next_one) = await _waiting(one_connection, served, "cancelled", "next")
 
     await holder.close()  # hands the connection to `cancelled`, which has not run since
     cancelled.cancel()
@@ -99,9 +104,7 @@ async def test_a_cancelled_waiter_passes_on_a_connection_handed_to_it(
 
 async def test_a_cancelled_waiter_leaves_the_line(one_connection: AsyncEngine) -> None:
     served: list[str] = []
-    holder: AsyncConnection = await one_connection.connect()
-    cancelled = asyncio.create_task(_use(one_connection, "cancelled", served))
-    await asyncio.sleep(SETTLE)
+    holder, (cancelled,) = await _waiting(one_connection, served, "cancelled")
     cancelled.cancel()
     with pytest.raises(asyncio.CancelledError):
         await cancelled
