@@ -110,6 +110,13 @@ SourceName = Annotated[
     StringConstraints(min_length=1, max_length=SOURCE_NAME_MAX_LENGTH, pattern=VISIBLE),
     AfterValidator(no_nul),
 ]
+# An article's body: visible text, without NUL, within the bound a request body allows.
+ARTICLE_BODY_MAX_LENGTH = 500_000
+ArticleBody = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=ARTICLE_BODY_MAX_LENGTH, pattern=VISIBLE),
+    AfterValidator(no_nul),
+]
 # An EDTF time as stated (`2021-10-07`, `1945`, `197X/198X`, `2021-10-04/..`): one the
 # database's bounds can be computed from.
 EdtfText = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_edtf)]

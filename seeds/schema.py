@@ -36,7 +36,7 @@ from db.enums import (
     SourceKind,
     StatementKind,
 )
-from db.fields import VISIBLE, EdtfText, ItemSlug, Name, Slug, SourceName, no_nul
+from db.fields import VISIBLE, ArticleBody, EdtfText, ItemSlug, Name, Slug, SourceName, no_nul
 
 # These raise PydanticCustomError rather than ValueError so that the message is the check's own,
 # word for word, wherever the model is validated: in a seed file or in a write API request body
@@ -61,15 +61,10 @@ def _event_type(value: Any) -> Any:
 
 
 # Bounded so a request body cannot smuggle a huge field past the body limit's intent; an
-# article's body has its own, larger bound.
+# article's body has its own, larger bound (db.fields.ArticleBody).
 Text = Annotated[
     str,
     StringConstraints(min_length=1, max_length=20_000, pattern=VISIBLE),
-    AfterValidator(no_nul),
-]
-ArticleBody = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=500_000, pattern=VISIBLE),
     AfterValidator(no_nul),
 ]
 Duration = Annotated[str, AfterValidator(_duration)]

@@ -18,7 +18,6 @@ from api.shared.candidates import CandidateRead
 from api.shared.pagination import LookupPage, Page
 from api.shared.schemas import (
     AwareTimestamp,
-    Body,
     EntityRef,
     EventRef,
     EvidenceRead,
@@ -29,7 +28,7 @@ from api.shared.schemas import (
     WriteModel,
 )
 from db.enums import MentionMethod, TimePrecision
-from db.fields import ItemSlug, Name
+from db.fields import ArticleBody, ItemSlug, Name
 
 
 class SourceRef(BaseModel):
@@ -168,7 +167,7 @@ class ArticleCreate(WriteModel):
         description="Only with `published_at`; defaults to `day` when `published_at` is given.",
     )
     summary: Text | None = None
-    body: Body
+    body: ArticleBody
     detect_mentions: bool = Field(
         default=True,
         description="Scan the body for every known entity name and alias and store the "
@@ -204,7 +203,7 @@ class ArticleUpdate(WriteModel):
     published_at: AwareTimestamp | None = None
     published_precision: TimePrecision | None = None
     summary: Text | None = None
-    body: Body | None = None
+    body: ArticleBody | None = None
 
 
 # Request body examples in the contract; tests/contract/test_headers.py sends each one to an

@@ -147,7 +147,6 @@ AwareTimestamp = Annotated[
 # An id or slug that a body refers to.
 Key = Annotated[str, StringConstraints(max_length=SLUG_MAX_LENGTH), AfterValidator(no_nul)]
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(no_nul)]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=500_000), AfterValidator(no_nul)]
 # No spaces or control characters, spelled out: `\S` means different things to Python, to
 # pydantic's Rust engine and to the ECMA-262 regexes of JSON Schema tools (U+0085, for one).
 Url = Annotated[
