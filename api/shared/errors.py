@@ -199,6 +199,8 @@ def _allowed_methods(request: Request) -> str:
         path_regex = getattr(route, "path_regex", None)
         if route.methods and path_regex is not None and path_regex.match(request.scope["path"]):
             methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")  # api/shared/fast_reads.py serves a HEAD as its GET
     return ", ".join(sorted(methods))
 
 

@@ -24,9 +24,12 @@ route.
 
 Everything else goes to FastAPI's router unchanged, so every answer this path does not give
 comes from one place: a parameter that does not validate (FastAPI's 400 or 422, with its
-wording), a HEAD, a route that matches only for another method (405), no route (404), a route
+wording), a route that matches only for another method (405), no route (404), a route
 with other dependencies, an app with dependency overrides (tests), a request under a root
 path. tests/shared/test_fast_reads.py compares the two paths' answers byte for byte.
+
+A HEAD is served here as the GET it stands for, whichever path answers it, with the body
+left out (`_head`).
 """
 
 import copy
@@ -44,7 +47,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.convertors import Convertor
 from starlette.datastructures import QueryParams
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.shared.deps import get_session
 from api.shared.routing import ApiRoute, serve
@@ -202,6 +205,9 @@ class FastReads:
         return list(seen.values())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            await self._head(scope, receive, send)
+            return
         if (
             scope["type"] != "http"
             or scope["method"] != "GET"
@@ -226,6 +232,24 @@ class FastReads:
                 return
             break
         await self.router(scope, receive, send)
+
+    async def _head(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """HEAD as RFC 9110 has it: the GET's status and headers (its `Content-Length`, `ETag`,
+        304 for a matching `If-None-Match`), without the body. FastAPI's routes take only the
+        methods they declare, so HEAD was a 405 on every read. The request is served as a GET
+        (the middlewares outside, the access log and the metrics, still see HEAD), and each
+        body message goes on empty."""
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        scope["method"] = "GET"
+        try:
+            await self(scope, receive, send_headers_only)
+        finally:
+            scope["method"] = "HEAD"
 
     async def _serve(
         self,

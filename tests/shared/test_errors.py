@@ -42,7 +42,7 @@ async def test_wrong_method_is_a_405_problem(client: AsyncClient) -> None:
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 async def test_405_allows_every_method_of_the_path(client: AsyncClient) -> None:
@@ -50,9 +50,9 @@ async def test_405_allows_every_method_of_the_path(client: AsyncClient) -> None:
     response = await client.put("/v1/articles/anything")
 
     assert response.status_code == 405
-    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert response.headers["allow"] == "DELETE, GET, HEAD, PATCH"
     assert response.json()["detail"] == (
-        "PUT is not allowed on /v1/articles/anything; it allows DELETE, GET, PATCH."
+        "PUT is not allowed on /v1/articles/anything; it allows DELETE, GET, HEAD, PATCH."
     )
 
 
