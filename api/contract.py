@@ -32,7 +32,7 @@ from api.settings import Settings
 from api.shared import concurrency, consistency, errors, params
 from api.shared.auth import bearer
 from api.shared.errors import PROBLEM_MEDIA_TYPE, REQUEST_ID_HEADER
-from api.shared.routing import ItemKeyConvertor
+from api.shared.routing import AGGREGATE_PATHS, ItemKeyConvertor
 from api.transport.ratelimit import EXEMPT_PATHS, document_rate_limits
 
 TITLE = "Newsgraph"
@@ -118,6 +118,11 @@ HEADERS: dict[str, dict[str, Any]] = {
         "the next `cursor`. Absent on the last page.",
         "required": False,
         "schema": {"type": "string"},
+    },
+    "Allow": {
+        "description": "The methods the path takes (RFC 9110), e.g. `GET, HEAD`.",
+        "required": True,
+        "schema": {"type": "string", "examples": ["GET, HEAD"]},
     },
     "Location": {
         "description": "The path of the resource created: `/v1/<resources>/<id>`.",
@@ -236,11 +241,14 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
 def document_item_keys(document: dict[str, Any], routes: list[BaseRoute]) -> dict[str, Any]:
     """An item's key in a path (`{event:key}`, api.shared.routing.ItemKeyConvertor) is any
     segment but the collection's aggregate names: `/v1/events/facets` is the facets, never
-    the event slugged `facets`. The parameter's schema says so with the convertor's pattern."""
+    the event slugged `facets`. The parameter's schema says so with the convertor's pattern.
+    A write given such a name as its key reaches the aggregate's path, which only reads: 405,
+    documented where the collection has that path."""
     paths = document.get("paths", {})
     # The app's routes include its routers as a whole; iter_route_contexts walks into them.
     for route in iter_route_contexts(routes):
-        if route.path_format not in paths or not route.methods:
+        path = route.path_format
+        if path is None or path not in paths or not route.methods:
             continue
         keys = {
             name
@@ -248,10 +256,20 @@ def document_item_keys(document: dict[str, Any], routes: list[BaseRoute]) -> dic
             if isinstance(convertor, ItemKeyConvertor)
         }
         for method in route.methods:
-            operation = paths[route.path_format].get(method.lower(), {})
+            operation = paths[path].get(method.lower(), {})
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in keys:
                     parameter["schema"]["pattern"] = ItemKeyConvertor.pattern
+            aggregates = [
+                paths.get(path.replace("{" + key + "}", name))
+                for key in keys
+                for name in AGGREGATE_PATHS
+            ]
+            if any(item is not None and method.lower() not in item for item in aggregates):
+                entry = errors.problem_responses(405)[405]
+                operation.setdefault("responses", {}).setdefault(
+                    "405", {"description": entry["description"], "content": entry["content"]}
+                )
     return document
 
 
@@ -344,6 +362,8 @@ def _headers_of(
         headers["Idempotent-Replayed"] = _ref("Idempotent-Replayed")
     if status in {"429", "503"}:
         headers["Retry-After"] = _ref("Retry-After")
+    if status == "405":
+        headers["Allow"] = _ref("Allow")
     if status == "401":
         headers["WWW-Authenticate"] = _ref("WWW-Authenticate")
     if status == "415" and method in {"post", "patch"}:
