@@ -1,5 +1,3 @@
-import calendar
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -21,7 +19,7 @@ from api.shared.auth import WriteKey
 from api.shared.batch import refuse_other_parameters
 from api.shared.concurrency import IF_MATCH, claim
 from api.shared.deps import SessionDep
-from api.shared.errors import FieldError, ProblemError, problem_responses
+from api.shared.errors import problem_responses
 from api.shared.facets import (
     DEFAULT_FACET_LIMIT,
     FIELD_DESCRIPTION,
@@ -37,8 +35,8 @@ from api.shared.lookup import get_by_key
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
 from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
+from api.shared.periods import EventsFrom, EventsTo, period_days
 from api.shared.pov import Pov
-from api.shared.problems import ProblemCode
 from api.shared.routing import ApiRoute
 from db.enums import EventType, Modality
 from db.models import Event
@@ -52,34 +50,6 @@ async def _event_in_path(session: SessionDep, event: str) -> Event:
 
 # For handlers with nothing else to check: api.shared.lookup says why.
 EventInPath = Annotated[Event, Depends(_event_in_path)]
-
-# A year, a month or a day: a researcher asks for "events in 1956" as often as for a date.
-PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
-
-
-def _bad_query_value(parameter: str, message: str) -> ProblemError:
-    return ProblemError(
-        ProblemCode.VALIDATION_ERROR,
-        f"Invalid request: {parameter}.",
-        status=400,
-        errors=[FieldError(location="query", field=parameter, message=message, type="value_error")],
-    )
-
-
-def period_bound(value: str, parameter: str, *, last: bool) -> date:
-    """The first day of the year, month or day `value` names, or its `last` day."""
-    year, *rest = (int(part) for part in value.split("-"))
-    try:
-        if not rest:
-            return date(year, 12, 31) if last else date(year, 1, 1)
-        month = rest[0]
-        first = date(year, month, 1)
-        if len(rest) == 1:
-            return first.replace(day=calendar.monthrange(year, month)[1]) if last else first
-        return date(year, month, rest[1])
-    except ValueError as error:
-        raise _bad_query_value(parameter, f"not a calendar date: {value}") from error
-
 
 # The events list's filters, declared once for the list, its histogram and its facets.
 EventTypes = Annotated[
@@ -99,26 +69,6 @@ Participants = Annotated[
 ]
 InDispute = Annotated[str | None, Query(description="Dispute id or slug: events in its timeline.")]
 Location = Annotated[str | None, Query(description="Entity id or slug of the place.")]
-TimeFrom = Annotated[
-    str | None,
-    Query(
-        alias="from",
-        pattern=PERIOD_PATTERN,
-        description="`YYYY`, `YYYY-MM` or `YYYY-MM-DD`: events that may have happened on "
-        "or after its first day.",
-        examples=["1945", "2021-10-07"],
-    ),
-]
-TimeTo = Annotated[
-    str | None,
-    Query(
-        alias="to",
-        pattern=PERIOD_PATTERN,
-        description="`YYYY`, `YYYY-MM` or `YYYY-MM-DD`: events that may have happened on "
-        "or before its last day.",
-        examples=["1956", "2021-10"],
-    ),
-]
 
 
 async def _filters(
@@ -138,10 +88,7 @@ async def _filters(
     """The list's query parameters as filters: periods as days, keys as ids (400 for a key
     naming nothing); or with `by_keys` the keys themselves, which the list's own statement
     finds (event_service.list_events)."""
-    earliest = period_bound(time_from, "from", last=False) if time_from else None
-    latest = period_bound(time_to, "to", last=True) if time_to else None
-    if earliest is not None and latest is not None and earliest > latest:
-        raise _bad_query_value("from", "must not be after `to`")
+    earliest, latest = period_days(time_from, time_to)
     keys: dict[str, Any]
     if by_keys:
         participant_keys = tuple(dict.fromkeys(participant or ()))
@@ -187,8 +134,8 @@ async def list_events(
     participant: Participants = None,
     dispute: InDispute = None,
     location: Location = None,
-    time_from: TimeFrom = None,
-    time_to: TimeTo = None,
+    time_from: EventsFrom = None,
+    time_to: EventsTo = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
@@ -247,8 +194,8 @@ async def get_event_histogram(
     participant: Participants = None,
     dispute: InDispute = None,
     location: Location = None,
-    time_from: TimeFrom = None,
-    time_to: TimeTo = None,
+    time_from: EventsFrom = None,
+    time_to: EventsTo = None,
 ) -> Response:
     """How many events of the list (under the same filters) fall in each `interval`, by their
     time bounds: an event whose earliest and latest day lie in one bucket counts there; one
@@ -294,8 +241,8 @@ async def get_event_facets(
     participant: Participants = None,
     dispute: InDispute = None,
     location: Location = None,
-    time_from: TimeFrom = None,
-    time_to: TimeTo = None,
+    time_from: EventsFrom = None,
+    time_to: EventsTo = None,
 ) -> Response:
     """The values events of the list hold most, per `field` (`type`, `mode`, `context`,
     `modality`, `participant`, `location`, `dispute`), each with how many events hold it.

@@ -37,8 +37,8 @@ async def statement_histogram(
         histogram_statement(items, interval),
         {},
         interval=interval,
-        axis_from=None,
-        axis_to=None,
+        axis_from=filters.time_from,
+        axis_to=filters.time_to,
         built_once=False,
     )
 

@@ -24,6 +24,7 @@ from api.shared.lookup import get_by_key, id_for_filter
 from api.shared.openapi_links import created_links, updated_links
 from api.shared.pagination import DEFAULT_LIMIT, keyset_for, lookup_response, page_response
 from api.shared.params import Cursor, Limit, counted, list_parameters, lookup_keys
+from api.shared.periods import StatementsFrom, StatementsTo, period_days
 from api.shared.pov import Pov
 from api.shared.routing import ApiRoute
 from api.statements import aggregates
@@ -64,13 +65,19 @@ async def _filters(
     event: str | None,
     article: str | None,
     kind: StatementKind | None,
+    time_from: str | None,
+    time_to: str | None,
 ) -> statement_service.StatementFilters:
-    """The list's query parameters as filters, keys as ids (400 for a key naming nothing)."""
+    """The list's query parameters as filters: periods as days, keys as ids (400 for a key
+    naming nothing)."""
+    earliest, latest = period_days(time_from, time_to)
     return statement_service.StatementFilters(
         speaker_id=await id_for_filter(session, Entity, speaker, "speaker"),
         event_id=await id_for_filter(session, Event, event, "event"),
         article_id=await id_for_filter(session, Article, article, "article"),
         kind=kind,
+        time_from=earliest,
+        time_to=latest,
     )
 
 
@@ -88,12 +95,16 @@ async def list_statements(
     event: InEvent = None,
     article: Reported = None,
     kind: StatementKind | None = None,
+    time_from: StatementsFrom = None,
+    time_to: StatementsTo = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
     """Statements in the order of their events' time, earliest first, then by slug;
     statements outside any event, or in an undated one, come last. `article` keeps the
-    statements whose evidence cites that article. With `id`, exactly the statements named."""
+    statements whose evidence cites that article; `from` and `to` those whose event's time
+    overlaps the range, as the events list reads it (a statement outside any event, or in an
+    undated one, matches no range). With `id`, exactly the statements named."""
     ids = lookup_keys(request)
     count = counted(request)
     if ids is not None:
@@ -103,17 +114,22 @@ async def list_statements(
         return lookup_response(request, StatementPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, statement_service.EVENT_TIME_ORDER)
     after = keyset.start(cursor)
-    filters = await _filters(session, speaker=speaker, event=event, article=article, kind=kind)
+    filters = await _filters(
+        session,
+        speaker=speaker,
+        event=event,
+        article=article,
+        kind=kind,
+        time_from=time_from,
+        time_to=time_to,
+    )
     statements, next_key, total = await statement_service.list_statements(
         session,
         keyset=keyset,
         after=after,
         limit=limit,
+        filters=filters,
         count=count,
-        speaker_id=filters.speaker_id,
-        event_id=filters.event_id,
-        article_id=filters.article_id,
-        kind=filters.kind,
     )
     items = await statement_summaries(session, statements)
     return page_response(request, StatementPage, items, keyset, next_key, total=total, csv=True)
@@ -134,15 +150,25 @@ async def get_statement_histogram(
     event: InEvent = None,
     article: Reported = None,
     kind: StatementKind | None = None,
+    time_from: StatementsFrom = None,
+    time_to: StatementsTo = None,
 ) -> Response:
     """How many statements of the list (under the same filters) fall in each `interval`, by
     the time bounds of their events (a statement has no time of its own): one whose event's
     earliest and latest day lie in one bucket counts there; one whose event's bounds lie in
     several is counted in `spanning`, with the range of buckets, never placed; one outside any
     event or in an undated one in `undated`. The buckets run from the first holding a
-    statement to the last, empty ones with 0; `total` is the list's `count=exact` total for
-    the same filters."""
-    filters = await _filters(session, speaker=speaker, event=event, article=article, kind=kind)
+    statement to the last, or over `from`..`to` when given, empty ones with 0; `total` is the
+    list's `count=exact` total for the same filters."""
+    filters = await _filters(
+        session,
+        speaker=speaker,
+        event=event,
+        article=article,
+        kind=kind,
+        time_from=time_from,
+        time_to=time_to,
+    )
     histogram = await aggregates.statement_histogram(session, filters, interval)
     return json_with_etag(request, histogram)
 
@@ -166,12 +192,22 @@ async def get_statement_facets(
     event: InEvent = None,
     article: Reported = None,
     kind: StatementKind | None = None,
+    time_from: StatementsFrom = None,
+    time_to: StatementsTo = None,
 ) -> Response:
     """The values statements of the list hold most, per `field` (`speaker`, `kind`), each
     with how many statements hold it. A facet counts under every filter but its own (both
     take one value), so its counts say what picking another value would give. With `pov`,
     speakers' names are that party's names."""
-    filters = await _filters(session, speaker=speaker, event=event, article=article, kind=kind)
+    filters = await _filters(
+        session,
+        speaker=speaker,
+        event=event,
+        article=article,
+        kind=kind,
+        time_from=time_from,
+        time_to=time_to,
+    )
     party = await point_of_view.find_party(session, pov)
     fields = fields_asked(field, list(aggregates.StatementFacetField))
     facets, total = await aggregates.statement_facets(session, filters, fields, limit)

@@ -1,13 +1,14 @@
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Date, Select, literal, select
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.events.service import TIME_ORDER_UNDATED_LAST
+from api.events.service import TIME_ORDER_UNDATED_LAST, overlapping
 from api.shared import seed_writes
 from api.shared.batch import models_by_keys
 from api.shared.lookup import by_keys
@@ -34,6 +35,9 @@ class StatementFilters:
     event_id: uuid.UUID | None = None
     article_id: uuid.UUID | None = None
     kind: StatementKind | None = None
+    # The period asked (`from`, `to`): statements whose event may have happened in it.
+    time_from: date | None = None
+    time_to: date | None = None
 
 
 def filtered_statements(filters: StatementFilters) -> Select[Any]:
@@ -54,6 +58,11 @@ def filtered_statements(filters: StatementFilters) -> Select[Any]:
         )
     if filters.kind is not None:
         query = query.where(Statement.kind == filters.kind)
+    if filters.time_from is not None or filters.time_to is not None:
+        # Outside any event, or in an undated one, a statement has no time to fall in a range.
+        query = query.where(
+            overlapping(literal(filters.time_from, Date), literal(filters.time_to, Date))
+        )
     return query
 
 
@@ -63,17 +72,12 @@ async def list_statements(
     keyset: Keyset,
     after: Sequence[Any] | None,
     limit: int,
-    speaker_id: uuid.UUID | None = None,
-    event_id: uuid.UUID | None = None,
-    article_id: uuid.UUID | None = None,
-    kind: StatementKind | None = None,
+    filters: StatementFilters,
     count: bool = False,
 ) -> tuple[list[Statement], list[Any] | None, int | None]:
     """One page of statements, the sort key of its last row when more follow, and with
     `count` how many statements the list holds."""
-    query = filtered_statements(
-        StatementFilters(speaker_id=speaker_id, event_id=event_id, article_id=article_id, kind=kind)
-    )
+    query = filtered_statements(filters)
     page, next_key = await fetch_page(session, query, keyset=keyset, after=after, limit=limit)
     total = await count_rows(session, query) if count else None
     return page, next_key, total

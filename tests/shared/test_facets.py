@@ -60,7 +60,7 @@ FACETS: dict[str, dict[str, tuple[str, bool]]] = {
 CASES = {
     "/v1/events": [[], [("participant", "japan")], [("dispute", KURILS), ("type", "CONSULT")]],
     "/v1/articles": [[], [("entity", "japan")], [("dispute", KURILS)]],
-    "/v1/statements": [[], [("speaker", "vladimir-putin")]],
+    "/v1/statements": [[], [("speaker", "vladimir-putin")], [("from", "2021-10"), ("to", "2021")]],
     "/v1/disputes": [[], [("party", "japan")], [("kind", "territorial")]],
 }
 

@@ -198,7 +198,13 @@ LISTS = {
         [("type", "CONSULT"), ("type", "AGREE")],
     ],
     "/v1/articles": [[], [("entity", "japan")], [("q", "islands")], [("dispute", KURILS)]],
-    "/v1/statements": [[], [("speaker", "vladimir-putin")], [("kind", "paraphrase")]],
+    "/v1/statements": [
+        [],
+        [("speaker", "vladimir-putin")],
+        [("kind", "paraphrase")],
+        [("from", "1945"), ("to", "1956")],
+        [("from", "2021-10")],
+    ],
 }
 
 
@@ -217,15 +223,20 @@ async def test_seed_histograms_add_up_to_the_lists_totals(
 
 
 @pytest.mark.usefixtures("seeded")
-async def test_from_and_to_bound_the_axis(client: AsyncClient) -> None:
-    histogram = await _get(
-        client, "/v1/events/histogram", {"from": "1940", "to": "1960", "interval": "year"}
-    )
+@pytest.mark.parametrize(
+    ("path", "first", "last"), [("/v1/events", 1940, 1960), ("/v1/statements", 2015, 2025)]
+)
+async def test_from_and_to_bound_the_axis(
+    client: AsyncClient, path: str, first: int, last: int
+) -> None:
+    period = [("from", str(first)), ("to", str(last))]
+    histogram = await _get(client, f"{path}/histogram", [*period, ("interval", "year")])
 
-    assert [b["start"][:4] for b in histogram["buckets"]] == [str(y) for y in range(1940, 1961)]
-    assert histogram["total"] == await _total(
-        client, "/v1/events", [("from", "1940"), ("to", "1960")]
-    )
+    assert [b["start"][:4] for b in histogram["buckets"]] == [
+        str(y) for y in range(first, last + 1)
+    ]
+    assert histogram["total"] == await _total(client, path, period)
+    assert 0 < histogram["total"] < await _total(client, path, [])
 
 
 # -- a generated corpus ------------------------------------------------------------------------

@@ -145,6 +145,17 @@ async def test_pages_have_no_gaps_or_duplicates(client: AsyncClient, limit: int)
         ({"article": "tass-report"}, ["putin-ready-to-talk", "lavrov-calls-talks-constructive"]),
         ({"kind": "direct_quote"}, ["joint-declaration-text"]),
         ({"speaker": "japan", "kind": "paraphrase"}, []),
+        # By their events' time: none outside an event or in an undated one.
+        ({"from": "2021", "to": "2021"}, ["kishida-wants-treaty", "putin-ready-to-talk"]),
+        ({"from": "1950", "to": "1960"}, ["joint-declaration-text"]),
+        ({"from": "1957"}, ["kishida-wants-treaty", "putin-ready-to-talk"]),
+        ({"to": "2021-10-06"}, ["joint-declaration-text"]),
+        (
+            {"from": "2021-10-07", "to": "2021-10-07"},
+            ["kishida-wants-treaty", "putin-ready-to-talk"],
+        ),
+        ({"from": "2021-10-08"}, []),
+        ({"from": "2021-10", "speaker": "fumio-kishida"}, ["kishida-wants-treaty"]),
     ],
 )
 async def test_filters(client: AsyncClient, params: dict[str, str], expected: list[str]) -> None:
@@ -170,6 +181,9 @@ async def test_filters_accept_ids(client: AsyncClient, remarks: dict[str, Any]) 
         ({"article": "no-such-article"}, "unknown_reference", "article"),
         ({"kind": "rumour"}, "validation_error", "kind"),
         ({"said_by": "japan"}, "unknown_parameter", "said_by"),
+        ({"from": "2021-02-30"}, "validation_error", "from"),
+        ({"from": "21"}, "validation_error", "from"),
+        ({"from": "2022", "to": "2021"}, "validation_error", "from"),
     ],
 )
 async def test_bad_filters_are_400_problems(
