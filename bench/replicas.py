@@ -22,11 +22,11 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.shared.auth import issue_key
+from api.transport import metrics
 from bench import wrk
 from bench.floor import Load
 from bench.run import start_server
@@ -60,14 +60,7 @@ async def _seed(url: str) -> None:
 
 
 def reads_by_target(base_url: str) -> dict[str, float]:
-    text = httpx.get(base_url + "/metrics", timeout=10).text
-    return {
-        sample.labels["target"]: sample.value
-        for family in text_string_to_metric_families(text)
-        if family.name == "newsgraph_db_reads"
-        for sample in family.samples
-        if sample.name == "newsgraph_db_reads_total"
-    }
+    return metrics.reads_by_target(httpx.get(base_url + "/metrics", timeout=10).text)
 
 
 def figure(values: list[float], digits: int = 0) -> str:

@@ -122,6 +122,21 @@ class HttpMetrics:
         child.inc()
 
 
+def reads_by_target(exposition: str) -> dict[str, float]:
+    """`newsgraph_db_reads_total` per target, from a scrape of /metrics: how a test or the
+    replicas benchmark sees where reads went."""
+    # Imported here: a worker never parses metrics, and need not hold the parser.
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        sample.labels["target"]: sample.value
+        for family in text_string_to_metric_families(exposition)
+        if family.name == "newsgraph_db_reads"
+        for sample in family.samples
+        if sample.name == "newsgraph_db_reads_total"
+    }
+
+
 class _StateCollector(Collector):
     """Values read from the app when Prometheus scrapes, costing nothing per request."""
 

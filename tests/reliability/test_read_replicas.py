@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from api.main import create_app
 from api.settings import Settings
 from api.shared.auth import issue_key
+from api.transport import metrics
 from db import migrate
 from db.enums import ApiKeyScope
 from db.replicas import parse_lsn, replica_name
@@ -87,14 +87,7 @@ async def serving(settings: Settings) -> AsyncIterator[AsyncClient]:
 
 
 async def reads_by_target(client: AsyncClient) -> dict[str, float]:
-    text = (await client.get("/metrics")).text
-    return {
-        sample.labels["target"]: sample.value
-        for family in text_string_to_metric_families(text)
-        if family.name == "newsgraph_db_reads"
-        for sample in family.samples
-        if sample.name == "newsgraph_db_reads_total"
-    }
+    return metrics.reads_by_target((await client.get("/metrics")).text)
 
 
 async def replica_state(client: AsyncClient) -> dict[str, Any]:
