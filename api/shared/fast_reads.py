@@ -237,19 +237,30 @@ class FastReads:
         """HEAD as RFC 9110 has it: the GET's status and headers (its `Content-Length`, `ETag`,
         304 for a matching `If-None-Match`), without the body. FastAPI's routes take only the
         methods they declare, so HEAD was a 405 on every read. The request is served as a GET
-        (the middlewares outside, the access log and the metrics, still see HEAD), and each
-        body message goes on empty."""
+        (the middlewares outside, the access log and the metrics, still see HEAD). The answer
+        is complete with its headers: its first body message goes on empty and final. A
+        stream (the export, the change stream) then hears `http.disconnect`, as ASGI has the
+        server answer a `receive` after the response, and stops as after a hang-up, its
+        connection and its place given back, instead of running to its end for nobody."""
+        answered = False
 
         async def send_headers_only(message: Message) -> None:
+            nonlocal answered
+            if answered:
+                return
             if message["type"] == "http.response.body":
-                message = {**message, "body": b""}
+                answered = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        scope["method"] = "GET"
+        # A scope of its own: the server reads the method in the scope it made as the answer
+        # goes out (uvicorn frames a GET's body, and sends none for a HEAD). What the layers
+        # inside add to it (the route, for the metrics outside) is handed back.
+        as_get = {**scope, "method": "GET"}
         try:
-            await self(scope, receive, send_headers_only)
+            await self(as_get, receive, send_headers_only)
         finally:
-            scope["method"] = "HEAD"
+            scope.update((key, value) for key, value in as_get.items() if key != "method")
 
     async def _serve(
         self,

@@ -179,6 +179,26 @@ async def test_streams_are_bounded_and_a_closed_one_gives_its_place_back(
     assert reopened_status == 200
 
 
+async def test_head_answers_at_once_and_gives_the_place_back(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    """A HEAD gets the stream's headers and no body, and the stream behind it stops there:
+    run to its lifetime, it would hold the connection (the next request on it waits) and a
+    place (the third HEAD would be a 503)."""
+    server, _ = live
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=LIFETIME / 2) as http:
+        heads = [await http.head("/v1/changes/stream") for _ in range(MAX_STREAMS + 1)]
+        async with http.stream("GET", "/v1/changes/stream") as opened:
+            opened_status = opened.status_code
+
+    assert [head.status_code for head in heads] == [200] * (MAX_STREAMS + 1)
+    for head in heads:
+        assert head.headers["content-type"].startswith("text/event-stream")
+        assert head.headers["cache-control"] == "no-store"
+        assert head.content == b""
+    assert opened_status == 200
+
+
 async def test_a_bad_last_event_id_is_a_400_before_any_stream(
     live: tuple[LiveServer, dict[str, str]],
 ) -> None:
