@@ -60,7 +60,6 @@ Reported = Annotated[str | None, Query(description="Article id or slug: statemen
 
 async def _filters(
     session: SessionDep,
-    *,
     speaker: str | None,
     event: str | None,
     article: str | None,
@@ -114,15 +113,7 @@ async def list_statements(
         return lookup_response(request, StatementPage, items, missing, count=count, csv=True)
     keyset = keyset_for(request, statement_service.EVENT_TIME_ORDER)
     after = keyset.start(cursor)
-    filters = await _filters(
-        session,
-        speaker=speaker,
-        event=event,
-        article=article,
-        kind=kind,
-        time_from=time_from,
-        time_to=time_to,
-    )
+    filters = await _filters(session, speaker, event, article, kind, time_from, time_to)
     statements, next_key, total = await statement_service.list_statements(
         session,
         keyset=keyset,
@@ -160,15 +151,7 @@ async def get_statement_histogram(
     event or in an undated one in `undated`. The buckets run from the first holding a
     statement to the last, or over `from`..`to` when given, empty ones with 0; `total` is the
     list's `count=exact` total for the same filters."""
-    filters = await _filters(
-        session,
-        speaker=speaker,
-        event=event,
-        article=article,
-        kind=kind,
-        time_from=time_from,
-        time_to=time_to,
-    )
+    filters = await _filters(session, speaker, event, article, kind, time_from, time_to)
     histogram = await aggregates.statement_histogram(session, filters, interval)
     return json_with_etag(request, histogram)
 
@@ -199,15 +182,7 @@ async def get_statement_facets(
     with how many statements hold it. A facet counts under every filter but its own (both
     take one value), so its counts say what picking another value would give. With `pov`,
     speakers' names are that party's names."""
-    filters = await _filters(
-        session,
-        speaker=speaker,
-        event=event,
-        article=article,
-        kind=kind,
-        time_from=time_from,
-        time_to=time_to,
-    )
+    filters = await _filters(session, speaker, event, article, kind, time_from, time_to)
     party = await point_of_view.find_party(session, pov)
     fields = fields_asked(field, list(aggregates.StatementFacetField))
     facets, total = await aggregates.statement_facets(session, filters, fields, limit)
