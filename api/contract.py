@@ -255,17 +255,19 @@ def document_item_keys(document: dict[str, Any], routes: list[BaseRoute]) -> dic
             for name, convertor in route.param_convertors.items()
             if isinstance(convertor, ItemKeyConvertor)
         }
+        # The collection's aggregate paths this item path's key can name.
+        aggregates = [
+            paths[named]
+            for key in keys
+            for name in AGGREGATE_PATHS
+            if (named := path.replace("{" + key + "}", name)) in paths
+        ]
         for method in route.methods:
             operation = paths[path].get(method.lower(), {})
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in keys:
                     parameter["schema"]["pattern"] = ItemKeyConvertor.pattern
-            aggregates = [
-                paths.get(path.replace("{" + key + "}", name))
-                for key in keys
-                for name in AGGREGATE_PATHS
-            ]
-            if any(item is not None and method.lower() not in item for item in aggregates):
+            if any(method.lower() not in item for item in aggregates):
                 entry = errors.problem_responses(405)[405]
                 operation.setdefault("responses", {}).setdefault(
                     "405", {"description": entry["description"], "content": entry["content"]}

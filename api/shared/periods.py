@@ -14,7 +14,7 @@ from api.shared.problems import ProblemCode
 PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
-def bad_query_value(parameter: str, message: str) -> ProblemError:
+def _bad_query_value(parameter: str, message: str) -> ProblemError:
     return ProblemError(
         ProblemCode.VALIDATION_ERROR,
         f"Invalid request: {parameter}.",
@@ -23,7 +23,7 @@ def bad_query_value(parameter: str, message: str) -> ProblemError:
     )
 
 
-def period_bound(value: str, parameter: str, *, last: bool) -> date:
+def _period_bound(value: str, parameter: str, *, last: bool) -> date:
     """The first day of the year, month or day `value` names, or its `last` day."""
     year, *rest = (int(part) for part in value.split("-"))
     try:
@@ -35,16 +35,16 @@ def period_bound(value: str, parameter: str, *, last: bool) -> date:
             return first.replace(day=calendar.monthrange(year, month)[1]) if last else first
         return date(year, month, rest[1])
     except ValueError as error:
-        raise bad_query_value(parameter, f"not a calendar date: {value}") from error
+        raise _bad_query_value(parameter, f"not a calendar date: {value}") from error
 
 
 def period_days(time_from: str | None, time_to: str | None) -> tuple[date | None, date | None]:
     """The first day of `from` and the last of `to` (400 for a day that does not exist, or
     `from` after `to`)."""
-    earliest = period_bound(time_from, "from", last=False) if time_from else None
-    latest = period_bound(time_to, "to", last=True) if time_to else None
+    earliest = _period_bound(time_from, "from", last=False) if time_from else None
+    latest = _period_bound(time_to, "to", last=True) if time_to else None
     if earliest is not None and latest is not None and earliest > latest:
-        raise bad_query_value("from", "must not be after `to`")
+        raise _bad_query_value("from", "must not be after `to`")
     return earliest, latest
 
 
